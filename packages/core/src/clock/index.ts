@@ -1,0 +1,3 @@
+export { type Clock, sleepOn, type TimerHandle } from './clock.js';
+export { SystemClock, systemClock } from './system-clock.js';
+export { VirtualClock } from './virtual-clock.js';

@@ -1,0 +1,25 @@
+/**
+ * The catalogue of every error code Weft raises. Each code maps to the HTTP status the reference
+ * servers answer with, so a library error and a wire error always agree.
+ */
+export const ErrorCodes = {
+  /** Input failed validation; `issues` names every field and problem. */
+  WEFT_ERR_INVALID_ARGUMENT: { status: 400, title: 'Invalid argument' },
+  /** Renew / deregister / setStatus of an instance that is unknown or has expired (Amalgam8's 410). */
+  WEFT_ERR_UNKNOWN_INSTANCE: { status: 410, title: 'Unknown instance' },
+  /** A service that nothing has registered. */
+  WEFT_ERR_UNKNOWN_SERVICE: { status: 404, title: 'Unknown service' },
+  /** A namespace (tenant) has reached its instance capacity. */
+  WEFT_ERR_NAMESPACE_CAPACITY: { status: 403, title: 'Namespace capacity exceeded' },
+  /** The object was closed and can no longer be used. */
+  WEFT_ERR_CLOSED: { status: 503, title: 'Closed' },
+  /** A service is known but has no eligible endpoint. */
+  WEFT_ERR_NO_ENDPOINTS: { status: 503, title: 'No healthy endpoint' },
+  /** A discovery source failed; the last-known-good state is kept. */
+  WEFT_ERR_SOURCE_FAILED: { status: 502, title: 'Discovery source failed' },
+  /** An operation was aborted through its AbortSignal. */
+  WEFT_ERR_ABORTED: { status: 499, title: 'Aborted' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** Every Weft error code. */
+export type ErrorCode = keyof typeof ErrorCodes;
