@@ -33,7 +33,12 @@ export class Report {
     const body = {
       suite: this.suite,
       date: new Date().toISOString(),
-      machine: { node: process.version, cpus: cpus().length, model: cpu?.model ?? 'unknown', platform: process.platform },
+      machine: {
+        node: process.version,
+        cpus: cpus().length,
+        model: cpu?.model ?? 'unknown',
+        platform: process.platform,
+      },
       results: this.results,
     };
     writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Provision the real servers used by Weft's registry-adapter integration tests.
+#
+#   etcd            Debian's etcd-server (3.4, serves the v2 API with
+#                   --enable-v2=true) -> /usr/bin/etcd
+#   etcd35          etcd >= 3.5 (3.6.x) built from go.etcd.io/etcd/server/v3
+#                   (kube-apiserver 1.34 refuses etcd 3.4)
+#   consul          Consul 1.16.3 (last MPL-2.0 release the module proxy serves)
+#   kube-apiserver  kube-apiserver 1.34.x built from k8s.io/kubernetes
+#
+# Go-built binaries land in ${WEFT_SERVERS_CACHE:-$HOME/.cache/weft-servers}/bin
+# (outside git). A binary is rebuilt only when the sha256 of its wrapper
+# module (go.mod, go.sum, main.go), the Go version and the link flags differ
+# from the stamp written by the last successful build, so a second run is a
+# few hash computations.
+#
+# Usage: .ci/provision-servers.sh [etcd|etcd35|consul|kube ...]   (default: all)
+# Env:   WEFT_SERVERS_CACHE  cache dir (default ~/.cache/weft-servers)
+#        WEFT_SERVERS_FORCE=1  rebuild even when the stamp matches
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SRC="$ROOT/test/servers"
+CACHE="${WEFT_SERVERS_CACHE:-$HOME/.cache/weft-servers}"
+BIN="$CACHE/bin"
+STAMPS="$CACHE/stamps"
+mkdir -p "$BIN" "$STAMPS"
+
+TIMINGS=()
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+log() { printf '[provision-servers] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# run_step NAME FUNC [ARGS...]: runs FUNC, records and prints its wall time.
+run_step() {
+  local name="$1"; shift
+  local t0; t0="$(now)"
+  log "==> $name"
+  "$@"
+  local dt; dt="$(elapsed "$t0")"
+  TIMINGS+=("$(printf '%-28s %8ss' "$name" "$dt")")
+  log "<== $name done in ${dt}s"
+}
+
+# --------------------------------------------------------------------------
+# Debian etcd 3.4 (v2 API capable)
+# --------------------------------------------------------------------------
+provision_etcd_debian() {
+  if command -v etcd >/dev/null 2>&1; then
+    log "etcd already present: $(command -v etcd) ($(etcd --version 2>/dev/null | head -1))"
+    return 0
+  fi
+  [[ "$(id -u)" == 0 ]] || die "installing etcd-server needs root (apt-get install -y etcd-server)"
+  export DEBIAN_FRONTEND=noninteractive
+  # apt-get update only when the package lists do not know etcd-server yet.
+  # (output captured first: grep -q closing the pipe early would SIGPIPE
+  # apt-cache and, under pipefail, look like "not found")
+  local policy_out
+  policy_out="$(apt-cache policy etcd-server 2>/dev/null || true)"
+  if ! grep -qE 'Candidate: [0-9]' <<<"$policy_out"; then
+    log "apt lists lack etcd-server: running apt-get update"
+    apt-get update -qq
+  fi
+  # The package's maintainer scripts would start an etcd daemon on :2379;
+  # the tests start their own instances, so keep service starts off during
+  # the install (policy-rc.d is honoured by invoke-rc.d / deb-systemd-invoke).
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=1
+  fi
+  local rc=0
+  apt-get install -y -qq --no-install-recommends etcd-server >/dev/null || rc=$?
+  if [[ "$created_policy" == 1 ]]; then rm -f "$policy"; fi
+  [[ "$rc" == 0 ]] || die "apt-get install -y etcd-server failed (exit $rc)"
+  command -v etcd >/dev/null 2>&1 || die "etcd-server installed but no 'etcd' on PATH"
+  log "installed $(etcd --version | head -1)"
+}
+
+# --------------------------------------------------------------------------
+# Go-built servers
+# --------------------------------------------------------------------------
+require_go() {
+  command -v go >/dev/null 2>&1 ||
+    die "Go toolchain not found (need Go >= 1.24 on PATH to build consul/kube-apiserver/etcd35)"
+}
+
+# stamp_of DIR EXTRA: hash of the wrapper module + toolchain + link flags.
+stamp_of() {
+  local dir="$1" extra="$2"
+  {
+    cat "$dir/go.mod" "$dir/go.sum" "$dir/main.go"
+    go env GOVERSION GOOS GOARCH
+    printf '%s\n' "$extra"
+  } | sha256sum | cut -d' ' -f1
+}
+
+# build_go NAME DIR LDFLAGS_EXTRA [ENV=VAL ...]
+build_go() {
+  local name="$1" dir="$2" ldx="$3"; shift 3
+  require_go
+  [[ -f "$dir/go.mod" && -f "$dir/go.sum" && -f "$dir/main.go" ]] ||
+    die "wrapper module missing in $dir (go.mod, go.sum, main.go)"
+  local ldflags="-s -w${ldx:+ $ldx}"
+  local want; want="$(stamp_of "$dir" "$ldflags")"
+  local stamp="$STAMPS/$name.sha256" out="$BIN/$name"
+  if [[ "${WEFT_SERVERS_FORCE:-0}" != 1 && -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "$name is up to date ($out)"
+    return 0
+  fi
+  rm -f "$stamp"
+  local t0
+  t0="$(now)"
+  # GOFLAGS from the caller's environment is replaced on purpose: -mod=readonly
+  # makes a stale go.sum an error instead of a silent network resolution.
+  ( cd "$dir" && env "$@" GOFLAGS="-trimpath -buildvcs=false -mod=readonly" go mod download ) ||
+    die "go mod download failed for $name ($dir)"
+  log "$name: modules downloaded in $(elapsed "$t0")s; compiling (this takes minutes on 2 cores)"
+  t0="$(now)"
+  ( cd "$dir" && env "$@" CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false -mod=readonly" \
+      go build -ldflags="$ldflags" -o "$out.tmp" . ) ||
+    die "go build failed for $name ($dir)"
+  mv -f "$out.tmp" "$out"
+  printf '%s\n' "$want" > "$stamp"
+  log "$name: compiled in $(elapsed "$t0")s -> $out ($(du -h "$out" | cut -f1))"
+}
+
+provision_consul() {
+  # go.sum is committed, so no checksum-db look-ups are needed; these two
+  # modules are absent from the checksum database the proxy mirrors (404),
+  # which only matters when go.sum is regenerated (go mod tidy).
+  build_go consul "$SRC/consul" "" \
+    GONOSUMDB=github.com/hashicorp/consul/envoyextensions,github.com/hashicorp/hcp-sdk-go
+}
+
+provision_etcd35() {
+  build_go etcd35 "$SRC/etcd35" ""
+}
+
+provision_kube() {
+  require_go
+  local v
+  v="$(sed -nE 's/^require k8s\.io\/kubernetes (v[0-9.]+)$/\1/p; s/^\tk8s\.io\/kubernetes (v[0-9.]+)$/\1/p' "$SRC/kube/go.mod" | head -1)"
+  [[ "$v" =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || die "cannot read k8s.io/kubernetes version from $SRC/kube/go.mod"
+  local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}" x=""
+  # What `make` in kubernetes stamps into the binary (hack/lib/version.sh);
+  # without it /version reports v0.0.0-master.
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+    x+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  build_go kube-apiserver "$SRC/kube" "${x# }"
+}
+
+print_versions() {
+  log "versions:"
+  if command -v etcd >/dev/null 2>&1; then
+    printf '  %-16s %s\n' etcd "$(etcd --version 2>/dev/null | head -1)" >&2
+  fi
+  [[ -x "$BIN/etcd35" ]] && printf '  %-16s %s\n' etcd35 "$("$BIN/etcd35" --version 2>/dev/null | head -1)" >&2
+  [[ -x "$BIN/consul" ]] && printf '  %-16s %s\n' consul "$("$BIN/consul" version 2>/dev/null | head -1)" >&2
+  [[ -x "$BIN/kube-apiserver" ]] && printf '  %-16s %s\n' kube-apiserver "$("$BIN/kube-apiserver" --version 2>/dev/null | head -1)" >&2
+  return 0
+}
+
+main() {
+  local targets=("$@")
+  [[ ${#targets[@]} -gt 0 ]] || targets=(etcd etcd35 consul kube)
+  local t0; t0="$(now)"
+  log "cache: $CACHE"
+  for t in "${targets[@]}"; do
+    case "$t" in
+      etcd) run_step "etcd (debian etcd-server)" provision_etcd_debian ;;
+      etcd35) run_step "etcd35 (go build)" provision_etcd35 ;;
+      consul) run_step "consul (go build)" provision_consul ;;
+      kube | kube-apiserver) run_step "kube-apiserver (go build)" provision_kube ;;
+      *) die "unknown target '$t' (expected: etcd etcd35 consul kube)" ;;
+    esac
+  done
+  print_versions
+  log "timings:"
+  printf '  %s\n' "${TIMINGS[@]}" >&2
+  log "total $(elapsed "$t0")s"
+}
+
+main "$@"

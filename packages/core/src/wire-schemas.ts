@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import {
+  Amalgam8InstanceSchema,
+  Amalgam8RegistrationSchema,
+  EndpointInputSchema,
+  EndpointSchema,
+  RegistrationSchema,
+  ServiceInstanceSchema,
+} from './model/index.js';
+
+/**
+ * Every wire type Weft defines, by the name of its JSON Schema file. `npm run schemas` writes
+ * `packages/core/schemas/<name>.schema.json` from these; CI fails when the files are stale.
+ */
+export const wireSchemas: Readonly<Record<string, z.ZodType>> = Object.freeze({
+  Registration: RegistrationSchema,
+  ServiceInstance: ServiceInstanceSchema,
+  Endpoint: EndpointSchema,
+  EndpointInput: EndpointInputSchema,
+  Amalgam8Registration: Amalgam8RegistrationSchema,
+  Amalgam8Instance: Amalgam8InstanceSchema,
+});
