@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const packages = ['core'];
+const packages = ['core', 'proxy'];
 const require = createRequire(import.meta.url);
 let failed = false;
 for (const name of packages) {

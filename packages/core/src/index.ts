@@ -4,6 +4,12 @@
  *
  * @packageDocumentation
  */
+
+export * from './balancers/index.js';
 export * from './clock/index.js';
+export * from './discovery/index.js';
 export * from './errors/index.js';
 export * from './model/index.js';
+export * from './registry/index.js';
+export * from './resilience/index.js';
+export * from './rules/index.js';

@@ -7,6 +7,7 @@ import {
   RegistrationSchema,
   ServiceInstanceSchema,
 } from './model/index.js';
+import { RuleSchema, RulesDocumentSchema } from './rules/index.js';
 
 /**
  * Every wire type Weft defines, by the name of its JSON Schema file. `npm run schemas` writes
@@ -19,4 +20,6 @@ export const wireSchemas: Readonly<Record<string, z.ZodType>> = Object.freeze({
   EndpointInput: EndpointInputSchema,
   Amalgam8Registration: Amalgam8RegistrationSchema,
   Amalgam8Instance: Amalgam8InstanceSchema,
+  Rule: RuleSchema,
+  RulesDocument: RulesDocumentSchema,
 });

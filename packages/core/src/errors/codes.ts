@@ -19,6 +19,20 @@ export const ErrorCodes = {
   WEFT_ERR_SOURCE_FAILED: { status: 502, title: 'Discovery source failed' },
   /** An operation was aborted through its AbortSignal. */
   WEFT_ERR_ABORTED: { status: 499, title: 'Aborted' },
+  /** A timeout (per try or overall) expired; the error carries the elapsed time. */
+  WEFT_ERR_TIMEOUT: { status: 504, title: 'Timeout' },
+  /** Every allowed attempt failed; the error carries the attempt history. */
+  WEFT_ERR_RETRIES_EXHAUSTED: { status: 504, title: 'Retries exhausted' },
+  /** A retry was needed but the retry budget (a share of recent requests) was spent. */
+  WEFT_ERR_RETRY_BUDGET_EXHAUSTED: { status: 503, title: 'Retry budget exhausted' },
+  /** The circuit breaker is open (or half-open with every probe slot taken). */
+  WEFT_ERR_CIRCUIT_OPEN: { status: 503, title: 'Circuit open' },
+  /** The bulkhead's concurrency and queue are full, or the wait in its queue timed out. */
+  WEFT_ERR_BULKHEAD_FULL: { status: 503, title: 'Bulkhead full' },
+  /** The rate limiter has no token for this call. */
+  WEFT_ERR_RATE_LIMITED: { status: 429, title: 'Rate limited' },
+  /** The destination has route rules but none matches the request (Amalgam8's 412). */
+  WEFT_ERR_NO_ROUTE: { status: 412, title: 'No matching route rule' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every Weft error code. */

@@ -46,7 +46,17 @@ export type SnapshotListener = (snapshot: RegistrySnapshot) => void | Promise<vo
 
 /** What to watch: a namespace, optionally narrowed to one service. */
 export interface WatchOptions extends NamespaceOption {
+  /** Only this service; the whole namespace (catalogue-wide) when absent. */
   service?: string;
+  /** Ends the watch when aborted, as `unsubscribe()` would (and then calls {@link WatchOptions.onEnd}). */
+  signal?: AbortSignal;
+  /**
+   * Called once when the watch ends for any reason but `unsubscribe()`: the registry was closed
+   * (a `WEFT_ERR_CLOSED` error) or `signal` aborted (its reason). Without it a consumer (an async
+   * iterator, a server-sent-events stream, a discovery source) could not tell "no changes yet"
+   * from "no changes ever again".
+   */
+  onEnd?: (reason: unknown) => void;
 }
 
 /** The read side of a registry. */
@@ -58,7 +68,7 @@ export interface RegistryReader {
   /**
    * Delivers the current snapshot, then a new one after every change. Deliveries to one
    * listener never overlap and are coalesced: a slow listener skips intermediate states but
-   * always ends with the latest.
+   * always ends with the latest. Throws `WEFT_ERR_CLOSED` when the registry is closed.
    */
   watch(options: WatchOptions, listener: SnapshotListener): Subscription;
 }

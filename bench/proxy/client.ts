@@ -1,0 +1,85 @@
+/**
+ * In-process load loop: `concurrency` requests in flight through `undici.request` for `seconds`,
+ * with a raw undici Pool or a MeshAgent as the dispatcher (same API, same process setup), or
+ * through a Pool to a proxy's URL. Prints one JSON line: requests, seconds, CPU µs, p50/p99 µs.
+ *
+ * `node bench/proxy/client.ts <mode> <target-port> <seconds> <concurrency>` (built packages; Node strips the types)
+ * with mode `pool` | `mesh` | `url`.
+ */
+
+import { Discovery, instanceId, ManualSource } from '@weft/core';
+import { MeshAgent } from '@weft/proxy';
+import { type Dispatcher, Pool, request } from 'undici';
+
+const [mode = 'pool', portText = '0', secondsText = '10', concurrencyText = '100'] = process.argv.slice(2);
+const port = Number(portText);
+const seconds = Number(secondsText);
+const concurrency = Number(concurrencyText);
+
+function meshAgent(): MeshAgent {
+  const value = `127.0.0.1:${port}`;
+  const source = new ManualSource('bench', [
+    {
+      id: instanceId('reviews', 'http', value),
+      namespace: 'default',
+      service: 'reviews',
+      endpoint: { type: 'http', value, host: '127.0.0.1', port },
+      tags: ['version=v1'],
+      metadata: {},
+      status: 'UP',
+      ttl: 30,
+      registeredAt: 0,
+      lastHeartbeat: 0,
+    },
+  ]);
+  return new MeshAgent({ discovery: new Discovery({ sources: [source] }), identity: { name: 'bench' } });
+}
+
+const dispatcher: Dispatcher = mode === 'mesh' ? meshAgent() : new Pool(`http://127.0.0.1:${port}`);
+const url =
+  mode === 'mesh'
+    ? 'http://reviews/api/v1/reviews/1'
+    : mode === 'url'
+      ? `http://127.0.0.1:${port}/reviews/api/v1/reviews/1` // through a proxy that strips /reviews
+      : `http://127.0.0.1:${port}/api/v1/reviews/1`;
+
+async function run(durationMs: number, record: boolean): Promise<{ n: number; lat: number[] }> {
+  const lat: number[] = [];
+  let n = 0;
+  const deadline = performance.now() + durationMs;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      const res = await request(url, { dispatcher });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+      if (record) lat.push(performance.now() - t0);
+      n++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { n, lat };
+}
+
+await run(Math.min(2000, seconds * 200), false); // warm-up: JIT, sockets
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const { n, lat } = await run(seconds * 1000, true);
+const elapsed = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+lat.sort((a, b) => a - b);
+const pct = (p: number) => (lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN) * 1000;
+process.stdout.write(
+  `${JSON.stringify({
+    mode,
+    requests: n,
+    seconds: elapsed,
+    rps: n / elapsed,
+    cpuUsPerRequest: (cpu.user + cpu.system) / n,
+    p50Us: pct(50),
+    p99Us: pct(99),
+    rssMb: process.memoryUsage().rss / 1048576,
+  })}\n`,
+);
+await dispatcher.close();
+process.exit(0);

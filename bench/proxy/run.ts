@@ -1,0 +1,413 @@
+/**
+ * `npm run bench:proxy`: the data-plane suite, side by side in one run.
+ *
+ * The proxy (or in-process client) under test is pinned to CPU 0; the upstream and the load
+ * generator (wrk, one thread) share CPU 1. Measured:
+ * - in process, 100 in flight through `undici.request`: a raw undici Pool vs MeshAgent;
+ * - as reverse proxies under wrk (-c50): the Weft sidecar (rules loaded), nginx (1 worker), HAProxy (1 thread);
+ * - end-to-end p50 at one connection: app → MeshAgent → upstream vs app → nginx → upstream;
+ * - the sidecar's resident memory under the c50 load.
+ * Prints a table and writes bench/results/proxy.json. Needs `bench/proxy/install.sh` first for
+ * nginx, HAProxy and wrk; what is missing is skipped (and said so).
+ *
+ * Env: BENCH_SECONDS (default 10) per measurement, BENCH_ROUNDS (default 2) for the Pool/MeshAgent pair.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Report } from '../lib/results.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const PROXY_CPU = '0';
+const LOAD_CPU = cpus().length > 1 ? '1' : '0';
+const CLK_TCK = 100;
+const children = new Set<ChildProcess>();
+
+interface Measure {
+  name: string;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  cpuUsPerRequest: number;
+  rssMb?: number;
+  note?: string;
+}
+
+function which(bin: string): string | undefined {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin']) {
+    if (existsSync(join(dir, bin))) return join(dir, bin);
+  }
+  return undefined;
+}
+
+/** Workers run on plain Node (it strips the types) against the built packages, as deployed. */
+function nodeArgs(script: string, args: string[]): string[] {
+  return ['--no-warnings', join(here, script), ...args];
+}
+
+/** Spawns a process pinned to `cpu` and resolves with its first stdout line. */
+function start(cpu: string, cmd: string, args: string[], readyPattern = /^ready/): Promise<[ChildProcess, string]> {
+  const child = spawn('taskset', ['-c', cpu, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}${err}`)), 20_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => readyPattern.test(l));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        resolve([child, line]);
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited with ${code}: ${out}${err}`));
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+/** Makes sure no worker outlives its master. */
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** utime + stime of a process and its threads, in µs. */
+function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** Child pids (nginx / HAProxy workers). */
+function descendants(pid: number): number[] {
+  try {
+    const out = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .flatMap((p) => [p, ...descendants(p)]);
+  } catch {
+    return [];
+  }
+}
+
+function parseWrk(out: string): { rps: number; p50Us: number; p99Us: number; requests: number } {
+  const unit = (v: string, u: string) => Number(v) * (u === 'us' ? 1 : u === 'ms' ? 1000 : u === 's' ? 1e6 : 1);
+  const p = (label: string) => {
+    const m = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+    return m ? unit(m[1] as string, m[2] as string) : Number.NaN;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} non-2xx responses:\n${out}`);
+  return { rps, p50Us: p('50'), p99Us: p('99'), requests };
+}
+
+/** Runs wrk against `url` while sampling the CPU (and RSS) of `pids`. */
+async function wrk(
+  name: string,
+  url: string,
+  pids: number[],
+  connections = 50,
+): Promise<Measure & { maxRssMb: number }> {
+  const wrkBin = which('wrk') as string;
+  // Warm-up (JIT, keep-alive pools), not measured.
+  execFileSync('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, '-d2s', url], { encoding: 'utf8' });
+  const cpu0 = pids.reduce((s, p) => s + cpuUs(p), 0);
+  let maxRss = 0;
+  const sampler = setInterval(() => {
+    maxRss = Math.max(
+      maxRss,
+      pids.reduce((s, p) => s + rssMb(p), 0),
+    );
+  }, 250);
+  const out = await new Promise<string>((resolve, reject) => {
+    const c = spawn('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', url]);
+    let s = '';
+    c.stdout.on('data', (d: Buffer) => {
+      s += d.toString();
+    });
+    c.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`wrk exited ${code}: ${s}`))));
+  });
+  clearInterval(sampler);
+  const cpu1 = pids.reduce((s, p) => s + cpuUs(p), 0);
+  const w = parseWrk(out);
+  return {
+    name,
+    rps: w.rps,
+    p50Us: w.p50Us,
+    p99Us: w.p99Us,
+    cpuUsPerRequest: (cpu1 - cpu0) / w.requests,
+    maxRssMb: maxRss,
+  };
+}
+
+/** Runs the in-process client and returns its JSON line. */
+function runClient(mode: string, port: number, seconds: number, concurrency: number): Measure {
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      PROXY_CPU,
+      process.execPath,
+      ...nodeArgs('client.ts', [mode, String(port), String(seconds), String(concurrency)]),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (line === undefined) throw new Error(`client printed no result: ${out}`);
+  const r = JSON.parse(line) as { rps: number; p50Us: number; p99Us: number; cpuUsPerRequest: number; rssMb: number };
+  return { name: mode, ...r };
+}
+
+function nginxConf(dir: string, listen: number, upstream: number): string {
+  return `worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 100000;
+  upstream reviews { server 127.0.0.1:${upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${listen};
+    location /reviews/ {
+      proxy_pass http://reviews/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+}
+
+function haproxyConf(listen: number, upstream: number): string {
+  return `global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:${listen}
+  default_backend reviews
+backend reviews
+  http-request replace-path /reviews(/.*) \\1
+  http-reuse always
+  server u1 127.0.0.1:${upstream}
+`;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const report = new Report('proxy');
+  if (process.env.BENCH_NO_BUILD === undefined) {
+    console.log('building @weft/core and @weft/proxy (BENCH_NO_BUILD=1 skips)');
+    execFileSync('npm', ['run', '-s', 'build', '-w', '@weft/core', '-w', '@weft/proxy'], { stdio: 'ignore' });
+  }
+  const missing = ['wrk', 'nginx', 'haproxy'].filter((b) => which(b) === undefined);
+  if (missing.length > 0)
+    console.log(`missing ${missing.join(', ')}: run bench/proxy/install.sh (skipping those parts)`);
+  console.log(
+    `Weft proxy benchmark on ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${SECONDS}s per run\n`,
+  );
+  const [upstream, readyLine] = await start(LOAD_CPU, process.execPath, nodeArgs('upstream.ts', ['0']));
+  const upstreamPort = Number(readyLine.split(' ')[1]);
+  const rows: Measure[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
+  try {
+    // 1. In process: raw Pool vs MeshAgent, interleaved rounds, same API (undici.request).
+    const pool: Measure[] = [];
+    const mesh: Measure[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      pool.push(runClient('pool', upstreamPort, SECONDS, 100));
+      mesh.push(runClient('mesh', upstreamPort, SECONDS, 100));
+    }
+    const best = (ms: Measure[], name: string): Measure => {
+      const m = [...ms].sort((a, b) => b.rps - a.rps)[0] as Measure;
+      return { ...m, name };
+    };
+    const p = best(pool, 'undici Pool (in process, 100 in flight)');
+    const m = best(mesh, 'MeshAgent (in process, 100 in flight)');
+    rows.push(p, m);
+
+    // 2. Reverse proxies under wrk.
+    let nginxRow: Measure | undefined;
+    let sidecarRow: (Measure & { maxRssMb: number }) | undefined;
+    if (which('wrk') !== undefined) {
+      const [sc, line] = await start(PROXY_CPU, process.execPath, nodeArgs('sidecar.mjs', [String(upstreamPort)]));
+      const scPort = Number(line.split(' ')[1]);
+      sidecarRow = await wrk('Weft sidecar (rules loaded)', `http://127.0.0.1:${scPort}/reviews/api/v1/reviews/1`, [
+        sc.pid as number,
+      ]);
+      rows.push(sidecarRow);
+      await stop(sc);
+      if (which('nginx') !== undefined) {
+        const port = await freePort();
+        writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, upstreamPort));
+        const ng = spawn(
+          'taskset',
+          ['-c', PROXY_CPU, which('nginx') as string, '-c', join(dir, 'nginx.conf'), '-p', dir],
+          {
+            stdio: 'ignore',
+          },
+        );
+        children.add(ng);
+        await new Promise((r) => setTimeout(r, 500));
+        const pids = [ng.pid as number, ...descendants(ng.pid as number)];
+        nginxRow = await wrk('nginx (1 worker)', `http://127.0.0.1:${port}/reviews/api/v1/reviews/1`, pids);
+        rows.push(nginxRow);
+        // 3. End to end at one connection: app → nginx → upstream, vs app → MeshAgent → upstream.
+        const viaNginx = runClient('url', port, Math.max(3, SECONDS / 2), 1);
+        const viaMesh = runClient('mesh', upstreamPort, Math.max(3, SECONDS / 2), 1);
+        rows.push({ ...viaNginx, name: 'app → nginx → upstream (1 in flight)' });
+        rows.push({ ...viaMesh, name: 'app → MeshAgent → upstream (1 in flight)' });
+        report.add({
+          name: 'proxy.e2e_p50_meshagent_over_nginx_sidecar_ratio',
+          value: viaMesh.p50Us / viaNginx.p50Us,
+          unit: 'ratio',
+          target: '<= 1.0',
+          meshagent_p50_us: viaMesh.p50Us,
+          nginx_p50_us: viaNginx.p50Us,
+        });
+        await stop(ng);
+        killAll(pids);
+      }
+      if (which('haproxy') !== undefined) {
+        const port = await freePort();
+        writeFileSync(join(dir, 'haproxy.cfg'), haproxyConf(port, upstreamPort));
+        const ha = spawn(
+          'taskset',
+          ['-c', PROXY_CPU, which('haproxy') as string, '-db', '-f', join(dir, 'haproxy.cfg')],
+          {
+            stdio: 'ignore',
+          },
+        );
+        children.add(ha);
+        await new Promise((r) => setTimeout(r, 500));
+        const pids = [ha.pid as number, ...descendants(ha.pid as number)];
+        rows.push(await wrk('HAProxy (1 thread)', `http://127.0.0.1:${port}/reviews/api/v1/reviews/1`, pids));
+        await stop(ha);
+        killAll(pids);
+      }
+    }
+
+    console.log(
+      `\n  ${'target'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 µs'.padStart(9)} ${'p99 µs'.padStart(9)} ${'CPU µs/req'.padStart(11)}`,
+    );
+    for (const r of rows)
+      console.log(
+        `  ${r.name.padEnd(44)} ${Math.round(r.rps).toString().padStart(9)} ${r.p50Us.toFixed(0).padStart(9)} ${r.p99Us
+          .toFixed(0)
+          .padStart(9)} ${r.cpuUsPerRequest.toFixed(1).padStart(11)}`,
+      );
+    console.log('');
+
+    const slug = (s: string) =>
+      s
+        .toLowerCase()
+        .replace(/\(.*\)/, '')
+        .trim()
+        .replace(/[^a-z0-9]+/g, '_')
+        .replace(/^_|_$/g, '');
+    for (const r of rows) {
+      const key = `proxy.${slug(r.name)}${r.name.includes('1 in flight') ? '_c1' : ''}`;
+      report.add({ name: `${key}.rps`, value: r.rps, unit: 'req/s' });
+      report.add({ name: `${key}.p50_us`, value: r.p50Us, unit: 'µs' });
+      report.add({ name: `${key}.p99_us`, value: r.p99Us, unit: 'µs' });
+      report.add({ name: `${key}.cpu_us_per_request`, value: r.cpuUsPerRequest, unit: 'µs' });
+    }
+    report.add({
+      name: 'proxy.meshagent_vs_pool_rps_ratio',
+      value: m.rps / p.rps,
+      unit: 'ratio',
+      target: '>= 0.90',
+      rounds: { pool: pool.map((x) => Math.round(x.rps)), mesh: mesh.map((x) => Math.round(x.rps)) },
+    });
+    report.add({
+      name: 'proxy.meshagent_vs_pool_cpu_ratio',
+      value: m.cpuUsPerRequest / p.cpuUsPerRequest,
+      unit: 'ratio',
+      target: '<= 1.15',
+    });
+    if (sidecarRow !== undefined) {
+      report.add({ name: 'proxy.sidecar_rss_mb', value: sidecarRow.maxRssMb, unit: 'MB', target: '<= 80' });
+      if (nginxRow !== undefined) {
+        report.add({
+          name: 'proxy.sidecar_vs_nginx_rps_ratio',
+          value: sidecarRow.rps / nginxRow.rps,
+          unit: 'ratio',
+          target: '>= 0.80',
+        });
+        report.add({
+          name: 'proxy.sidecar_vs_nginx_cpu_ratio',
+          value: sidecarRow.cpuUsPerRequest / nginxRow.cpuUsPerRequest,
+          unit: 'ratio',
+          target: '<= 1.60',
+        });
+      }
+    }
+    console.log(`\nwrote ${report.write()}`);
+  } finally {
+    await stop(upstream);
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

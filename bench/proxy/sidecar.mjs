@@ -1,0 +1,66 @@
+// The Weft sidecar as the benchmark runs it: one process from the built packages (dist), access
+// log off (as in the nginx and HAProxy configs), with a routing rule set loaded (a cookie rule for
+// user jason that the load does not match, in front of the default route to version=v1).
+// Plain JavaScript so Node loads no TypeScript stripper (it would add ~17 MB of RSS).
+// `node bench/proxy/sidecar.mjs <upstream-port>`; prints `ready <port> <pid>`.
+import { Discovery, instanceId, ManualSource } from '@weft/core';
+import * as proxy from '@weft/proxy';
+
+const upstreamPort = Number(process.argv[2]);
+const value = `127.0.0.1:${upstreamPort}`;
+const source = new ManualSource('bench', [
+  {
+    id: instanceId('reviews', 'http', value),
+    namespace: 'default',
+    service: 'reviews',
+    endpoint: { type: 'http', value, host: '127.0.0.1', port: upstreamPort },
+    tags: ['version=v1'],
+    metadata: {},
+    status: 'UP',
+    ttl: 30,
+    registeredAt: 0,
+    lastHeartbeat: 0,
+  },
+]);
+const discovery = new Discovery({ sources: [source] });
+
+const rules = [
+  {
+    id: 'jason-reviews-v2',
+    priority: 2,
+    destination: 'reviews',
+    match: { headers: { Cookie: '^(.*?;)?(user=jason)(;.*)?$' } },
+    route: { backends: [{ tags: ['version=v2'] }] },
+  },
+  { id: 'reviews-default', priority: 1, destination: 'reviews', route: { backends: [{ tags: ['version=v1'] }] } },
+];
+
+/** The rule engine when this build of @weft/proxy has it; else the same two rules by hand. */
+function router() {
+  if (typeof proxy.rulesRouter === 'function') return proxy.rulesRouter(rules);
+  const jason = /^(.*?;)?(user=jason)(;.*)?$/;
+  const v1 = Object.freeze({ backendTags: Object.freeze(['version=v1']), ruleId: 'reviews-default' });
+  const v2 = Object.freeze({ backendTags: Object.freeze(['version=v2']), ruleId: 'jason-reviews-v2' });
+  return {
+    has: (service) => service === 'reviews',
+    services: () => ['reviews'],
+    route(req) {
+      const cookie = req.headers.cookie;
+      return typeof cookie === 'string' && jason.test(cookie) ? v2 : v1;
+    },
+  };
+}
+
+const sidecar = new proxy.Sidecar({
+  discovery,
+  router: router(),
+  identity: { name: 'bench' },
+  port: 0,
+  admin: false,
+  accessLog: false,
+});
+const { port } = await sidecar.listen();
+process.stdout.write(`ready ${port} ${process.pid}\n`);
+process.on('SIGTERM', () => {
+  void sidecar.close().then(() => process.exit(0));
+});

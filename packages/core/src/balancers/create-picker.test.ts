@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../errors/index.js';
+import { createPicker } from './create-picker.js';
+import { LeastRequestPicker } from './least-request.js';
+import { MaglevPicker } from './maglev.js';
+import { PeakEwmaPicker } from './peak-ewma.js';
+import type { LbPolicy } from './picker.js';
+import { RandomPicker } from './random.js';
+import { RingHashPicker } from './ring-hash.js';
+import { RoundRobinPicker } from './round-robin.js';
+import { makeEndpoints } from './test-support.js';
+import { WeightedRoundRobinPicker } from './weighted-round-robin.js';
+
+const classes = {
+  round_robin: RoundRobinPicker,
+  weighted_round_robin: WeightedRoundRobinPicker,
+  random: RandomPicker,
+  least_request: LeastRequestPicker,
+  peak_ewma: PeakEwmaPicker,
+  ring_hash: RingHashPicker,
+  maglev: MaglevPicker,
+} as const;
+const policies = Object.keys(classes) as LbPolicy[];
+
+describe('createPicker', () => {
+  it.each(policies)('builds the %s picker', (policy) => {
+    const p = createPicker(policy, makeEndpoints(3));
+    expect(p).toBeInstanceOf(classes[policy]);
+    expect(p.policy).toBe(policy);
+    expect(p.endpoints.map((e) => e.id)).toEqual(makeEndpoints(3).map((e) => e.id));
+  });
+
+  it.each(policies)('%s rejects every non-finite or non-positive weight, naming it', (policy) => {
+    const endpoints = [
+      { id: 'a', weight: 1 },
+      { id: 'b', weight: 0 },
+      { id: 'c', weight: -1 },
+      { id: 'd', weight: Number.NaN },
+      { id: 'e', weight: Number.POSITIVE_INFINITY },
+    ];
+    try {
+      createPicker(policy, endpoints);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).code).toBe('WEFT_ERR_INVALID_ARGUMENT');
+      expect((err as InvalidArgumentError).issues.map((i) => i.path)).toEqual([
+        'endpoints[1].weight',
+        'endpoints[2].weight',
+        'endpoints[3].weight',
+        'endpoints[4].weight',
+      ]);
+    }
+  });
+
+  it('passes each policy its own options from one bag', () => {
+    const options = { tableSize: 251, replicasPerWeight: 3, minRingSize: 1, random: () => 0 };
+    expect((createPicker('maglev', makeEndpoints(3), options) as MaglevPicker).tableSize).toBe(251);
+    expect((createPicker('ring_hash', makeEndpoints(3), options) as RingHashPicker).ringSize).toBe(9);
+    expect(createPicker('round_robin', makeEndpoints(3), options).pickIndex()).toBe(0);
+  });
+
+  it('rejects an unknown policy, naming it', () => {
+    expect(() => createPicker('fastest' as LbPolicy, [])).toThrow(InvalidArgumentError);
+    expect(() => createPicker('fastest' as LbPolicy, [])).toThrow(/policy.*fastest/);
+  });
+
+  it('copies the endpoint list, so later changes to the caller’s array cannot break it', () => {
+    const endpoints = makeEndpoints(2);
+    const p = createPicker('round_robin', endpoints, { random: () => 0 });
+    endpoints.length = 0;
+    expect(p.pick()?.id).toBe('10.0.0.0:8080');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../clock/index.js';
+import type { SourceSnapshot } from '../discovery/source.js';
+import { isWeftError } from '../errors/index.js';
+import { MemoryRegistry } from './memory-registry.js';
+import { registrySource } from './source.js';
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('registrySource', () => {
+  it('feeds a namespace (every status) to a discovery observer and reports the end as an error', async () => {
+    const registry = new MemoryRegistry({ clock: new VirtualClock() });
+    await registry.register({ service: 'a', endpoint: { value: 'h:1' }, status: 'STARTING' }, { namespace: 't' });
+    await registry.register({ service: 'b', endpoint: { value: 'h:2' } });
+    const source = registry.asSource('t');
+    expect(source.name).toBe('memory:t');
+    const seen: SourceSnapshot[] = [];
+    const errors: Error[] = [];
+    source.subscribe({ next: (s) => seen.push(s), error: (e) => errors.push(e) });
+    await tick();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.instances.map((i) => [i.service, i.status])).toEqual([['a', 'STARTING']]);
+    expect(typeof seen[0]?.revision).toBe('number');
+    await registry.close();
+    expect(errors).toHaveLength(1);
+    expect(isWeftError(errors[0], 'WEFT_ERR_CLOSED')).toBe(true);
+  });
+
+  it('works for one service of any registry, and unsubscribes', async () => {
+    const registry = new MemoryRegistry({ clock: new VirtualClock() });
+    const source = registrySource(registry, { service: 'b' });
+    expect(source.name).toBe('registry');
+    const seen: number[] = [];
+    const sub = source.subscribe({ next: (s) => seen.push(s.instances.length), error: () => {} });
+    await tick();
+    await registry.register({ service: 'a', endpoint: { value: 'h:1' } });
+    await registry.register({ service: 'b', endpoint: { value: 'h:2' } });
+    await tick();
+    sub.unsubscribe();
+    await registry.register({ service: 'b', endpoint: { value: 'h:3' } });
+    await tick();
+    expect(seen).toEqual([0, 1]);
+    expect(registry.stats().watchers).toBe(0);
+  });
+});

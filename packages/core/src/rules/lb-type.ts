@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import type { LbPolicy } from '../balancers/picker.js';
+
+/**
+ * Every load-balancing policy a backend may ask for. Amalgam8 knew `round_robin`,
+ * `least_request` and `random`; Weft accepts every {@link LbPolicy}.
+ */
+export const LB_TYPES = [
+  'round_robin',
+  'weighted_round_robin',
+  'random',
+  'least_request',
+  'peak_ewma',
+  'ring_hash',
+  'maglev',
+] as const satisfies readonly LbPolicy[];
+
+// Fails to compile when the balancers gain a policy this list does not name.
+type MissingLbType = Exclude<LbPolicy, (typeof LB_TYPES)[number]>;
+const _everyPolicyListed: [MissingLbType] extends [never] ? true : MissingLbType = true;
+void _everyPolicyListed;
+
+/** The load-balancing policies that pick by a request key (and so use a backend's `hash_key`). */
+export const HASHING_LB_TYPES: ReadonlySet<LbPolicy> = new Set<LbPolicy>(['ring_hash', 'maglev']);
+
+/** `lb_type` of a backend. */
+export const LbTypeSchema = z.enum(LB_TYPES).meta({
+  id: 'RuleLbType',
+  description: 'Load-balancing policy among the instances of one backend.',
+});

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { ServiceNameSchema, TagsSchema } from '../model/instance.js';
+import { ActionSchema } from './action-schema.js';
+import { MatchSchema } from './match-schema.js';
+import { RouteSchema } from './route-schema.js';
+import { ALWAYS_ON_OBJECTS } from './schema-helpers.js';
+
+/**
+ * A rule of Amalgam8's `/v1/rules` model, extended. It has exactly one of `route` (a route
+ * rule: where matching requests go) and `actions` (an action rule: faults and traces applied to
+ * matching requests after routing).
+ */
+export const RuleSchema = z
+  .object({
+    id: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .optional()
+      .describe('Unique id (the controller assigns a UUID when absent).'),
+    priority: z
+      .int({ error: 'must be an integer' })
+      .optional()
+      .describe('Higher first (default 0). Ties: by id, then input order.'),
+    tags: TagsSchema.optional().describe('Labels for selecting rules (controller filters, recipes).'),
+    destination: ServiceNameSchema.describe('The service whose requests the rule governs.'),
+    match: MatchSchema.optional(),
+    route: RouteSchema.optional(),
+    actions: z.array(ActionSchema).min(1, { error: 'must list at least one action' }).optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    const hasRoute = rule.route !== undefined;
+    const hasActions = rule.actions !== undefined;
+    if (hasRoute === hasActions)
+      ctx.addIssue({
+        code: 'custom',
+        message: hasRoute ? 'give route or actions, not both' : 'needs a route or actions',
+      });
+    // A prefix rewrite needs to know which prefix it replaces.
+    const uri = (rule.route as { uri?: { path?: unknown; prefix?: unknown; prefix_rewrite?: unknown } } | undefined)
+      ?.uri;
+    if (
+      uri !== undefined &&
+      uri !== null &&
+      uri.prefix_rewrite !== undefined &&
+      uri.path === undefined &&
+      uri.prefix === undefined
+    ) {
+      const path = (rule.match as { path?: { exact?: unknown; prefix?: unknown } } | undefined)?.path;
+      if (path?.exact === undefined && path?.prefix === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['route', 'uri', 'prefix_rewrite'],
+          message: 'needs a prefix to replace: set uri.prefix, uri.path, match.path.prefix or match.path.exact',
+        });
+    }
+  }, ALWAYS_ON_OBJECTS)
+  .meta({ id: 'Rule', description: 'A route rule or an action rule (Amalgam8 /v1/rules, extended).' });
+/** A rule as accepted on input (Amalgam8's snake_case fields). */
+export type RuleInput = z.input<typeof RuleSchema>;
+/** A validated rule. */
+export type Rule = z.output<typeof RuleSchema>;
+
+/** The body of Amalgam8's `POST /v1/rules` and of `GET /v1/rules` (which adds `revision`). */
+export const RulesDocumentSchema = z
+  .object({
+    rules: z.array(RuleSchema),
+    revision: z.int().min(0).optional().describe('Controller revision, bumped on every change.'),
+  })
+  .strict()
+  .meta({ id: 'RulesDocument', description: 'A list of rules, as /v1/rules sends and returns them.' });
+export type RulesDocumentInput = z.input<typeof RulesDocumentSchema>;
+export type RulesDocument = z.output<typeof RulesDocumentSchema>;

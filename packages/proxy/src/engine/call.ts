@@ -1,0 +1,756 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Span } from '@opentelemetry/api';
+import type { ErrorCode, TimerHandle } from '@weft/core';
+import type { Dispatcher } from 'undici';
+import { type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
+import type { AccessLogRecord } from '../telemetry/access-log.js';
+import { formatTraceparent, parseTraceparent } from '../telemetry/tracing.js';
+import { BodySource, BodyTooLargeError } from './body.js';
+import type { CallInit, MeshEngine } from './engine.js';
+import { getHeader, rebuildHeaders } from './headers.js';
+import { isRouteFailure, RetryOn, type RetryPlan, type RoutePlan } from './route.js';
+import type { EndpointEntry, ServiceTable, Subset } from './service-table.js';
+import type { Picker } from './types.js';
+
+type Controller = Dispatcher.DispatchController;
+type Handler = Dispatcher.DispatchHandler;
+type Headers = Record<string, string | string[] | undefined>;
+type RawHeaders = Exclude<Controller['rawHeaders'], undefined>;
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'QUERY']);
+/** Bodies of responses discarded for a retry are drained (keeping the socket) up to this size. */
+const DRAIN_LIMIT = 64 * 1024;
+
+const now = (): number => performance.now();
+
+/** Maps an undici / Node error to a core outcome code. */
+export function classifyError(err: unknown): number {
+  const code = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EAI_AGAIN':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return -1;
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return -2;
+    case 'ETIMEDOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'WEFT_ERR_TIMEOUT':
+      return -3;
+    default:
+      return -4;
+  }
+}
+
+/** One try of a call: the handler undici's Pool calls back. Stale attempts are ignored by the call. */
+class Attempt implements Handler {
+  controller: Controller | null = null;
+  /** Outcome fed to health / history already (discarded, timed out, failed, or finished). */
+  settled = false;
+  /** Abort as soon as undici starts it (it timed out or was abandoned while queued). */
+  dead: Error | null = null;
+  /** Response discarded for a retry: its data is dropped. */
+  discarded = false;
+  status = 0;
+  headersAt = 0;
+  timer: TimerHandle | undefined;
+  readonly startedAt = now();
+
+  constructor(
+    readonly call: MeshCall,
+    readonly no: number,
+    readonly entry: EndpointEntry | undefined,
+    readonly index: number,
+    readonly picker: Picker<EndpointEntry> | undefined,
+    readonly token: number,
+    readonly transparent: boolean,
+  ) {}
+
+  onRequestStart(controller: Controller, _context: unknown): void {
+    if (this.dead !== null) {
+      controller.abort(this.dead);
+      return;
+    }
+    this.controller = controller;
+    if (this.call.paused) controller.pause();
+  }
+
+  onRequestUpgrade(controller: Controller, statusCode: number, headers: Headers, socket: Duplex): void {
+    this.call.onAttemptUpgrade(this, controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(controller: Controller, statusCode: number, headers: Headers, statusMessage?: string): void {
+    this.call.onAttemptHeaders(this, controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(_controller: Controller, chunk: Buffer): void {
+    if (this.call.committed === this) this.call.forwardData(chunk);
+  }
+
+  onResponseEnd(_controller: Controller, trailers: Headers): void {
+    this.call.onAttemptEnd(this, trailers);
+  }
+
+  onResponseError(_controller: Controller | null, error: Error): void {
+    this.call.onAttemptError(this, error);
+  }
+
+  onBodySent(chunk: Buffer): void {
+    if (this.call.attempt === this) this.call.handler.onBodySent?.(chunk);
+  }
+
+  onRequestSent(): void {
+    if (this.call.attempt === this) this.call.handler.onRequestSent?.();
+  }
+}
+
+/**
+ * One request through the mesh: route, faults, pick, attempt, feedback, retry, telemetry. It is
+ * also the stable {@link Dispatcher.DispatchController} the caller's handler sees across retries
+ * (pause / resume / abort always reach the attempt in flight).
+ */
+export class MeshCall implements Controller {
+  readonly service: string;
+  readonly requestId: string;
+  attempt: Attempt | undefined;
+  committed: Attempt | undefined;
+  paused = false;
+  private aborted_ = false;
+  private reason_: Error | null = null;
+  private finished = false;
+  private plan!: RoutePlan;
+  private retry: RetryPlan | undefined;
+  private subset!: Subset;
+  private sendOpts!: Dispatcher.DispatchOptions;
+  private body: BodySource | undefined;
+  private readonly startedAt = now();
+  private startWall = 0;
+  private attemptNo = 0;
+  /** Counted tries (transparent retries excluded). */
+  private tries = 0;
+  private transparentUsed = false;
+  private history: MeshAttempt[] | undefined;
+  private overall: TimerHandle | undefined;
+  private wait: TimerHandle | undefined;
+  private idempotent: boolean;
+  private noReplay: string | undefined;
+  private budgetSpent = false;
+  private avoid: EndpointEntry | undefined;
+  private span: Span | undefined;
+  private traceId: string | undefined;
+  private spanId: string | undefined;
+  private upstreamMs = -1;
+  /** Trace key/values of the attempts' `trace` actions, flat. */
+  private traces: string[] | undefined;
+  private readonly context: { service: string; requestId: string };
+
+  constructor(
+    readonly engine: MeshEngine,
+    readonly table: ServiceTable,
+    readonly opts: Dispatcher.DispatchOptions,
+    readonly handler: Handler,
+    readonly init: CallInit | undefined,
+  ) {
+    this.service = table.name;
+    let rid = init?.requestId;
+    let addRid = false;
+    if (rid === undefined) {
+      rid = getHeader(opts.headers, 'x-request-id');
+      if (rid === undefined && engine.requestIds) {
+        rid = randomUUID();
+        addRid = true;
+      }
+    }
+    this.requestId = rid ?? '';
+    this.addRid = addRid;
+    const method = opts.method;
+    this.idempotent = opts.idempotent ?? IDEMPOTENT_METHODS.has(method);
+    this.context = { service: this.service, requestId: this.requestId };
+  }
+
+  private readonly addRid: boolean;
+
+  // ── DispatchController (what the caller's handler sees) ─────────────────────────────────────
+
+  get aborted(): boolean {
+    return this.aborted_;
+  }
+
+  get reason(): Error | null {
+    return this.reason_;
+  }
+
+  get rawHeaders(): RawHeaders {
+    return this.committed?.controller?.rawHeaders ?? null;
+  }
+
+  get rawTrailers(): RawHeaders {
+    return this.committed?.controller?.rawTrailers ?? null;
+  }
+
+  pause(): void {
+    this.paused = true;
+    (this.committed ?? this.attempt)?.controller?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    (this.committed ?? this.attempt)?.controller?.resume();
+  }
+
+  abort(reason?: Error): void {
+    if (this.aborted_ || this.finished) return;
+    this.aborted_ = true;
+    const err = reason ?? new MeshRequestError('WEFT_ERR_ABORTED', 'Request aborted', this.errorOptions());
+    this.reason_ = err;
+    const a = this.committed ?? this.attempt;
+    if (a !== undefined && !a.settled) {
+      if (a.controller !== null) {
+        // undici reports the abort through onResponseError, which finishes the call.
+        a.controller.abort(err);
+        return;
+      }
+      a.dead = err;
+      this.settle(a, 0, undefined);
+    }
+    this.finishWithError(err, 0);
+  }
+
+  // ── call lifecycle ──────────────────────────────────────────────────────────────────────────
+
+  /** Routes the request and launches the first attempt. */
+  start(): void {
+    const engine = this.engine;
+    engine.inflight++;
+    this.handler.onRequestStart?.(this, this.context);
+    if (this.aborted_) return;
+    const opts = this.opts;
+    const router = engine.router;
+    let plan = engine.defaultPlan;
+    if (router?.has(this.service)) {
+      const routed = router.route({
+        service: this.service,
+        method: opts.method,
+        path: this.init?.routePath ?? opts.path,
+        headers: this.init?.headerRecord ?? { get: (name: string) => getHeader(opts.headers, name) },
+        source: engine.options.identity,
+      });
+      if (isRouteFailure(routed)) {
+        this.fail(NO_ROUTE_CODE, `No route to ${this.service}: ${routed.message}`, 412);
+        return;
+      }
+      plan = routed;
+    }
+    this.plan = plan;
+    // A route without retries of its own keeps the agent's (safe) default.
+    this.retry = plan.retry ?? engine.defaultPlan.retry;
+    this.subset = this.table.subset(plan.backendTags, plan.lbPolicy ?? engine.lbPolicy);
+    if (this.subset.entries.length === 0) {
+      const tags = plan.backendTags.length > 0 ? ` with tags ${plan.backendTags.join(',')}` : '';
+      this.fail('WEFT_ERR_NO_ENDPOINTS', `No healthy instance of ${this.service}${tags}`, 503);
+      return;
+    }
+    if (this.retry !== undefined && this.retry.attempts > 0) engine.budget(this.service)?.onRequest();
+    if (engine.accessLog !== undefined) this.startWall = Date.now();
+
+    // Headers to send: the caller's, plus the request id and trace context when they change.
+    const extra: string[] = [];
+    if (this.addRid) extra.push('x-request-id', this.requestId);
+    if (engine.tracing.enabled(this.startedAt)) {
+      const incoming = getHeader(opts.headers, 'traceparent');
+      const parent = parseTraceparent(incoming);
+      this.span = engine.tracing.start(this.service, opts.method, opts.path, parent);
+      const sc = this.span.spanContext();
+      this.traceId = sc.traceId;
+      this.spanId = sc.spanId;
+      extra.push('traceparent', formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
+    } else if (engine.accessLog !== undefined) {
+      const parent = parseTraceparent(getHeader(opts.headers, 'traceparent'));
+      if (parent !== undefined) {
+        this.traceId = parent.traceId;
+        this.spanId = parent.spanId;
+      }
+    }
+    const init = this.init;
+    if (init?.extraHeaders !== undefined) extra.push(...init.extraHeaders);
+    const drop = init?.dropHeaders;
+    if (this.span !== undefined) {
+      // The new traceparent replaces the caller's.
+      const d = new Set(drop ?? []);
+      d.add('traceparent');
+      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, d, extra));
+    } else if (extra.length > 0 || drop !== undefined) {
+      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, drop, extra));
+    } else if (plan.path !== undefined) {
+      this.sendOpts = this.buildOpts(opts.headers);
+    } else {
+      this.sendOpts = opts; // fast path: forwarded as given (Pool ignores opts.origin)
+    }
+    if (opts.body != null) this.body = new BodySource(opts.body, engine.replayLimit, init?.maxBodyBytes);
+
+    const timeoutMs = plan.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs > 0)
+      this.overall = engine.clock.setTimeout(() => this.onOverallTimeout(timeoutMs), timeoutMs);
+    this.nextAttempt(false);
+  }
+
+  private buildOpts(headers: Dispatcher.DispatchOptions['headers']): Dispatcher.DispatchOptions {
+    return { ...this.opts, path: this.plan.path ?? this.opts.path, headers: headers ?? null };
+  }
+
+  private nextAttempt(transparent: boolean): void {
+    if (this.finished) return;
+    const no = ++this.attemptNo;
+    if (!transparent) this.tries++;
+    const subset = this.subset;
+    const picker = subset.picker;
+    let index = picker.pickIndex(this.plan.hashKey);
+    const n = picker.endpoints.length;
+    if (index >= 0 && n > 1 && picker.endpoints[index] === this.avoid) {
+      const again = picker.pickIndex(this.plan.hashKey);
+      if (again >= 0) index = again;
+    }
+    if (index < 0) {
+      if (n === 0) {
+        this.failNoEndpoint();
+        return;
+      }
+      // Panic mode: every endpoint is ejected; spread over all of them rather than fail.
+      index = subset.panicCursor++ % n;
+    }
+    const rollFault = this.plan.fault;
+    if (rollFault !== undefined) {
+      const entry = picker.endpoints[index] as EndpointEntry;
+      const fault = rollFault(no, entry.instance.tags);
+      if (fault !== undefined) {
+        if (fault.traces !== undefined) {
+          if (this.traces === undefined) this.traces = [];
+          for (const t of fault.traces) this.traces.push(t.key, t.value);
+        }
+        if (fault.delayMs !== undefined && fault.delayMs > 0) {
+          this.wait = this.engine.clock.setTimeout(() => {
+            this.wait = undefined;
+            if (fault.abort !== undefined) this.injectAbort(no, fault.abort);
+            else this.launch(no, picker, index, transparent);
+          }, fault.delayMs);
+          return;
+        }
+        if (fault.abort !== undefined) {
+          const code = fault.abort;
+          queueMicrotask(() => this.injectAbort(no, code));
+          return;
+        }
+      }
+    }
+    this.launch(no, picker, index, transparent);
+  }
+
+  private launch(no: number, picker: Picker<EndpointEntry>, index: number, transparent: boolean): void {
+    if (this.finished) return;
+    const n = picker.endpoints.length;
+    let entry = picker.endpoints[index] as EndpointEntry;
+    let token = entry.breaker.tryAcquire();
+    if (token < 0) {
+      // Try the other endpoints before giving up on this attempt.
+      for (let k = 1; k < n && token < 0; k++) {
+        const j = (index + k) % n;
+        if (picker.isEjected(j)) continue;
+        const t = (picker.endpoints[j] as EndpointEntry).breaker.tryAcquire();
+        if (t >= 0) {
+          token = t;
+          index = j;
+        }
+      }
+      if (token < 0) {
+        this.record(no, entry, -5, 0, new Error(`circuit breaker ${entry.breaker.state}`), transparent);
+        this.fail('WEFT_ERR_CIRCUIT_OPEN', `Every circuit breaker of ${this.service} refused the call`, 503);
+        return;
+      }
+      entry = picker.endpoints[index] as EndpointEntry;
+    }
+    picker.onStart(index);
+    const a = new Attempt(this, no, entry, index, picker, token, transparent);
+    this.attempt = a;
+    const perTry = this.retry?.perTryTimeoutMs;
+    if (perTry !== undefined && perTry > 0)
+      a.timer = this.engine.clock.setTimeout(() => this.onPerTryTimeout(a, perTry), perTry);
+    let opts = this.sendOpts;
+    if (this.body !== undefined) opts = { ...opts, body: this.body.next() ?? null };
+    try {
+      entry.pool.dispatch(opts, a);
+    } catch (err) {
+      this.onAttemptError(a, err as Error);
+    }
+  }
+
+  // ── attempt callbacks ───────────────────────────────────────────────────────────────────────
+
+  onAttemptHeaders(a: Attempt, controller: Controller, status: number, headers: Headers, statusText?: string): void {
+    if (a.settled || this.finished) {
+      if (a.discarded && !a.settled) return;
+      return;
+    }
+    if (status < 200) {
+      if (this.attempt === a) this.handler.onResponseStart?.(this, status, headers, statusText);
+      return;
+    }
+    a.status = status;
+    a.headersAt = now();
+    if (status >= 500 && this.shouldRetry(status)) {
+      a.discarded = true;
+      this.settle(a, status, undefined);
+      const len = Number(headers['content-length'] ?? Number.NaN);
+      if (!(len <= DRAIN_LIMIT)) controller.abort(new Error('response discarded for a retry'));
+      this.scheduleRetry(a.entry);
+      return;
+    }
+    this.commit(a);
+    this.handler.onResponseStart?.(this, status, headers, statusText);
+  }
+
+  private commit(a: Attempt): void {
+    this.committed = a;
+    this.attempt = a;
+    this.upstreamMs = a.headersAt - a.startedAt;
+    if (a.timer !== undefined) {
+      a.timer.clear();
+      a.timer = undefined;
+    }
+    if (this.overall !== undefined) {
+      this.overall.clear();
+      this.overall = undefined;
+    }
+  }
+
+  forwardData(chunk: Buffer): void {
+    if (!this.finished) this.handler.onResponseData?.(this, chunk);
+  }
+
+  onAttemptEnd(a: Attempt, trailers: Headers): void {
+    if (this.committed !== a || a.settled) return;
+    this.settle(a, a.status, undefined);
+    this.finish(a.status, undefined);
+    this.handler.onResponseEnd?.(this, trailers);
+  }
+
+  onAttemptUpgrade(a: Attempt, _controller: Controller, status: number, headers: Headers, socket: Duplex): void {
+    if (a.settled || this.finished) {
+      socket.destroy();
+      return;
+    }
+    a.status = status;
+    a.headersAt = now();
+    this.commit(a);
+    this.settle(a, status, undefined);
+    this.finish(status, undefined);
+    this.handler.onRequestUpgrade?.(this, status, headers, socket);
+  }
+
+  onAttemptError(a: Attempt, error: Error): void {
+    if (a.settled) return;
+    if (this.committed === a) {
+      // The response had started: nothing can be retried. Report with the history.
+      const outcome = this.aborted_ ? 0 : classifyError(error);
+      this.settle(a, outcome, error);
+      const err = this.aborted_
+        ? (this.reason_ as Error)
+        : new MeshRequestError(
+            'WEFT_ERR_RETRIES_EXHAUSTED',
+            `${this.opts.method} ${this.service}${this.opts.path}: the response failed after it started`,
+            { ...this.errorOptions(), cause: error, status: 502 },
+          );
+      this.finishWithError(err, a.status);
+      return;
+    }
+    if (this.aborted_) {
+      this.settle(a, 0, error);
+      this.finishWithError(this.reason_ as Error, 0);
+      return;
+    }
+    if (this.finished) {
+      this.settle(a, 0, error);
+      return;
+    }
+    const tooLarge = error instanceof BodyTooLargeError ? error : (error as { cause?: unknown }).cause;
+    if (tooLarge instanceof BodyTooLargeError) {
+      this.settle(a, 0, error);
+      this.fail('WEFT_ERR_INVALID_ARGUMENT', tooLarge.message, 413);
+      return;
+    }
+    const outcome = classifyError(error);
+    // A keep-alive socket the server closed under us: retry once, transparently, when safe.
+    const transparent =
+      outcome === -2 && !this.transparentUsed && this.idempotent && (this.body === undefined || this.body.replayable);
+    this.settle(a, transparent ? 0 : outcome, error);
+    if (transparent) {
+      this.transparentUsed = true;
+      this.avoid = a.entry;
+      // Not synchronously: undici reports the error before it has detached the dead socket, and
+      // a dispatch from inside the callback could be written to that same socket.
+      queueMicrotask(() => this.nextAttempt(true));
+      return;
+    }
+    if (this.shouldRetry(outcome)) this.scheduleRetry(a.entry);
+    else this.finalFail();
+  }
+
+  private onPerTryTimeout(a: Attempt, ms: number): void {
+    a.timer = undefined;
+    if (a.settled || this.committed !== undefined || this.finished) return;
+    const err = new MeshRequestError('WEFT_ERR_TIMEOUT', `Per-try timeout of ${ms} ms expired`, {
+      service: this.service,
+      requestId: this.requestId,
+    });
+    this.settle(a, -3, err);
+    if (a.controller !== null) a.controller.abort(err);
+    else a.dead = err;
+    if (this.shouldRetry(-3)) this.scheduleRetry(a.entry);
+    else this.finalFail();
+  }
+
+  private onOverallTimeout(ms: number): void {
+    this.overall = undefined;
+    if (this.committed !== undefined || this.finished) return;
+    const a = this.attempt;
+    const err = new MeshRequestError('WEFT_ERR_TIMEOUT', `Timeout of ${ms} ms expired`, {
+      service: this.service,
+      requestId: this.requestId,
+    });
+    if (a !== undefined && !a.settled) {
+      this.settle(a, -3, err);
+      if (a.controller !== null) a.controller.abort(err);
+      else a.dead = err;
+    }
+    this.fail('WEFT_ERR_TIMEOUT', `${this.opts.method} ${this.service}${this.opts.path} timed out after ${ms} ms`, 504);
+  }
+
+  private injectAbort(no: number, code: number): void {
+    if (this.finished) return;
+    if (code < 0) {
+      const err = Object.assign(new Error('connection reset by an injected fault'), { code: 'ECONNRESET' });
+      this.record(no, undefined, -2, 0, err, false);
+      if (this.shouldRetry(-2)) this.scheduleRetry(undefined);
+      else this.finalFail();
+      return;
+    }
+    if (code >= 500 && this.shouldRetry(code)) {
+      this.record(no, undefined, code, 0, undefined, false);
+      this.scheduleRetry(undefined);
+      return;
+    }
+    this.record(no, undefined, code, 0, undefined, false);
+    this.upstreamMs = 0;
+    const body = Buffer.from(
+      JSON.stringify({ error: 'fault injected', status: code, service: this.service, request_id: this.requestId }),
+    );
+    if (this.overall !== undefined) {
+      this.overall.clear();
+      this.overall = undefined;
+    }
+    this.finish(code, undefined);
+    this.handler.onResponseStart?.(
+      this,
+      code,
+      {
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+        'x-weft-fault': 'abort',
+        'x-request-id': this.requestId,
+      },
+      STATUS_CODES[code] ?? '',
+    );
+    if (!this.aborted_) this.handler.onResponseData?.(this, body);
+    if (!this.aborted_) this.handler.onResponseEnd?.(this, {});
+  }
+
+  // ── retry policy ────────────────────────────────────────────────────────────────────────────
+
+  private shouldRetry(outcome: number): boolean {
+    const r = this.retry;
+    if (r === undefined || this.tries > r.attempts || this.finished || this.aborted_) return false;
+    const bits = r.retryOn;
+    let ok = false;
+    if (outcome === -1) ok = (bits & (RetryOn.ConnectFailure | RetryOn.GatewayError | RetryOn.ServerError)) !== 0;
+    else if (outcome === -2)
+      ok = (bits & (RetryOn.Reset | RetryOn.GatewayError | RetryOn.ServerError)) !== 0 && this.idempotent;
+    else if (outcome === -3)
+      ok =
+        ((bits & (RetryOn.Timeout | RetryOn.GatewayError | RetryOn.ServerError)) !== 0 ||
+          r.perTryTimeoutMs !== undefined) &&
+        this.idempotent;
+    else if (outcome >= 500)
+      ok =
+        (bits & RetryOn.ServerError) !== 0 || ((bits & RetryOn.GatewayError) !== 0 && outcome >= 502 && outcome <= 504);
+    if (!ok && outcome > 0 && (bits & RetryOn.StatusCodes) !== 0 && r.statusCodes?.includes(outcome) === true)
+      ok = true;
+    if (!ok) return false;
+    if (this.body !== undefined && !this.body.replayable) {
+      this.noReplay = this.body.notReplayableReason;
+      return false;
+    }
+    const budget = this.engine.budget(this.service);
+    if (budget !== undefined && !budget.tryWithdraw()) {
+      this.budgetSpent = true;
+      return false;
+    }
+    return true;
+  }
+
+  private scheduleRetry(failed: EndpointEntry | undefined): void {
+    this.avoid = failed;
+    const r = this.retry;
+    const cap = r === undefined ? 0 : Math.min(r.backoffMaxMs, r.backoffBaseMs * 2 ** (this.tries - 1));
+    const delay = Math.floor(Math.random() * cap);
+    if (delay < 1) {
+      queueMicrotask(() => this.nextAttempt(false));
+      return;
+    }
+    this.wait = this.engine.clock.setTimeout(() => {
+      this.wait = undefined;
+      this.nextAttempt(false);
+    }, delay);
+  }
+
+  // ── bookkeeping ─────────────────────────────────────────────────────────────────────────────
+
+  /** Feeds an attempt's outcome to the picker, breaker and outlier detection, and the history. */
+  private settle(a: Attempt, outcome: number, error: Error | undefined): void {
+    a.settled = true;
+    if (a.timer !== undefined) {
+      a.timer.clear();
+      a.timer = undefined;
+    }
+    const end = a.headersAt > 0 ? a.headersAt : now();
+    const duration = end - a.startedAt;
+    const entry = a.entry;
+    if (entry !== undefined) {
+      a.picker?.onEnd(a.index, duration);
+      entry.breaker.release(a.token, outcome);
+      if (outcome !== 0) this.engine.recordOutcome(entry, outcome);
+    }
+    if (this.history !== undefined || outcome < 200 || outcome >= 500 || a.discarded)
+      this.record(a.no, entry, outcome, duration, error, a.transparent);
+  }
+
+  private record(
+    no: number,
+    entry: EndpointEntry | undefined,
+    outcome: number,
+    durationMs: number,
+    error: Error | undefined,
+    transparent: boolean,
+  ): void {
+    const h: MeshAttempt = {
+      attempt: no,
+      endpoint: entry?.address ?? 'fault',
+      ...(entry === undefined ? {} : { instanceId: entry.id }),
+      outcome,
+      reason: entry === undefined && outcome !== -2 ? `fault-abort ${outcome}` : outcomeReason(outcome),
+      durationMs,
+      ...(error === undefined ? {} : { error }),
+      ...(transparent ? { transparent: true } : {}),
+    };
+    if (this.history === undefined) this.history = [h];
+    else this.history.push(h);
+  }
+
+  private errorOptions(): { service: string; requestId: string; attempts: readonly MeshAttempt[] } {
+    return { service: this.service, requestId: this.requestId, attempts: this.history ?? [] };
+  }
+
+  private failNoEndpoint(): void {
+    this.fail('WEFT_ERR_NO_ENDPOINTS', `No healthy instance of ${this.service}`, 503);
+  }
+
+  /** Every allowed attempt failed. */
+  private finalFail(): void {
+    const last = this.history?.at(-1);
+    const what = `${this.opts.method} ${this.service}${this.opts.path}`;
+    if (this.budgetSpent) {
+      this.fail('WEFT_ERR_RETRY_BUDGET_EXHAUSTED', `${what} failed and the retry budget is spent`, 503);
+      return;
+    }
+    const why = this.noReplay === undefined ? '' : ` (not retried: ${this.noReplay})`;
+    if (last?.outcome === -3 && this.tries === 1) {
+      this.fail('WEFT_ERR_TIMEOUT', `${what} timed out${why}`, 504, last.error);
+      return;
+    }
+    const n = this.history?.length ?? 0;
+    this.fail(
+      'WEFT_ERR_RETRIES_EXHAUSTED',
+      `${what} failed after ${n} attempt${n === 1 ? '' : 's'}${why}`,
+      504,
+      last?.error,
+    );
+  }
+
+  private fail(code: ErrorCode, message: string, status: number, cause?: unknown): void {
+    if (this.finished) return;
+    const err = new MeshRequestError(code, message, {
+      ...this.errorOptions(),
+      status,
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.finishWithError(err, status);
+  }
+
+  private finishWithError(err: Error, status: number): void {
+    if (this.finished) return;
+    this.finish(status === 0 ? ((err as { status?: number }).status ?? 0) : status, err);
+    this.handler.onResponseError?.(this, err);
+  }
+
+  private finish(status: number, error: Error | undefined): void {
+    this.finished = true;
+    const engine = this.engine;
+    engine.inflight--;
+    if (this.overall !== undefined) this.overall.clear();
+    if (this.wait !== undefined) this.wait.clear();
+    const durationMs = now() - this.startedAt;
+    const attempts = this.attemptNo;
+    engine.metrics?.call(this.service, status, durationMs / 1000, attempts > 1 ? attempts - 1 : 0);
+    const a = this.committed ?? this.attempt;
+    const upstream = a?.entry?.address;
+    if (this.span !== undefined) engine.tracing.end(this.span, status, upstream, attempts, error);
+    const sink = engine.accessLog;
+    if (sink !== undefined) {
+      const rec: AccessLogRecord = {
+        src: engine.src,
+        dst: `${this.service}:${this.plan?.backendTags.join(',') ?? ''}`,
+        status,
+        start_time: new Date(this.startWall || Date.now()).toISOString(),
+        request_time: Math.round(durationMs) / 1000,
+        upstream_response_time: this.upstreamMs < 0 ? null : Math.round(this.upstreamMs) / 1000,
+        timestamp_in_ms: Date.now(),
+        method: this.opts.method,
+        path: this.opts.path,
+        request_id: this.requestId,
+        upstream_host: upstream ?? '-',
+        attempts,
+      };
+      if (this.traceId !== undefined) {
+        rec.trace_id = this.traceId;
+        if (this.spanId !== undefined) rec.span_id = this.spanId;
+      }
+      if (this.plan?.ruleId !== undefined) rec.rule_id = this.plan.ruleId;
+      if (error !== undefined) rec.error_code = (error as { code?: string }).code ?? 'error';
+      const traces = this.traces;
+      if (traces !== undefined) for (let i = 0; i + 1 < traces.length; i += 2) rec[traces[i] as string] = traces[i + 1];
+      try {
+        sink.write(rec);
+      } catch {
+        // A failing log sink must never fail the call.
+      }
+    }
+  }
+}

@@ -1,0 +1,309 @@
+import type { Tracer } from '@opentelemetry/api';
+import { type Clock, InvalidArgumentError, systemClock, type ValidationIssue } from '@weft/core';
+import { Registry } from 'prom-client';
+import type { Dispatcher, Pool } from 'undici';
+import { type AccessLogSink, pinoAccessLog } from '../telemetry/access-log.js';
+import { MeshMetrics } from '../telemetry/metrics.js';
+import { MeshTracing } from '../telemetry/tracing.js';
+import { MeshCall } from './call.js';
+import {
+  type BreakerOptions,
+  type BreakerState,
+  type OutlierOptions,
+  OutlierPolicy,
+  type RetryBudgetOptions,
+  SimpleRetryBudget,
+} from './health.js';
+import { defaultPlan, type MeshIdentity, RetryOn, type RetryPlan, type RoutePlan, type Router } from './route.js';
+import { type EndpointEntry, ServiceTable } from './service-table.js';
+import type { Discovery, LbPolicy } from './types.js';
+
+/** Retry settings of the agent (used when no rule sets its own). */
+export interface RetryOptions {
+  /** Retries after the first try. Default 2. */
+  attempts?: number;
+  /**
+   * What to retry: `connect-failure` (always safe), `reset` and `timeout` (idempotent requests
+   * only), `gateway-error` (502/503/504), `5xx`. Default `['connect-failure', 'reset']`: an application's own 5xx answers pass through.
+   */
+  retryOn?: ReadonlyArray<'connect-failure' | 'reset' | 'timeout' | 'gateway-error' | '5xx'>;
+  /** Retry these statuses too. */
+  statusCodes?: readonly number[];
+  /** Per-try timeout to response headers, ms. Default none. */
+  perTryTimeoutMs?: number;
+  /** First backoff, ms; doubles per retry with full jitter. Default 25. */
+  backoffBaseMs?: number;
+  /** Longest backoff, ms. Default 250. */
+  backoffMaxMs?: number;
+}
+
+/** Options shared by {@link MeshAgent} and the sidecar. */
+export interface MeshEngineOptions {
+  /** Where endpoints come from. */
+  discovery: Discovery;
+  /** The caller's identity, for source-matched rules and the access log's `src`. */
+  identity?: MeshIdentity;
+  /** Routing, fault and retry rules (see `rulesRouter`). Default: every request to every instance. */
+  router?: Router;
+  /** Load-balancing policy when a rule names none. Default `least_request`. */
+  lbPolicy?: LbPolicy;
+  /** Retries when a rule sets none; `false` disables them. */
+  retry?: RetryOptions | false;
+  /** Overall timeout to response headers when a rule sets none, ms. Default none. */
+  timeoutMs?: number;
+  /** Retry budget per destination service; `false` disables it. */
+  retryBudget?: RetryBudgetOptions | false;
+  /** Circuit breaker per endpoint. */
+  breaker?: BreakerOptions;
+  /** Outlier ejection; `false` disables it. */
+  outlier?: OutlierOptions | false;
+  /** A streamed request body is recorded up to this many bytes so it can be retried. Default 64 KiB. */
+  replayBufferBytes?: number;
+  /**
+   * Options of the per-endpoint undici Pool. Defaults retire idle sockets before common server
+   * idle timeouts: `keepAliveTimeout` 4 s, `keepAliveMaxTimeout` 60 s, `keepAliveTimeoutThreshold` 1 s.
+   */
+  pool?: Pool.Options;
+  /** Access log: a sink, `true` for pino on stdout, `false` (default for MeshAgent) for none. */
+  accessLog?: AccessLogSink | boolean;
+  /** Metrics: a {@link MeshMetrics}, a prom-client registry to register into, or `false`. Default: a new registry. */
+  metrics?: MeshMetrics | Registry | false;
+  /** OpenTelemetry: a tracer to use, `false` to never trace; default the global provider's when registered. */
+  tracer?: Tracer | false;
+  /** Generate `x-request-id` when the request has none. Default true. */
+  requestId?: boolean;
+  /** Clock for breakers, ejections and budgets. Default the system clock. */
+  clock?: Clock;
+}
+
+const RETRY_ON_BITS: Record<string, number> = {
+  'connect-failure': RetryOn.ConnectFailure,
+  reset: RetryOn.Reset,
+  timeout: RetryOn.Timeout,
+  'gateway-error': RetryOn.GatewayError,
+  '5xx': RetryOn.ServerError,
+  'retriable-status-codes': RetryOn.StatusCodes,
+};
+
+/** Turns retry options (agent options or a rule's `retry_on` names) into a {@link RetryPlan}. */
+export function toRetryPlan(options: RetryOptions): RetryPlan {
+  let bits = 0;
+  for (const name of options.retryOn ?? ['connect-failure', 'reset']) bits |= RETRY_ON_BITS[name] ?? 0;
+  if (options.statusCodes !== undefined && options.statusCodes.length > 0) bits |= RetryOn.StatusCodes;
+  return Object.freeze({
+    attempts: options.attempts ?? 2,
+    retryOn: bits,
+    ...(options.statusCodes === undefined ? {} : { statusCodes: options.statusCodes }),
+    ...(options.perTryTimeoutMs === undefined ? {} : { perTryTimeoutMs: options.perTryTimeoutMs }),
+    backoffBaseMs: options.backoffBaseMs ?? 25,
+    backoffMaxMs: options.backoffMaxMs ?? 250,
+  });
+}
+
+function validate(options: MeshEngineOptions): void {
+  const issues: ValidationIssue[] = [];
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('mesh options', [{ path: '', message: 'must be an object' }]);
+  }
+  const d = options.discovery as { endpoints?: unknown } | undefined;
+  if (d === undefined || typeof d.endpoints !== 'function')
+    issues.push({ path: 'discovery', message: 'must be a Discovery' });
+  const nonNegative = (path: string, v: unknown) => {
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)))
+      issues.push({ path, message: `must be a non-negative number (got ${JSON.stringify(v)})` });
+  };
+  nonNegative('timeoutMs', options.timeoutMs);
+  nonNegative('replayBufferBytes', options.replayBufferBytes);
+  if (options.retry) {
+    nonNegative('retry.attempts', options.retry.attempts);
+    nonNegative('retry.perTryTimeoutMs', options.retry.perTryTimeoutMs);
+    for (const name of options.retry.retryOn ?? [])
+      if (RETRY_ON_BITS[name] === undefined)
+        issues.push({ path: 'retry.retryOn', message: `unknown condition ${JSON.stringify(name)}` });
+  }
+  if (options.identity !== undefined && (typeof options.identity.name !== 'string' || options.identity.name === ''))
+    issues.push({ path: 'identity.name', message: 'must be a non-empty string' });
+  if (issues.length > 0) throw new InvalidArgumentError('mesh options', issues);
+}
+
+/**
+ * The request engine behind {@link MeshAgent} and the sidecar: per-service endpoint tables, the
+ * per-endpoint pools, routing, retries, health feedback and telemetry. One per agent.
+ */
+export class MeshEngine {
+  readonly options: MeshEngineOptions;
+  readonly discovery: Discovery;
+  readonly clock: Clock;
+  readonly router: Router | undefined;
+  readonly lbPolicy: LbPolicy;
+  readonly defaultPlan: RoutePlan;
+  readonly poolOptions: Pool.Options;
+  readonly replayLimit: number;
+  readonly outlier: OutlierPolicy | undefined;
+  readonly metrics: MeshMetrics | undefined;
+  readonly accessLog: AccessLogSink | undefined;
+  readonly tracing: MeshTracing;
+  readonly requestIds: boolean;
+  /** `"name:tag1,tag2"` of the caller, for the access log. */
+  readonly src: string;
+  private readonly tables = new Map<string, ServiceTable>();
+  private readonly budgets = new Map<string, SimpleRetryBudget>();
+  private readonly onChange: (service: string) => void;
+  private readonly timers = new Set<{ clear(): void }>();
+  private closed = false;
+  /** Calls in flight (the sidecar waits for them on drain). */
+  inflight = 0;
+
+  constructor(options: MeshEngineOptions) {
+    validate(options);
+    this.options = options;
+    this.discovery = options.discovery;
+    this.clock = options.clock ?? systemClock;
+    this.router = options.router;
+    this.lbPolicy = options.lbPolicy ?? 'least_request';
+    this.defaultPlan = defaultPlan(
+      options.retry === false ? undefined : toRetryPlan(options.retry ?? {}),
+      options.timeoutMs,
+    );
+    this.poolOptions = {
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 60_000,
+      keepAliveTimeoutThreshold: 1_000,
+      ...options.pool,
+    };
+    this.replayLimit = options.replayBufferBytes ?? 64 * 1024;
+    this.outlier = options.outlier === false ? undefined : new OutlierPolicy(options.outlier ?? {});
+    this.metrics =
+      options.metrics === false
+        ? undefined
+        : options.metrics instanceof MeshMetrics
+          ? options.metrics
+          : new MeshMetrics(options.metrics instanceof Registry ? options.metrics : undefined);
+    this.accessLog =
+      options.accessLog === true ? pinoAccessLog() : options.accessLog === false ? undefined : options.accessLog;
+    this.tracing = new MeshTracing(options.tracer);
+    this.requestIds = options.requestId !== false;
+    const id = options.identity;
+    this.src = id === undefined ? '-' : `${id.name}:${(id.tags ?? []).join(',')}`;
+    this.onChange = (service) => {
+      const t = this.tables.get(service);
+      if (t !== undefined) t.dirty = true;
+    };
+    this.discovery.on('change', this.onChange);
+  }
+
+  /** True when `host` names a mesh service: Discovery knows it, or a rule names it. */
+  isMeshService(host: string): boolean {
+    if (this.tables.has(host)) return true;
+    if (this.discovery.endpoints(host, { status: ['UP', 'STARTING', 'OUT_OF_SERVICE'] }).revision > 0) return true;
+    const named = this.router?.services?.();
+    return named?.includes(host) === true;
+  }
+
+  /** The table of `service` (created on first use). */
+  table(service: string): ServiceTable {
+    let t = this.tables.get(service);
+    if (t === undefined) {
+      t = new ServiceTable(service, this);
+      this.tables.set(service, t);
+    }
+    return t;
+  }
+
+  /** Known tables (admin `/debug/endpoints`). */
+  allTables(): IterableIterator<ServiceTable> {
+    return this.tables.values();
+  }
+
+  /** The retry budget of `service`, or undefined when budgets are off. */
+  budget(service: string): SimpleRetryBudget | undefined {
+    if (this.options.retryBudget === false) return undefined;
+    let b = this.budgets.get(service);
+    if (b === undefined) {
+      b = new SimpleRetryBudget(this.options.retryBudget ?? {}, this.clock);
+      this.budgets.set(service, b);
+    }
+    return b;
+  }
+
+  /** Starts a call to `service`; the handler gets undici's v2 callbacks. */
+  call(
+    service: string,
+    opts: Dispatcher.DispatchOptions,
+    handler: Dispatcher.DispatchHandler,
+    init?: CallInit,
+  ): MeshCall {
+    const call = new MeshCall(this, this.table(service), opts, handler, init);
+    call.start();
+    return call;
+  }
+
+  /** Feeds an attempt outcome to outlier detection; ejects the endpoint when it crosses the threshold. */
+  recordOutcome(entry: EndpointEntry, outcome: number): void {
+    const policy = this.outlier;
+    if (policy === undefined || entry.retired) return;
+    if (!policy.record(entry.outlier, outcome)) return;
+    const table = this.tables.get(entry.service);
+    if (table === undefined) return;
+    // Max ejection percent: never eject more than that share of the service's endpoints.
+    let ejected = 0;
+    for (const e of table.entries.values()) if (e.outlier.ejected) ejected++;
+    if (((ejected + 1) * 100) / Math.max(1, table.entries.size) > policy.maxPercent) return;
+    const ms = policy.eject(entry.outlier, this.clock.now());
+    table.setEjected(entry, true);
+    this.metrics?.ejection(entry.service, true);
+    const timer = this.clock.setTimeout(() => {
+      this.timers.delete(timer);
+      entry.outlier.ejectedUntil = 0;
+      table.setEjected(entry, false);
+      this.metrics?.ejection(entry.service, false);
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** A breaker changed state. */
+  onBreakerChange(entry: EndpointEntry, state: BreakerState): void {
+    this.metrics?.breaker(entry.service, entry.address, state);
+  }
+
+  /** Closes every pool (in-flight requests finish first) and detaches from Discovery. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.discovery.off('change', this.onChange);
+    for (const t of this.timers) t.clear();
+    this.timers.clear();
+    await Promise.all([...this.tables.values()].map((t) => t.close()));
+    this.tables.clear();
+    await this.accessLog?.flush?.();
+  }
+
+  /** Destroys every pool at once. */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    this.discovery.off('change', this.onChange);
+    for (const t of this.timers) t.clear();
+    await Promise.all(
+      [...this.tables.values()].flatMap((t) =>
+        [...t.entries.values()].map((e) => e.pool.destroy().catch(() => undefined)),
+      ),
+    );
+    this.tables.clear();
+  }
+}
+
+/** Per-call extras the sidecar passes. */
+export interface CallInit {
+  /** The request id to use (an incoming `x-request-id`). */
+  requestId?: string;
+  /** Lower-case names of headers to drop before forwarding (hop-by-hop). */
+  dropHeaders?: ReadonlySet<string>;
+  /** Extra headers to append (flat `[name, value, ...]`). */
+  extraHeaders?: readonly string[];
+  /** Path to route on (after the sidecar stripped `/<service>`), when different from `opts.path`. */
+  routePath?: string;
+  /** Request headers as a lower-case record (node:http's `req.headers`), read by the rules without copying. */
+  headerRecord?: Readonly<Record<string, string | string[] | undefined>>;
+  /** A streamed body larger than this fails the call (sidecar body limit). */
+  maxBodyBytes?: number;
+}

@@ -1,0 +1,107 @@
+import type { Dispatcher } from 'undici';
+
+/** Request headers in any form undici accepts. */
+export type AnyHeaders = Dispatcher.DispatchOptions['headers'];
+
+type HeaderValue = string | string[] | number | undefined | null;
+
+function isPairIterable(h: object): h is Iterable<[string, HeaderValue]> {
+  return typeof (h as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+}
+
+/**
+ * Visits every header as (name, value) without normalising the whole set. Arrays are undici's flat
+ * `[name, value, name, value]` form; iterables are `[name, value]` pairs (fetch's Headers list).
+ */
+export function forEachHeader(headers: AnyHeaders, visit: (name: string, value: HeaderValue) => void): void {
+  if (headers == null) return;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) visit(String(headers[i]), headers[i + 1] as HeaderValue);
+    return;
+  }
+  if (isPairIterable(headers)) {
+    for (const pair of headers) visit(String(pair[0]), pair[1] as HeaderValue);
+    return;
+  }
+  const obj = headers as Record<string, HeaderValue>;
+  for (const key in obj) visit(key, obj[key]);
+}
+
+/** One header (case-insensitive `lowerName`), multiple values joined with `, ` (cookies with `; `). */
+export function getHeader(headers: AnyHeaders, lowerName: string): string | undefined {
+  if (headers == null) return undefined;
+  // Fast path for the common plain-object case with an exact-case key.
+  if (!Array.isArray(headers) && !isPairIterable(headers)) {
+    const direct = (headers as Record<string, HeaderValue>)[lowerName];
+    if (direct != null) return joinValue(lowerName, direct);
+  }
+  let out: string | undefined;
+  forEachHeader(headers, (name, value) => {
+    if (value == null || name.length !== lowerName.length || name.toLowerCase() !== lowerName) return;
+    const v = joinValue(lowerName, value);
+    out = out === undefined ? v : `${out}${lowerName === 'cookie' ? '; ' : ', '}${v}`;
+  });
+  return out;
+}
+
+function joinValue(lowerName: string, value: Exclude<HeaderValue, undefined | null>): string {
+  if (Array.isArray(value)) return value.join(lowerName === 'cookie' ? '; ' : ', ');
+  return String(value);
+}
+
+/** All headers as a plain object with lower-case names (for rule matching and explain). */
+export function normalizeHeaders(headers: AnyHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  forEachHeader(headers, (name, value) => {
+    if (value == null) return;
+    const key = name.toLowerCase();
+    const v = joinValue(key, value);
+    const prev = out[key];
+    out[key] = prev === undefined ? v : `${prev}${key === 'cookie' ? '; ' : ', '}${v}`;
+  });
+  return out;
+}
+
+/**
+ * Copies `headers` into undici's flat array form, dropping the lower-case names in `drop` and
+ * appending `extra` (flat too). One array allocation; no per-header objects.
+ */
+export function rebuildHeaders(
+  headers: AnyHeaders,
+  drop: ReadonlySet<string> | undefined,
+  extra: readonly string[],
+): string[] {
+  const out: string[] = [];
+  forEachHeader(headers, (name, value) => {
+    if (value == null) return;
+    if (drop?.has(name.toLowerCase())) return;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, String(value));
+  });
+  for (let i = 0; i < extra.length; i++) out.push(extra[i] as string);
+  return out;
+}
+
+/** HTTP/1.1 hop-by-hop headers (RFC 9110 §7.6.1), never forwarded by a proxy. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Value of `name=` in a Cookie header, or undefined. */
+export function getCookie(cookieHeader: string | undefined, name: string): string | undefined {
+  if (cookieHeader === undefined) return undefined;
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

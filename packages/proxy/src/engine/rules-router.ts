@@ -1,0 +1,120 @@
+import {
+  type CompileOptions,
+  compile,
+  type Decision,
+  faultsForAttempt,
+  type RuleRequest,
+  type RuleSet,
+} from '@weft/core';
+import { toRetryPlan } from './engine.js';
+import type { AttemptFault, RetryPlan, RoutePlan, RouteRequest, Router } from './route.js';
+
+/** Options of {@link rulesRouter}. */
+export interface RulesRouterOptions extends CompileOptions {
+  /** Random source for weighted choices and fault probabilities (tests pass a seeded one). Default `Math.random`. */
+  rng?: () => number;
+}
+
+/** A {@link Router} whose rules can be replaced at run time (a controller pushing a new revision). */
+export interface RulesRouter extends Router {
+  /** The rules in force. */
+  readonly ruleSet: RuleSet;
+  /** Replaces the rules (a compiled set, or rules to compile); in-flight calls keep their decision. */
+  update(rules: RuleSet | unknown): void;
+}
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+function isRuleSet(x: unknown): x is RuleSet {
+  return typeof x === 'object' && x !== null && typeof (x as RuleSet).evaluate === 'function';
+}
+
+/**
+ * Routes with Weft's rule engine (Amalgam8's `/v1/rules` model): route rules choose the backend
+ * (weighted, by headers, cookies, source), its load-balancing policy, timeout, retries and path
+ * rewrite; action rules inject delays and aborts, rolled for every attempt against the tags of
+ * the instance the attempt goes to, so retries can recover from an injected abort.
+ *
+ * ```ts
+ * const router = rulesRouter([{ destination: 'reviews', route: { backends: [{ tags: ['version=v1'] }] } }]);
+ * ```
+ *
+ * @param rules - a compiled `RuleSet`, Amalgam8's `{rules: [...]}` document or an array of rules.
+ * @throws InvalidArgumentError naming every invalid rule field.
+ */
+export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOptions = {}): RulesRouter {
+  const rng = options.rng ?? Math.random;
+  let ruleSet = isRuleSet(rules) ? rules : compile(rules, options);
+  let destinations = new Set(ruleSet.destinations);
+  // Retry plans are shared by every decision of a route (settings objects are frozen per rule).
+  const plans = new WeakMap<object, RetryPlan | undefined>();
+  const retryPlan = (d: Decision): RetryPlan | undefined => {
+    const r = d.retries;
+    if (plans.has(r)) return plans.get(r);
+    const plan =
+      r.maxRetries > 0
+        ? toRetryPlan({
+            attempts: r.maxRetries,
+            retryOn: r.retryOn.filter((c) => c !== 'retriable-status-codes') as never,
+            statusCodes: r.retriableStatusCodes,
+            ...(r.perTryTimeoutMs === undefined ? {} : { perTryTimeoutMs: r.perTryTimeoutMs }),
+            backoffBaseMs: r.backoff.baseMs,
+            backoffMaxMs: r.backoff.maxMs,
+          })
+        : undefined;
+    plans.set(r, plan);
+    return plan;
+  };
+  const request = (req: RouteRequest): RuleRequest => ({
+    destination: req.service,
+    method: req.method,
+    path: req.path,
+    headers: req.headers,
+    source: req.source,
+  });
+  return {
+    get ruleSet() {
+      return ruleSet;
+    },
+    update(next) {
+      ruleSet = isRuleSet(next) ? next : compile(next, options);
+      destinations = new Set(ruleSet.destinations);
+    },
+    has: (service) => destinations.has(service),
+    services: () => ruleSet.destinations,
+    route(req) {
+      const d = ruleSet.evaluate(request(req), rng);
+      if (d.status === 'no_match')
+        return { failure: 'no-route', message: `no route rule of "${req.service}" matches the request` };
+      const backend = d.backend;
+      const retry = retryPlan(d);
+      const plan: RoutePlan = {
+        backendTags: backend?.tags ?? NO_TAGS,
+        ...(d.rule?.id === undefined ? {} : { ruleId: d.rule.id }),
+        ...(backend?.name === undefined ? {} : { backendName: backend.name }),
+        ...(backend === undefined || d.status === 'no_rules' ? {} : { lbPolicy: backend.lbType }),
+        ...(d.hashKey === undefined ? {} : { hashKey: d.hashKey }),
+        ...(d.status === 'route' ? { timeoutMs: d.timeoutMs } : {}),
+        ...(retry === undefined ? {} : { retry }),
+        ...(d.rewritePath === undefined ? {} : { path: d.rewritePath }),
+        ...(d.actions.length === 0
+          ? {}
+          : {
+              fault: (_attempt: number, tags: readonly string[]): AttemptFault | undefined => {
+                const f = faultsForAttempt(d, tags, rng);
+                if (f.delay === undefined && f.abort === undefined && f.traces.length === 0) return undefined;
+                return {
+                  ...(f.delayMs > 0 ? { delayMs: f.delayMs } : {}),
+                  ...(f.abort === undefined ? {} : { abort: f.abort.reset ? -1 : (f.abort.status ?? 503) }),
+                  ...(f.traces.length === 0 ? {} : { traces: f.traces }),
+                };
+              },
+            }),
+      };
+      return plan;
+    },
+    explain(req) {
+      return ruleSet.explain(request(req), rng);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+/** Core types the engine builds on, imported in one place. */
+export type { BalancerEndpoint, Discovery, EndpointSet, LbPolicy, Picker } from '@weft/core';

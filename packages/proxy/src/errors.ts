@@ -1,0 +1,114 @@
+import { type ErrorCode, WeftError, type WeftErrorOptions } from '@weft/core';
+
+/**
+ * What happened to one attempt: an HTTP status (100–599), or one of core's negative outcome
+ * codes for attempts that got no response (`-1` connect failure, `-2` reset, `-3` timeout,
+ * `-4` other error, `-5` rejected locally, e.g. by an open circuit breaker).
+ */
+export type AttemptOutcome = number;
+
+/** Code of the "route rules exist but none matched" error (HTTP 412, Amalgam8's answer). */
+export const NO_ROUTE_CODE: ErrorCode = 'WEFT_ERR_NO_ROUTE';
+
+/** One attempt of a mesh call, as carried by a {@link MeshRequestError}. */
+export interface MeshAttempt {
+  /** 1-based attempt number. */
+  readonly attempt: number;
+  /** The endpoint tried (`host:port`), or `"fault"` when an injected fault answered. */
+  readonly endpoint: string;
+  /** The instance id, when an instance was picked. */
+  readonly instanceId?: string;
+  /** HTTP status or negative outcome code. */
+  readonly outcome: AttemptOutcome;
+  /** A short word for the outcome: `200`, `connect-failure`, `reset`, `timeout`, `error`, `rejected`, `fault-abort`. */
+  readonly reason: string;
+  /** Wall time of the attempt in milliseconds (to response headers or failure). */
+  readonly durationMs: number;
+  /** The error of the attempt, when it failed without a response. */
+  readonly error?: Error;
+  /** Whether this attempt was a transparent retry of a request that hit a socket the server had closed. */
+  readonly transparent?: boolean;
+}
+
+/** Options of a {@link MeshRequestError}. */
+export interface MeshRequestErrorOptions extends WeftErrorOptions {
+  service?: string;
+  requestId?: string;
+  attempts?: readonly MeshAttempt[];
+  /** Overrides the HTTP status a sidecar answers with (defaults to the code's status). */
+  status?: number;
+}
+
+/**
+ * A mesh call failed. Every failure of a {@link MeshAgent} call (and every error answer of the
+ * sidecar) is one of these: a stable `code`, the HTTP `status` a proxy answers with, the
+ * `service`, the `requestId` and the full `attempts` history — instead of "fetch failed".
+ */
+export class MeshRequestError extends WeftError {
+  /** The destination service. */
+  readonly service: string;
+  /** The `x-request-id` of the call. */
+  readonly requestId: string;
+  /** Every attempt, oldest first (empty when the call failed before any attempt). */
+  readonly attempts: readonly MeshAttempt[];
+
+  constructor(code: ErrorCode, message: string, options: MeshRequestErrorOptions = {}) {
+    const attempts = options.attempts ?? [];
+    const tail = attempts.length > 0 ? `; attempts: ${describeAttempts(attempts)}` : '';
+    super(code, `${message}${tail}`, options);
+    this.name = 'MeshRequestError';
+    this.service = options.service ?? '';
+    this.requestId = options.requestId ?? '';
+    this.attempts = Object.freeze([...attempts]);
+    if (options.status !== undefined) (this as { status: number }).status = options.status;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      service: this.service,
+      request_id: this.requestId,
+      attempts: this.attempts.map((a) => ({
+        attempt: a.attempt,
+        endpoint: a.endpoint,
+        outcome: a.reason,
+        duration_ms: Math.round(a.durationMs * 1000) / 1000,
+        ...(a.error === undefined ? {} : { error: a.error.message }),
+        ...(a.transparent ? { transparent: true } : {}),
+      })),
+    };
+  }
+}
+
+/** True when `error` is a {@link MeshRequestError}. */
+export function isMeshRequestError(error: unknown): error is MeshRequestError {
+  return error instanceof MeshRequestError;
+}
+
+/** Human-readable one-line attempt history: `#1 10.0.0.1:80 reset in 3 ms, #2 10.0.0.2:80 503 in 5 ms`. */
+export function describeAttempts(attempts: readonly MeshAttempt[]): string {
+  return attempts
+    .map(
+      (a) =>
+        `#${a.attempt} ${a.endpoint} ${a.reason}${a.error && a.outcome < 0 ? ` (${a.error.message})` : ''} in ${Math.round(a.durationMs)} ms`,
+    )
+    .join(', ');
+}
+
+/** The word used for an outcome in attempt histories and access logs. */
+export function outcomeReason(outcome: AttemptOutcome): string {
+  switch (outcome) {
+    case -1:
+      return 'connect-failure';
+    case -2:
+      return 'reset';
+    case -3:
+      return 'timeout';
+    case -5:
+      return 'rejected';
+    case 0:
+      return 'cancelled';
+    default:
+      return outcome > 0 ? String(outcome) : 'error';
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `@weft/proxy` — Weft's data plane: {@link MeshAgent}, an undici Dispatcher that routes
+ * `fetch` / `undici.request` calls through the mesh in-process, and the sidecar / gateway proxy
+ * built on the same engine.
+ *
+ * @packageDocumentation
+ */
+export { type CallInit, MeshEngine, type MeshEngineOptions, type RetryOptions, toRetryPlan } from './engine/engine.js';
+export type {
+  BreakerOptions,
+  BreakerState,
+  OutlierOptions,
+  RetryBudgetOptions,
+} from './engine/health.js';
+export {
+  type AttemptFault,
+  type HeaderSource,
+  isRouteFailure,
+  type MeshIdentity,
+  RetryOn,
+  type RetryPlan,
+  type RouteFailure,
+  type RoutePlan,
+  type RouteRequest,
+  type Router,
+} from './engine/route.js';
+export { type RulesRouter, type RulesRouterOptions, rulesRouter } from './engine/rules-router.js';
+export {
+  type AttemptOutcome,
+  describeAttempts,
+  isMeshRequestError,
+  type MeshAttempt,
+  MeshRequestError,
+  type MeshRequestErrorOptions,
+} from './errors.js';
+export { MeshAgent, type MeshAgentOptions } from './mesh-agent.js';
+export { AdminServer } from './sidecar/admin.js';
+export { ForwardHandler } from './sidecar/forward.js';
+export { Sidecar, type SidecarAddresses, type SidecarOptions, type SidecarRouting } from './sidecar/sidecar.js';
+export { TcpProxy, type TcpProxyOptions } from './sidecar/tcp.js';
+export {
+  type AccessLogRecord,
+  type AccessLogSink,
+  MemoryAccessLog,
+  type PinoAccessLogOptions,
+  pinoAccessLog,
+} from './telemetry/access-log.js';
+export { LATENCY_BUCKETS, MeshMetrics } from './telemetry/metrics.js';
+export { formatTraceparent, parseTraceparent, type TraceParent } from './telemetry/tracing.js';

@@ -1,0 +1,140 @@
+import { Agent, Dispatcher, Dispatcher1Wrapper } from 'undici';
+import { type CallInit, MeshEngine, type MeshEngineOptions } from './engine/engine.js';
+import type { MeshMetrics } from './telemetry/metrics.js';
+
+/** Options of {@link MeshAgent}. */
+export interface MeshAgentOptions extends MeshEngineOptions {
+  /**
+   * Decides whether an origin host is a mesh service. Default: Discovery knows the service or a
+   * rule names it. Anything else passes through to {@link MeshAgentOptions.passthrough}.
+   */
+  isMeshHost?: (host: string) => boolean;
+  /** The dispatcher for non-mesh hosts. Default: a new undici `Agent`. */
+  passthrough?: Dispatcher;
+}
+
+type WrapHandler = (handler: Dispatcher.DispatchHandler) => Dispatcher.DispatchHandler;
+// `wrapHandler` adapts undici v1 handlers (onConnect/onHeaders/…, as Node's bundled fetch may
+// send) to the v2 API; it is public in undici but missing from its type declarations.
+const wrapHandler = (Dispatcher1Wrapper as unknown as { wrapHandler: WrapHandler }).wrapHandler;
+
+/** Cache entry: the host's service name, or null for a non-mesh host. */
+type HostVerdict = string | null;
+
+/**
+ * An undici {@link Dispatcher} that routes requests through the mesh: the origin's host names the
+ * service (`http://reviews/api/1` → service `reviews`), and each request goes through the rules,
+ * faults, the load balancer, a per-endpoint keep-alive Pool, retries and health feedback.
+ * Hosts that are not mesh services pass through to a normal Agent.
+ *
+ * ```ts
+ * const mesh = new MeshAgent({ discovery, identity: { name: 'productpage', tags: ['version=v1'] } });
+ * setGlobalDispatcher(mesh);                       // every undici / fetch call, or per call:
+ * await fetch('http://reviews/api/1', { dispatcher: mesh });
+ * ```
+ */
+export class MeshAgent extends Dispatcher {
+  /** The engine (shared with a sidecar built on this agent). */
+  readonly engine: MeshEngine;
+  private readonly passthrough: Dispatcher;
+  private readonly ownsPassthrough: boolean;
+  private readonly isMeshHost: (host: string) => boolean;
+  private readonly verdicts = new Map<string, HostVerdict>();
+  private readonly onDiscoveryChange: () => void;
+  private closed = false;
+
+  constructor(options: MeshAgentOptions) {
+    super();
+    this.engine = new MeshEngine(options);
+    this.ownsPassthrough = options.passthrough === undefined;
+    this.passthrough = options.passthrough ?? new Agent();
+    this.isMeshHost = options.isMeshHost ?? ((host) => this.engine.isMeshService(host));
+    // A host that was not a service may become one (and the other way round): forget verdicts.
+    this.onDiscoveryChange = () => {
+      if (this.verdicts.size > 0) this.verdicts.clear();
+    };
+    options.discovery.on('change', this.onDiscoveryChange);
+  }
+
+  /** The agent's metrics (register `metrics.registry` with your `/metrics` endpoint). */
+  get metrics(): MeshMetrics | undefined {
+    return this.engine.metrics;
+  }
+
+  /** Service name for an origin, or null when the origin is not a mesh service. */
+  serviceOf(origin: string | URL | undefined): string | null {
+    if (origin === undefined) return null;
+    const key = typeof origin === 'string' ? origin : origin.origin;
+    let verdict = this.verdicts.get(key);
+    if (verdict !== undefined) return verdict;
+    let host: string;
+    try {
+      host = (typeof origin === 'string' ? new URL(origin) : origin).hostname;
+    } catch {
+      return null;
+    }
+    verdict = this.isMeshHost(host) ? host : null;
+    if (this.verdicts.size > 10_000) this.verdicts.clear();
+    this.verdicts.set(key, verdict);
+    return verdict;
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const h = typeof handler.onRequestStart === 'function' ? handler : wrapHandler(handler);
+    if (this.closed) {
+      const err = Object.assign(new Error('MeshAgent is closed'), { code: 'UND_ERR_CLOSED' });
+      if (typeof h.onResponseError !== 'function') throw err;
+      h.onResponseError(null as unknown as Dispatcher.DispatchController, err);
+      return false;
+    }
+    const service = this.serviceOf(opts.origin);
+    if (service === null) return this.passthrough.dispatch(opts, h);
+    this.engine.call(service, opts, h);
+    return true;
+  }
+
+  /**
+   * Sends a request to `service` directly (no origin parsing), with sidecar extras. Used by the
+   * sidecar; applications use `dispatch` through undici's API.
+   */
+  dispatchTo(
+    service: string,
+    opts: Dispatcher.DispatchOptions,
+    handler: Dispatcher.DispatchHandler,
+    init?: CallInit,
+  ): void {
+    this.engine.call(service, opts, handler, init);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | undefined {
+    const p = this.shutdown(false);
+    if (callback === undefined) return p;
+    p.then(callback, callback);
+    return undefined;
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | undefined {
+    const callback = typeof a === 'function' ? a : b;
+    const p = this.shutdown(true);
+    if (callback === undefined) return p;
+    p.then(callback, callback);
+    return undefined;
+  }
+
+  private async shutdown(hard: boolean): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.engine.discovery.off('change', this.onDiscoveryChange);
+    }
+    await Promise.all([
+      hard ? this.engine.destroy() : this.engine.close(),
+      this.ownsPassthrough ? (hard ? this.passthrough.destroy() : this.passthrough.close()) : Promise.resolve(),
+    ]);
+  }
+}

@@ -1,0 +1,155 @@
+import { Registry } from 'prom-client';
+
+/** Latency buckets in seconds (Envoy-like, 0.5 ms to 10 s). */
+export const LATENCY_BUCKETS: readonly number[] = Object.freeze([
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+class ServiceCounters {
+  readonly byStatus = new Map<number, number>();
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+  retries = 0;
+  ejections = 0;
+  ejected = 0;
+  readonly breakers = new Map<string, number>();
+}
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+interface MetricValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+/**
+ * Prometheus metrics of a mesh engine, exposed through a prom-client {@link Registry}.
+ *
+ * Recording is the hot path, so it does not go through prom-client's label lookups: each call
+ * bumps a few numbers in a per-service record, and the registry's collectors turn them into
+ * series only when scraped. Metric names:
+ * `weft_requests_total{service,code}`, `weft_request_duration_seconds{service}` (histogram),
+ * `weft_retries_total{service}`, `weft_ejections_total{service}`, `weft_endpoints_ejected{service}`,
+ * `weft_breaker_state{service,endpoint}` (0 closed, 1 half-open, 2 open).
+ */
+export class MeshMetrics {
+  /** The registry the metrics are registered in; serve `await registry.metrics()` on `/metrics`. */
+  readonly registry: Registry;
+  private readonly services = new Map<string, ServiceCounters>();
+
+  constructor(registry: Registry = new Registry()) {
+    this.registry = registry;
+    const counterOf = (name: string, help: string, pick: (c: ServiceCounters) => number) =>
+      this.custom(name, help, 'counter', () => this.each((svc, c) => [{ labels: { service: svc }, value: pick(c) }]));
+    this.custom(
+      'weft_requests_total',
+      'Calls through the mesh by destination service and final status.',
+      'counter',
+      () => this.each((svc, c) => [...c.byStatus].map(([code, value]) => ({ labels: { service: svc, code }, value }))),
+    );
+    this.custom('weft_request_duration_seconds', 'Call duration (to the end of the response).', 'histogram', () =>
+      this.each((svc, c) => {
+        const out: MetricValue[] = [];
+        let cumulative = 0;
+        for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
+          cumulative += c.buckets[i] ?? 0;
+          out.push({
+            metricName: 'weft_request_duration_seconds_bucket',
+            labels: { service: svc, le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i] as number) : '+Inf' },
+            value: cumulative,
+          });
+        }
+        out.push({ metricName: 'weft_request_duration_seconds_sum', labels: { service: svc }, value: c.sum });
+        out.push({ metricName: 'weft_request_duration_seconds_count', labels: { service: svc }, value: c.count });
+        return out;
+      }),
+    );
+    counterOf('weft_retries_total', 'Retries (attempts after the first, transparent ones included).', (c) => c.retries);
+    counterOf('weft_ejections_total', 'Outlier ejections of an endpoint.', (c) => c.ejections);
+    this.custom('weft_endpoints_ejected', 'Endpoints currently ejected by outlier detection.', 'gauge', () =>
+      this.each((svc, c) => [{ labels: { service: svc }, value: c.ejected }]),
+    );
+    this.custom(
+      'weft_breaker_state',
+      'Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open.',
+      'gauge',
+      () =>
+        this.each((svc, c) =>
+          [...c.breakers].map(([endpoint, value]) => ({ labels: { service: svc, endpoint }, value })),
+        ),
+    );
+  }
+
+  private custom(name: string, help: string, type: string, values: () => MetricValue[]): void {
+    const metric = {
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      get: () => Promise.resolve({ name, help, type, values: values(), aggregator: 'sum' }),
+    };
+    this.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  private each(fn: (service: string, c: ServiceCounters) => MetricValue[]): MetricValue[] {
+    const out: MetricValue[] = [];
+    for (const [svc, c] of this.services) out.push(...fn(svc, c));
+    return out;
+  }
+
+  private counters(service: string): ServiceCounters {
+    let c = this.services.get(service);
+    if (c === undefined) {
+      c = new ServiceCounters();
+      this.services.set(service, c);
+    }
+    return c;
+  }
+
+  /** Records one finished call. */
+  call(service: string, status: number, durationSec: number, retries: number): void {
+    const c = this.counters(service);
+    c.byStatus.set(status, (c.byStatus.get(status) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && durationSec > (LATENCY_BUCKETS[i] as number)) i++;
+    c.buckets[i] = (c.buckets[i] ?? 0) + 1;
+    c.sum += durationSec;
+    c.count++;
+    if (retries > 0) c.retries += retries;
+  }
+
+  /** Records an ejection (`ejected` true) or a return to rotation. */
+  ejection(service: string, ejected: boolean): void {
+    const c = this.counters(service);
+    if (ejected) {
+      c.ejections++;
+      c.ejected++;
+    } else c.ejected = Math.max(0, c.ejected - 1);
+  }
+
+  /** Records a breaker state change. */
+  breaker(service: string, endpoint: string, state: 'closed' | 'open' | 'half-open'): void {
+    this.counters(service).breakers.set(endpoint, BREAKER_VALUE[state]);
+  }
+
+  /** Forgets an endpoint's breaker series (it left discovery). */
+  forgetEndpoint(service: string, endpoint: string): void {
+    this.services.get(service)?.breakers.delete(endpoint);
+  }
+
+  /** A snapshot for tests and `/debug`: calls by status, retries, ejections per service. */
+  snapshot(): Record<string, { calls: Record<string, number>; retries: number; ejections: number; ejected: number }> {
+    const out: Record<string, { calls: Record<string, number>; retries: number; ejections: number; ejected: number }> =
+      {};
+    for (const [svc, c] of this.services)
+      out[svc] = {
+        calls: Object.fromEntries([...c.byStatus].map(([k, v]) => [String(k), v])),
+        retries: c.retries,
+        ejections: c.ejections,
+        ejected: c.ejected,
+      };
+    return out;
+  }
+}
