@@ -174,8 +174,8 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
   try {
     await proc.start();
   } catch (err) {
+    // The temp dir (with kube-apiserver.log, named in the error) is kept for post-mortems.
     if (ownsEtcd) await etcd.stop();
-    await rm(dir, { recursive: true, force: true });
     throw err;
   }
 

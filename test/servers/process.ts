@@ -63,6 +63,7 @@ export class ServerProcess {
     if (this.running) throw new Error(`${this.spec.name} is already running (pid ${this.child?.pid})`);
     installExitHook();
     this.exitInfo = undefined;
+    this.tail = [];
     this.log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
     this.log.write(`\n--- ${new Date().toISOString()} ${this.spec.binary} ${this.spec.args.join(' ')}\n`);
     const child = spawn(this.spec.binary, this.spec.args, {
@@ -79,7 +80,8 @@ export class ServerProcess {
         resolve();
       };
       child.once('error', (err) => done(`failed to spawn: ${err.message}`));
-      child.once('exit', (code, signal) => done(signal !== null ? `killed by ${signal}` : `exited with code ${code}`));
+      // 'close' (not 'exit'): by then all of its output has been read into the log tail.
+      child.once('close', (code, signal) => done(signal !== null ? `killed by ${signal}` : `exited with code ${code}`));
     });
     const onData = (chunk: Buffer) => {
       this.log?.write(chunk);
@@ -93,19 +95,22 @@ export class ServerProcess {
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
 
+    // An exit before readiness ends the wait at once instead of at the timeout.
+    const exitedEarly = new AbortController();
+    void this.exited.then(() => exitedEarly.abort(new Error(this.exitInfo)));
     try {
-      await waitFor(
-        async () => {
-          if (this.exitInfo !== undefined) throw new ExitedEarly(this.exitInfo);
-          return await this.spec.ready();
-        },
-        this.spec.readyTimeoutMs,
-        { intervalMs: 150, description: `${this.spec.name} to become ready` },
-      );
+      await waitFor(() => this.spec.ready(), this.spec.readyTimeoutMs, {
+        intervalMs: 150,
+        description: `${this.spec.name} to become ready`,
+        signal: exitedEarly.signal,
+      });
     } catch (err) {
       const early = this.exitInfo;
       await this.kill();
-      const reason = early !== undefined ? `${this.spec.name} ${early} before becoming ready` : String(err);
+      const reason =
+        early !== undefined
+          ? `${this.spec.name} ${early} before becoming ready`
+          : `${this.spec.name}: ${err instanceof Error ? err.message : String(err)}`;
       throw new Error(
         `${reason}\n  command: ${this.spec.binary} ${this.spec.args.join(' ')}\n  log: ${this.spec.logFile}\n` +
           `  last output:\n${indent(this.logTail())}`,
@@ -150,8 +155,6 @@ export class ServerProcess {
     if (log !== undefined) await new Promise<void>((resolve) => log.end(() => resolve()));
   }
 }
-
-class ExitedEarly extends Error {}
 
 function indent(s: string): string {
   return s
