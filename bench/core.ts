@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     console.log(`${suite.name}`);
     await suite.run(report);
   }
-  console.log(`\nwrote ${report.write()}`);
+  console.log(`\nwrote ${report.write(only.length > 0)}`);
 }
 
 await main();

@@ -25,7 +25,8 @@ describe('RingHashPicker', () => {
         const p = new RingHashPicker(eps, { replicasPerWeight: 1, minRingSize: 1 });
         expect(p.ringSize).toBe(n);
         const points = eps.map((e, i) => ({ point: hashString(e.id, 0), i })).sort((a, b) => a.point - b.point);
-        for (const key of randomKeys(seed, 300)) {
+        // An endpoint's own id hashes exactly onto its point: the boundary case (point = hash).
+        for (const key of [...randomKeys(seed, 300), ...eps.map((e) => e.id)]) {
           const h = hashString(key);
           const next = points.find((q) => q.point >= h) ?? points[0];
           expect(p.pickIndex(key)).toBe(next?.i);

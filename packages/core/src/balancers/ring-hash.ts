@@ -26,7 +26,10 @@ export interface RingHashOptions extends RandomOptions {
   maxRingSize?: number | undefined;
 }
 
-/** Id ranks (< 2^21) are packed below the 32-bit point in one float64 for a fast native sort. */
+/**
+ * A ring entry packs a 32-bit point above a 21-bit number (an id rank while sorting, then the
+ * endpoint index) in one float64's 53 exact bits: one native numeric sort orders the ring.
+ */
 const INDEX_SPACE = 2 ** 21;
 const INDEX_SCALE = 2 ** -21;
 /** At most 2^16 buckets: the index stays at 256 KiB and buckets average a few points. */
@@ -37,8 +40,9 @@ const MAX_BUCKET_BITS = 16;
  * its replicas r, and a key goes to the owner of the first point at or after `murmur3(key)`
  * (wrapping). Removing one of N endpoints moves only its ~1/N share of keys.
  *
- * Lookup is a binary search over a sorted `Uint32Array`, narrowed first by a bucket index on the
- * hash's top bits so it touches a handful of entries instead of log2(ring) scattered ones.
+ * Lookup is a binary search over the sorted ring (a `Float64Array` of packed point + owner),
+ * narrowed first by a bucket index on the hash's top bits so it touches a handful of adjacent
+ * entries instead of log2(ring) scattered ones.
  * An ejected owner passes the key to the next point's owner that is not ejected; with no key the
  * pick is random among the eligible endpoints.
  */

@@ -11,7 +11,7 @@ import { readWeights, throwIfInvalid } from './validate.js';
  *
  * The sequence is exactly nginx's (ties go to the lower index), but a pick costs O(number of
  * distinct weights) — or O(log of it) when there are many — instead of nginx's O(n); see
- * {@link SmoothSchedule}. Ejected endpoints take no part, as nginx's down peers; any ejection
+ * `smooth-schedule.ts`. Ejected endpoints take no part, as nginx's down peers; any ejection
  * change restarts the cycle over the new eligible set.
  */
 export class WeightedRoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {

@@ -12,19 +12,27 @@ export class SystemClock implements Clock {
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const t = setTimeout(callback, Math.max(0, delayMs));
-    t.unref();
-    return { clear: () => clearTimeout(t) };
+    return new RealTimer(setTimeout(callback, Math.max(0, delayMs)).unref());
   }
 
   setInterval(callback: () => void, intervalMs: number): TimerHandle {
-    const t = setInterval(callback, Math.max(1, intervalMs));
-    t.unref();
-    return { clear: () => clearInterval(t) };
+    return new RealTimer(setInterval(callback, Math.max(1, intervalMs)).unref());
   }
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
     return sleepOn(this, delayMs, signal);
+  }
+}
+
+/**
+ * A handle over a Node timer. A class rather than a closure: policies arm a timer per call, and
+ * one small object with a shared method is cheaper than a closure plus its context.
+ */
+class RealTimer implements TimerHandle {
+  constructor(private readonly timeout: NodeJS.Timeout) {}
+  clear(): void {
+    // clearTimeout and clearInterval are interchangeable in Node.
+    clearTimeout(this.timeout);
   }
 }
 

@@ -33,6 +33,8 @@ export const ErrorCodes = {
   WEFT_ERR_RATE_LIMITED: { status: 429, title: 'Rate limited' },
   /** The destination has route rules but none matches the request (Amalgam8's 412). */
   WEFT_ERR_NO_ROUTE: { status: 412, title: 'No matching route rule' },
+  /** An adapter's client library (an optional peer dependency such as `consul`) is not installed. */
+  WEFT_ERR_MISSING_PEER_DEPENDENCY: { status: 500, title: 'Missing peer dependency' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every Weft error code. */

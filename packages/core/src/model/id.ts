@@ -6,5 +6,7 @@ import { createHash } from 'node:crypto';
  * makes registration idempotent and lets a restarted sidecar take over its old record.
  */
 export function instanceId(service: string, endpointType: string, endpointValue: string): string {
-  return createHash('sha256').update(`${service}/${endpointType}/${endpointValue}`).digest('hex').slice(0, 16);
+  // toString on the first 8 bytes, not digest('hex').slice(): a slice keeps the whole 64-char
+  // string alive behind it (~80 bytes more per instance, 8 MB per 100k instances).
+  return createHash('sha256').update(`${service}/${endpointType}/${endpointValue}`).digest().toString('hex', 0, 8);
 }

@@ -14,9 +14,12 @@ export class ExpiryScheduler<T extends Expiring> {
   /** The deadline the timer is armed for; `Infinity` when not armed, `NaN` while it fires. */
   private timerAt = Number.POSITIVE_INFINITY;
   private stopped = false;
+  /** Set during a drain, which re-arms once at its end rather than once per expired item. */
+  private draining = false;
 
   /**
-   * @param onExpired - receives each expired item, during a drain; it must not schedule or remove items.
+   * @param onExpired - receives each expired item, during a drain; it may call `remove` (a no-op
+   *   then) but must not schedule items.
    * @param afterDrain - runs after each drain that expired something (to emit events outside the drain).
    */
   constructor(
@@ -64,7 +67,12 @@ export class ExpiryScheduler<T extends Expiring> {
   }
 
   private drain(now: number): void {
-    this.queue.drain(now, this.onExpired);
+    this.draining = true;
+    try {
+      this.queue.drain(now, this.onExpired);
+    } finally {
+      this.draining = false;
+    }
     this.arm();
     this.afterDrain();
   }
@@ -72,7 +80,7 @@ export class ExpiryScheduler<T extends Expiring> {
   /** Points the timer at the earliest filed deadline (or disarms it); a no-op when already there. */
   private arm(): void {
     const at = this.queue.peekKey();
-    if (at === this.timerAt || this.stopped) return;
+    if (at === this.timerAt || this.stopped || this.draining) return;
     this.timer?.clear();
     this.timer = undefined;
     this.timerAt = at;

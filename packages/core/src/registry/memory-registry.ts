@@ -22,6 +22,7 @@ import {
   type RegistryFile,
   readRegistryFile,
   readRegistryFileSync,
+  savedRegistration,
   writeFileAtomic,
 } from './snapshot-file.js';
 import { watchSnapshots } from './snapshots.js';
@@ -84,6 +85,10 @@ export class MemoryRegistry extends EventEmitter<MemoryRegistryEvents> implement
   private readonly snapshotFile: string | undefined;
   private readonly saver: DebouncedSaver | undefined;
 
+  /**
+   * @param options - validated up front: a bad option throws `WEFT_ERR_INVALID_ARGUMENT` naming
+   *   it. With `snapshotFile`, the file is read here (synchronously) and its instances restored.
+   */
   constructor(options: MemoryRegistryOptions = {}) {
     super();
     const o = resolveOptions(options);
@@ -355,18 +360,7 @@ export class MemoryRegistry extends EventEmitter<MemoryRegistryEvents> implement
     const now = this.sweepIfDue();
     let restored = 0;
     for (const saved of file.instances) {
-      const reg = parseOrThrow(
-        RegistrationSchema,
-        {
-          service: saved.service,
-          endpoint: { type: saved.endpoint.type, value: saved.endpoint.value },
-          tags: saved.tags,
-          metadata: saved.metadata,
-          status: saved.status,
-          ttl: saved.ttl,
-        },
-        `saved instance ${saved.id}`,
-      );
+      const reg = savedRegistration(saved);
       try {
         this.upsert(namespaceOf({ namespace: saved.namespace }), reg, now, saved.registeredAt);
         restored++;

@@ -13,7 +13,9 @@ const byId = (a: ServiceRecord, b: ServiceRecord): number => (a.id < b.id ? -1 :
  * it has a record or a watcher, so a watcher of a service that empties still sees it empty.
  */
 export class ServiceScope implements WatchScope {
+  /** The service's records, by instance id. */
   readonly records = new Map<string, ServiceRecord>();
+  /** Watchers of this service. */
   readonly subscribers = new Set<Subscriber>();
   queued = false;
   /** The namespace revision of this service's last visible change. */
@@ -41,6 +43,7 @@ export class ServiceScope implements WatchScope {
     if (membershipChanged) this.sorted = undefined;
   }
 
+  /** The service's snapshot at its current revision, built on first use and shared until the next change. */
   snapshot(): RegistrySnapshot {
     if (this.cached === undefined) {
       const instances = this.sortedRecords().map((r) => r.current());
@@ -57,7 +60,9 @@ export class ServiceScope implements WatchScope {
 export class NamespaceState implements WatchScope {
   /** Every record of the namespace, by instance id. */
   readonly records = new Map<string, ServiceRecord>();
+  /** Service scopes, by name: those with a record, and those only watched. */
   readonly services = new Map<string, ServiceScope>();
+  /** Catalogue-wide watchers. */
   readonly subscribers = new Set<Subscriber>();
   queued = false;
   /** Grows by one on every visible change in the namespace. */
@@ -115,6 +120,7 @@ export class NamespaceState implements WatchScope {
     return this.records.size === 0 && this.services.size === 0 && this.subscribers.size === 0;
   }
 
+  /** The catalogue-wide snapshot at the current revision, built on first use and shared until the next change. */
   snapshot(): RegistrySnapshot {
     if (this.cached === undefined) {
       const instances: ServiceInstance[] = [];

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Clock, TimerHandle } from '../clock/index.js';
 import { InvalidArgumentError, parseOrThrow } from '../errors/index.js';
-import { type ServiceInstance, ServiceInstanceSchema } from '../model/index.js';
+import { type Registration, RegistrationSchema, type ServiceInstance, ServiceInstanceSchema } from '../model/index.js';
 
 /** Marks a file as a Weft registry snapshot, so a wrong path fails clearly instead of loading junk. */
 const FORMAT = 'weft-registry-snapshot';
@@ -61,6 +61,25 @@ export function readRegistryFileSync(path: string): RegistryFile | undefined {
     throw err;
   }
   return decodeRegistryFile(text, path);
+}
+
+/**
+ * The registration a saved instance amounts to, validated again: the file may come from an
+ * older version or a hand edit, and the limits must hold whatever its origin.
+ */
+export function savedRegistration(saved: ServiceInstance): Registration {
+  return parseOrThrow(
+    RegistrationSchema,
+    {
+      service: saved.service,
+      endpoint: { type: saved.endpoint.type, value: saved.endpoint.value },
+      tags: saved.tags,
+      metadata: saved.metadata,
+      status: saved.status,
+      ttl: saved.ttl,
+    },
+    `saved instance ${saved.id}`,
+  );
 }
 
 let tmpCounter = 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../clock/index.js';
+import { Discovery } from '../discovery/discovery.js';
 import type { SourceSnapshot } from '../discovery/source.js';
 import { isWeftError } from '../errors/index.js';
 import { MemoryRegistry } from './memory-registry.js';
@@ -41,5 +42,23 @@ describe('registrySource', () => {
     await tick();
     expect(seen).toEqual([0, 1]);
     expect(registry.stats().watchers).toBe(0);
+  });
+
+  it('drives Discovery: registrations, expiry and status changes reach its endpoint sets', async () => {
+    const clock = new VirtualClock();
+    const registry = new MemoryRegistry({ clock });
+    const a = await registry.register({ service: 'reviews', endpoint: { value: '10.0.0.1:1' }, tags: ['version=v1'] });
+    const discovery = new Discovery({ sources: [registry.asSource()], clock });
+    await discovery.ready();
+    expect(discovery.endpoints('reviews').instances.map((i) => i.id)).toEqual([a.id]);
+    await registry.register({ service: 'reviews', endpoint: { value: '10.0.0.2:1' }, ttl: 60 });
+    await registry.setStatus(a.id, 'OUT_OF_SERVICE');
+    await tick();
+    expect(discovery.endpoints('reviews').instances.map((i) => i.endpoint.value)).toEqual(['10.0.0.2:1']);
+    clock.advance(60_000);
+    await tick();
+    expect(discovery.endpoints('reviews').instances).toEqual([]);
+    discovery.close();
+    await registry.close();
   });
 });
