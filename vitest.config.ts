@@ -8,6 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@weft/source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Builds or finds the real servers (etcd, Consul, kube-apiserver) the integration tests start.
+    globalSetup: ['test/servers/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 120_000,
   },

@@ -32,7 +32,9 @@ function meshAgent(): MeshAgent {
       lastHeartbeat: 0,
     },
   ]);
-  return new MeshAgent({ discovery: new Discovery({ sources: [source] }), identity: { name: 'bench' } });
+  // MESH_OPTIONS (JSON) tweaks the agent for experiments, e.g. '{"requestId":false}'.
+  const extra = JSON.parse(process.env.MESH_OPTIONS ?? '{}') as Record<string, unknown>;
+  return new MeshAgent({ discovery: new Discovery({ sources: [source] }), identity: { name: 'bench' }, ...extra });
 }
 
 const dispatcher: Dispatcher = mode === 'mesh' ? meshAgent() : new Pool(`http://127.0.0.1:${port}`);

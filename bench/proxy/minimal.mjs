@@ -11,7 +11,7 @@ const server = createServer({ keepAliveTimeout: 65_000, noDelay: true }, (req, r
     { method: req.method, path, headers: { 'x-forwarded-for': req.socket.remoteAddress }, body: null },
     {
       onRequestStart() {},
-      onResponseStart(controller, status, headers) {
+      onResponseStart(_controller, status, headers) {
         res.writeHead(status, headers);
       },
       onResponseData(controller, chunk) {

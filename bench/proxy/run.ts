@@ -10,7 +10,10 @@
  * Prints a table and writes bench/results/proxy.json. Needs `bench/proxy/install.sh` first for
  * nginx, HAProxy and wrk; what is missing is skipped (and said so).
  *
- * Env: BENCH_SECONDS (default 10) per measurement, BENCH_ROUNDS (default 2) for the Pool/MeshAgent pair.
+ * Env: BENCH_ONLY=inprocess runs only the Pool / MeshAgent part (merged into the results file);
+ * BENCH_SECONDS (default 10) per measurement; BENCH_ROUNDS (default 6) Pool/MeshAgent pairs of
+ * BENCH_SECONDS / 2 each, in A-B / B-A order. The shared machines drift by ±20 % between runs, so
+ * the MeshAgent ratios are the medians of the per-pair ratios (each pair ran back to back).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +24,16 @@ import { Report } from '../lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const PROXY_CPU = '0';
+/**
+ * V8 heap settings of the sidecar process: a small young generation and a capped old one keep
+ * its resident memory down under load (V8 otherwise grows the committed heap to ~160 MB at a few
+ * thousand req/s, though live data after GC is ~20 MB). SIDECAR_NODE_FLAGS overrides.
+ */
+const SIDECAR_FLAGS = (process.env.SIDECAR_NODE_FLAGS ?? '--max-semi-space-size=4 --max-old-space-size=64')
+  .split(' ')
+  .filter(Boolean);
 const LOAD_CPU = cpus().length > 1 ? '1' : '0';
 const CLK_TCK = 100;
 const children = new Set<ChildProcess>();
@@ -274,59 +285,117 @@ async function main(): Promise<void> {
     // 1. In process: raw Pool vs MeshAgent, interleaved rounds, same API (undici.request).
     const pool: Measure[] = [];
     const mesh: Measure[] = [];
+    const half = Math.max(2, SECONDS / 2);
     for (let r = 0; r < ROUNDS; r++) {
-      pool.push(runClient('pool', upstreamPort, SECONDS, 100));
-      mesh.push(runClient('mesh', upstreamPort, SECONDS, 100));
+      if (r % 2 === 0) {
+        pool.push(runClient('pool', upstreamPort, half, 100));
+        mesh.push(runClient('mesh', upstreamPort, half, 100));
+      } else {
+        mesh.push(runClient('mesh', upstreamPort, half, 100));
+        pool.push(runClient('pool', upstreamPort, half, 100));
+      }
     }
-    const best = (ms: Measure[], name: string): Measure => {
-      const m = [...ms].sort((a, b) => b.rps - a.rps)[0] as Measure;
-      return { ...m, name };
+    const median = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      const mid = s.length >> 1;
+      return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
     };
-    const p = best(pool, 'undici Pool (in process, 100 in flight)');
-    const m = best(mesh, 'MeshAgent (in process, 100 in flight)');
+    const med = (ms: Measure[], name: string): Measure => ({
+      name,
+      rps: median(ms.map((x) => x.rps)),
+      p50Us: median(ms.map((x) => x.p50Us)),
+      p99Us: median(ms.map((x) => x.p99Us)),
+      cpuUsPerRequest: median(ms.map((x) => x.cpuUsPerRequest)),
+    });
+    const p = med(pool, 'undici Pool (in process, 100 in flight)');
+    const m = med(mesh, 'MeshAgent (in process, 100 in flight)');
+    const rpsRatios = pool.map((x, i) => (mesh[i] as Measure).rps / x.rps);
+    const cpuRatios = pool.map((x, i) => (mesh[i] as Measure).cpuUsPerRequest / x.cpuUsPerRequest);
     rows.push(p, m);
 
-    // 2. Reverse proxies under wrk.
+    // 2. Reverse proxies under wrk. Every proxy is started up front (pinned to the proxy CPU; idle
+    //    ones cost nothing); the sidecar and nginx are measured in alternating pairs.
     let nginxRow: Measure | undefined;
     let sidecarRow: (Measure & { maxRssMb: number }) | undefined;
-    if (which('wrk') !== undefined) {
-      const [sc, line] = await start(PROXY_CPU, process.execPath, nodeArgs('sidecar.mjs', [String(upstreamPort)]));
-      const scPort = Number(line.split(' ')[1]);
-      sidecarRow = await wrk('Weft sidecar (rules loaded)', `http://127.0.0.1:${scPort}/reviews/api/v1/reviews/1`, [
-        sc.pid as number,
+    const path = '/reviews/api/v1/reviews/1';
+    if (which('wrk') !== undefined && process.env.BENCH_ONLY !== 'inprocess') {
+      const [mini, miniLine] = await start(
+        PROXY_CPU,
+        process.execPath,
+        nodeArgs('minimal.mjs', [String(upstreamPort)]),
+      );
+      const [sc, line] = await start(PROXY_CPU, process.execPath, [
+        ...SIDECAR_FLAGS,
+        ...nodeArgs('sidecar.mjs', [String(upstreamPort)]),
       ]);
-      rows.push(sidecarRow);
-      await stop(sc);
+      const scUrl = `http://127.0.0.1:${line.split(' ')[1]}${path}`;
+      let nginx: { url: string; port: number; pids: number[]; proc: ChildProcess } | undefined;
       if (which('nginx') !== undefined) {
         const port = await freePort();
         writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, upstreamPort));
-        const ng = spawn(
+        const proc = spawn(
           'taskset',
           ['-c', PROXY_CPU, which('nginx') as string, '-c', join(dir, 'nginx.conf'), '-p', dir],
           {
             stdio: 'ignore',
           },
         );
-        children.add(ng);
+        children.add(proc);
         await new Promise((r) => setTimeout(r, 500));
-        const pids = [ng.pid as number, ...descendants(ng.pid as number)];
-        nginxRow = await wrk('nginx (1 worker)', `http://127.0.0.1:${port}/reviews/api/v1/reviews/1`, pids);
+        nginx = {
+          url: `http://127.0.0.1:${port}${path}`,
+          port,
+          pids: [proc.pid as number, ...descendants(proc.pid as number)],
+          proc,
+        };
+      }
+      const scRuns: Array<Measure & { maxRssMb: number }> = [];
+      const ngRuns: Measure[] = [];
+      const pairs = Math.max(1, Math.ceil(ROUNDS / 3));
+      for (let r = 0; r < pairs; r++) {
+        const order = r % 2 === 0 ? ['sidecar', 'nginx'] : ['nginx', 'sidecar'];
+        for (const which_ of order) {
+          if (which_ === 'sidecar') scRuns.push(await wrk('Weft sidecar (rules loaded)', scUrl, [sc.pid as number]));
+          else if (nginx !== undefined) ngRuns.push(await wrk('nginx (1 worker)', nginx.url, nginx.pids));
+        }
+      }
+      const medRow = <T extends Measure>(runs: T[]): T => {
+        const s = [...runs].sort((x, y) => x.rps - y.rps);
+        return s[(s.length - 1) >> 1] as T;
+      };
+      sidecarRow = { ...medRow(scRuns), maxRssMb: Math.max(...scRuns.map((x) => x.maxRssMb)) };
+      rows.push(
+        await wrk('node:http + undici Pool, minimal (reference)', `http://127.0.0.1:${miniLine.split(' ')[1]}${path}`, [
+          mini.pid as number,
+        ]),
+      );
+      rows.push(sidecarRow);
+      await stop(mini);
+      await stop(sc);
+      if (nginx !== undefined) {
+        nginxRow = medRow(ngRuns);
         rows.push(nginxRow);
-        // 3. End to end at one connection: app → nginx → upstream, vs app → MeshAgent → upstream.
-        const viaNginx = runClient('url', port, Math.max(3, SECONDS / 2), 1);
-        const viaMesh = runClient('mesh', upstreamPort, Math.max(3, SECONDS / 2), 1);
-        rows.push({ ...viaNginx, name: 'app → nginx → upstream (1 in flight)' });
-        rows.push({ ...viaMesh, name: 'app → MeshAgent → upstream (1 in flight)' });
+        // 3. End to end at one connection: app → nginx → upstream vs app → MeshAgent → upstream, in pairs.
+        const viaNginx: Measure[] = [];
+        const viaMesh: Measure[] = [];
+        for (let r = 0; r < pairs + 1; r++) {
+          viaNginx.push(runClient('url', nginx.port, Math.max(2, SECONDS / 4), 1));
+          viaMesh.push(runClient('mesh', upstreamPort, Math.max(2, SECONDS / 4), 1));
+        }
+        const n1 = median(viaNginx.map((x) => x.p50Us));
+        const m1 = median(viaMesh.map((x) => x.p50Us));
+        rows.push({ ...medRow(viaNginx), name: 'app → nginx → upstream (1 in flight)' });
+        rows.push({ ...medRow(viaMesh), name: 'app → MeshAgent → upstream (1 in flight)' });
         report.add({
           name: 'proxy.e2e_p50_meshagent_over_nginx_sidecar_ratio',
-          value: viaMesh.p50Us / viaNginx.p50Us,
+          value: m1 / n1,
           unit: 'ratio',
           target: '<= 1.0',
-          meshagent_p50_us: viaMesh.p50Us,
-          nginx_p50_us: viaNginx.p50Us,
+          meshagent_p50_us: m1,
+          nginx_p50_us: n1,
         });
-        await stop(ng);
-        killAll(pids);
+        await stop(nginx.proc);
+        killAll(nginx.pids);
       }
       if (which('haproxy') !== undefined) {
         const port = await freePort();
@@ -341,7 +410,7 @@ async function main(): Promise<void> {
         children.add(ha);
         await new Promise((r) => setTimeout(r, 500));
         const pids = [ha.pid as number, ...descendants(ha.pid as number)];
-        rows.push(await wrk('HAProxy (1 thread)', `http://127.0.0.1:${port}/reviews/api/v1/reviews/1`, pids));
+        rows.push(await wrk('HAProxy (1 thread)', `http://127.0.0.1:${port}${path}`, pids));
         await stop(ha);
         killAll(pids);
       }
@@ -374,19 +443,27 @@ async function main(): Promise<void> {
     }
     report.add({
       name: 'proxy.meshagent_vs_pool_rps_ratio',
-      value: m.rps / p.rps,
+      value: median(rpsRatios),
       unit: 'ratio',
       target: '>= 0.90',
+      pair_ratios: rpsRatios.map((x) => Math.round(x * 1000) / 1000),
       rounds: { pool: pool.map((x) => Math.round(x.rps)), mesh: mesh.map((x) => Math.round(x.rps)) },
     });
     report.add({
       name: 'proxy.meshagent_vs_pool_cpu_ratio',
-      value: m.cpuUsPerRequest / p.cpuUsPerRequest,
+      value: median(cpuRatios),
       unit: 'ratio',
       target: '<= 1.15',
+      pair_ratios: cpuRatios.map((x) => Math.round(x * 1000) / 1000),
     });
     if (sidecarRow !== undefined) {
-      report.add({ name: 'proxy.sidecar_rss_mb', value: sidecarRow.maxRssMb, unit: 'MB', target: '<= 80' });
+      report.add({
+        name: 'proxy.sidecar_rss_mb',
+        value: sidecarRow.maxRssMb,
+        unit: 'MB',
+        target: '<= 80',
+        node_flags: SIDECAR_FLAGS.join(' '),
+      });
       if (nginxRow !== undefined) {
         report.add({
           name: 'proxy.sidecar_vs_nginx_rps_ratio',
@@ -402,7 +479,7 @@ async function main(): Promise<void> {
         });
       }
     }
-    console.log(`\nwrote ${report.write()}`);
+    console.log(`\nwrote ${report.write(process.env.BENCH_ONLY !== undefined)}`);
   } finally {
     await stop(upstream);
     for (const c of children) c.kill('SIGKILL');

@@ -38,7 +38,7 @@ describe('MeshAgent basics', () => {
       seen.push(body.upstream);
     }
     expect(new Set(seen).size).toBe(3);
-    expect(ups[0]?.lastHeaders['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ups[0]?.lastHeaders['x-request-id']).toMatch(/^[0-9a-f]{24}-[0-9a-z]+$/);
   });
 
   it('works with undici fetch, the global fetch and setGlobalDispatcher', async () => {

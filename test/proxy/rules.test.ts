@@ -144,6 +144,7 @@ describe('MeshAgent with the rule engine (Amalgam8 rules)', () => {
     await res.body.text();
   });
 
+  // 21 tries at p = 0.5 each: all aborted with probability 5e-7 per call.
   it('recovers from an injected abort at 50 % with retries (faults are rolled per attempt)', async () => {
     const mesh = agent([
       {
@@ -151,7 +152,7 @@ describe('MeshAgent with the rule engine (Amalgam8 rules)', () => {
         destination: 'helloworld',
         route: {
           backends: [{ tags: ['version=v1'] }],
-          retries: { attempts: 6, retry_on: ['5xx'], backoff: { base: '1ms', max: '2ms' } },
+          retries: { attempts: 20, retry_on: ['5xx'], backoff: { base: '1ms', max: '2ms' } },
         },
       },
       {
@@ -178,6 +179,25 @@ describe('MeshAgent with the rule engine (Amalgam8 rules)', () => {
     });
     const res = await request('http://helloworld/old/page?q=1', { dispatcher: mesh, headers: { 'x-only': 'me' } });
     expect(((await res.body.json()) as { path: string }).path).toBe('/new/page?q=1');
+  });
+
+  it('picks up rule updates: a destination named by new rules becomes a mesh host', async () => {
+    const router = rulesRouter([
+      { priority: 1, destination: 'helloworld', route: { backends: [{ tags: ['version=v1'] }] } },
+    ]);
+    const mesh = new MeshAgent({ discovery, router });
+    agents.push(mesh);
+    expect(mesh.serviceOf('http://alias')).toBeNull();
+    router.update([
+      { priority: 1, destination: 'helloworld', route: { backends: [{ tags: ['version=v2'] }] } },
+      { priority: 1, destination: 'alias', route: { backends: [{ tags: ['version=v1'] }] } },
+    ]);
+    expect(mesh.serviceOf('http://alias')).toBe('alias');
+    expect(await upstreamOf(mesh)).toMatch(/^v2-/);
+    await expect(request('http://alias/', { dispatcher: mesh })).rejects.toMatchObject({
+      code: 'WEFT_ERR_NO_ENDPOINTS',
+      status: 503,
+    });
   });
 
   it('explains a decision on the sidecar admin port', async () => {

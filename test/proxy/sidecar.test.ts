@@ -89,7 +89,7 @@ describe('Sidecar', () => {
     const r412 = await http(`${base()}/guarded/x`);
     expect(r412.status).toBe(412);
     expect(JSON.parse(r412.body)).toMatchObject({ code: 'WEFT_ERR_NO_ROUTE', status: 412 });
-    expect(JSON.parse(r412.body).request_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(r412.body).request_id).toMatch(/^[0-9a-f]{24}-[0-9a-z]+$/);
     const r413 = await http(`${base()}/reviews/up`, { method: 'POST', body: 'x'.repeat(2000) });
     expect(r413.status).toBe(413);
     const r431 = await http(`${base()}/reviews/h`, { headers: { 'x-big': 'y'.repeat(20_000) } });

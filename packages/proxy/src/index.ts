@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { type CallInit, MeshEngine, type MeshEngineOptions, type RetryOptions, toRetryPlan } from './engine/engine.js';
+export { type CallInit, type MeshEngineOptions, type RetryOptions, toRetryPlan } from './engine/engine.js';
 export type {
   BreakerOptions,
   BreakerState,
@@ -34,10 +34,8 @@ export {
   type MeshRequestErrorOptions,
 } from './errors.js';
 export { MeshAgent, type MeshAgentOptions } from './mesh-agent.js';
-export { AdminServer } from './sidecar/admin.js';
-export { ForwardHandler } from './sidecar/forward.js';
 export { Sidecar, type SidecarAddresses, type SidecarOptions, type SidecarRouting } from './sidecar/sidecar.js';
-export { TcpProxy, type TcpProxyOptions } from './sidecar/tcp.js';
+export type { TcpProxyOptions } from './sidecar/tcp.js';
 export {
   type AccessLogRecord,
   type AccessLogSink,

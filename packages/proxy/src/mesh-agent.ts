@@ -22,7 +22,7 @@ const wrapHandler = (Dispatcher1Wrapper as unknown as { wrapHandler: WrapHandler
 type HostVerdict = string | null;
 
 /**
- * An undici {@link Dispatcher} that routes requests through the mesh: the origin's host names the
+ * An undici `Dispatcher` that routes requests through the mesh: the origin's host names the
  * service (`http://reviews/api/1` → service `reviews`), and each request goes through the rules,
  * faults, the load balancer, a per-endpoint keep-alive Pool, retries and health feedback.
  * Hosts that are not mesh services pass through to a normal Agent.
@@ -34,12 +34,15 @@ type HostVerdict = string | null;
  * ```
  */
 export class MeshAgent extends Dispatcher {
-  /** The engine (shared with a sidecar built on this agent). */
+  /** @internal The request engine. */
   readonly engine: MeshEngine;
   private readonly passthrough: Dispatcher;
   private readonly ownsPassthrough: boolean;
   private readonly isMeshHost: (host: string) => boolean;
   private readonly verdicts = new Map<string, HostVerdict>();
+  private lastOrigin: string | undefined;
+  private lastVerdict: HostVerdict = null;
+  private routerVersion: number | undefined;
   private readonly onDiscoveryChange: () => void;
   private closed = false;
 
@@ -52,6 +55,7 @@ export class MeshAgent extends Dispatcher {
     // A host that was not a service may become one (and the other way round): forget verdicts.
     this.onDiscoveryChange = () => {
       if (this.verdicts.size > 0) this.verdicts.clear();
+      this.lastOrigin = undefined;
     };
     options.discovery.on('change', this.onDiscoveryChange);
   }
@@ -65,8 +69,21 @@ export class MeshAgent extends Dispatcher {
   serviceOf(origin: string | URL | undefined): string | null {
     if (origin === undefined) return null;
     const key = typeof origin === 'string' ? origin : origin.origin;
+    const routerVersion = this.engine.router?.version;
+    if (routerVersion !== this.routerVersion) {
+      // New rules may name new services: forget what was decided about hosts.
+      this.routerVersion = routerVersion;
+      this.verdicts.clear();
+      this.lastOrigin = undefined;
+    }
+    // Most calls of a process go to the same origin as the one before.
+    if (key === this.lastOrigin) return this.lastVerdict;
     let verdict = this.verdicts.get(key);
-    if (verdict !== undefined) return verdict;
+    if (verdict !== undefined) {
+      this.lastOrigin = key;
+      this.lastVerdict = verdict;
+      return verdict;
+    }
     let host: string;
     try {
       host = (typeof origin === 'string' ? new URL(origin) : origin).hostname;

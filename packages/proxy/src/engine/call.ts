@@ -1,15 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Span } from '@opentelemetry/api';
-import type { ErrorCode, TimerHandle } from '@weft/core';
+import { type ErrorCode, outcomeOfError, type TimerHandle } from '@weft/core';
 import type { Dispatcher } from 'undici';
 import { type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
 import type { AccessLogRecord } from '../telemetry/access-log.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/tracing.js';
 import { BodySource, BodyTooLargeError } from './body.js';
+import type { DeadlineList, HasDeadline } from './deadlines.js';
 import type { CallInit, MeshEngine } from './engine.js';
 import { getHeader, rebuildHeaders } from './headers.js';
+import { nextRequestId } from './request-id.js';
 import { isRouteFailure, RetryOn, type RetryPlan, type RoutePlan } from './route.js';
 import type { EndpointEntry, ServiceTable, Subset } from './service-table.js';
 import type { Picker } from './types.js';
@@ -25,30 +26,43 @@ const DRAIN_LIMIT = 64 * 1024;
 
 const now = (): number => performance.now();
 
-/** Maps an undici / Node error to a core outcome code. */
-export function classifyError(err: unknown): number {
-  const code = (err as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EAI_AGAIN':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return -1;
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      return -2;
-    case 'ETIMEDOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-    case 'WEFT_ERR_TIMEOUT':
-      return -3;
-    default:
-      return -4;
+/** Maps an undici / Node error to a core outcome code (core's classifier; follows `cause` chains). */
+export const classifyError = outcomeOfError;
+
+const NO_EXTRA: readonly string[] = Object.freeze([]);
+
+/** The fields of `Dispatcher.DispatchOptions` undici's Request reads, copied into one fixed shape. */
+class SendOptions {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Dispatcher.DispatchOptions['headers'];
+  body: Dispatcher.DispatchOptions['body'];
+  readonly query: unknown;
+  readonly idempotent: boolean | undefined;
+  readonly blocking: boolean | undefined;
+  readonly upgrade: unknown;
+  readonly headersTimeout: number | null | undefined;
+  readonly bodyTimeout: number | null | undefined;
+  readonly reset: boolean | undefined;
+  readonly expectContinue: boolean | undefined;
+  readonly typeOfService: number | null | undefined;
+  readonly servername: unknown;
+
+  constructor(o: Dispatcher.DispatchOptions, path: string, headers: Dispatcher.DispatchOptions['headers']) {
+    this.method = o.method;
+    this.path = path;
+    this.headers = headers;
+    this.body = o.body ?? null;
+    this.query = o.query;
+    this.idempotent = o.idempotent;
+    this.blocking = o.blocking;
+    this.upgrade = o.upgrade;
+    this.headersTimeout = o.headersTimeout;
+    this.bodyTimeout = o.bodyTimeout;
+    this.reset = o.reset;
+    this.expectContinue = o.expectContinue;
+    this.typeOfService = o.typeOfService;
+    this.servername = (o as { servername?: unknown }).servername;
   }
 }
 
@@ -119,7 +133,7 @@ class Attempt implements Handler {
  * also the stable {@link Dispatcher.DispatchController} the caller's handler sees across retries
  * (pause / resume / abort always reach the attempt in flight).
  */
-export class MeshCall implements Controller {
+export class MeshCall implements Controller, HasDeadline {
   readonly service: string;
   readonly requestId: string;
   attempt: Attempt | undefined;
@@ -141,6 +155,15 @@ export class MeshCall implements Controller {
   private transparentUsed = false;
   private history: MeshAttempt[] | undefined;
   private overall: TimerHandle | undefined;
+  /** Overall deadline on the engine clock when the sweeper watches it (long timeouts). */
+  deadline = 0;
+  /** @internal Sweeper links. */
+  dlPrev: HasDeadline | null = null;
+  /** @internal Sweeper links. */
+  dlNext: HasDeadline | null = null;
+  /** @internal Sweeper links. */
+  dlList: DeadlineList | null = null;
+  private timeoutMs = 0;
   private wait: TimerHandle | undefined;
   private idempotent: boolean;
   private noReplay: string | undefined;
@@ -167,7 +190,7 @@ export class MeshCall implements Controller {
     if (rid === undefined) {
       rid = getHeader(opts.headers, 'x-request-id');
       if (rid === undefined && engine.requestIds) {
-        rid = randomUUID();
+        rid = nextRequestId();
         addRid = true;
       }
     }
@@ -260,12 +283,12 @@ export class MeshCall implements Controller {
       this.fail('WEFT_ERR_NO_ENDPOINTS', `No healthy instance of ${this.service}${tags}`, 503);
       return;
     }
-    if (this.retry !== undefined && this.retry.attempts > 0) engine.budget(this.service)?.onRequest();
+    if (this.retry !== undefined && this.retry.attempts > 0) this.table.budget?.onRequest();
     if (engine.accessLog !== undefined) this.startWall = Date.now();
 
     // Headers to send: the caller's, plus the request id and trace context when they change.
-    const extra: string[] = [];
-    if (this.addRid) extra.push('x-request-id', this.requestId);
+    let extra: string[] | undefined;
+    if (this.addRid) extra = ['x-request-id', this.requestId];
     if (engine.tracing.enabled(this.startedAt)) {
       const incoming = getHeader(opts.headers, 'traceparent');
       const parent = parseTraceparent(incoming);
@@ -273,7 +296,9 @@ export class MeshCall implements Controller {
       const sc = this.span.spanContext();
       this.traceId = sc.traceId;
       this.spanId = sc.spanId;
-      extra.push('traceparent', formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
+      const tp = formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
+      if (extra === undefined) extra = ['traceparent', tp];
+      else extra.push('traceparent', tp);
     } else if (engine.accessLog !== undefined) {
       const parent = parseTraceparent(getHeader(opts.headers, 'traceparent'));
       if (parent !== undefined) {
@@ -282,15 +307,20 @@ export class MeshCall implements Controller {
       }
     }
     const init = this.init;
-    if (init?.extraHeaders !== undefined) extra.push(...init.extraHeaders);
+    if (init?.extraHeaders !== undefined) {
+      if (extra === undefined) extra = [...init.extraHeaders];
+      else extra.push(...init.extraHeaders);
+    }
     const drop = init?.dropHeaders;
     if (this.span !== undefined) {
       // The new traceparent replaces the caller's.
       const d = new Set(drop ?? []);
       d.add('traceparent');
-      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, d, extra));
-    } else if (extra.length > 0 || drop !== undefined) {
-      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, drop, extra));
+      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, d, extra ?? NO_EXTRA));
+    } else if (extra !== undefined && drop === undefined && opts.headers == null) {
+      this.sendOpts = this.buildOpts(extra); // common case: no caller headers, only ours
+    } else if (extra !== undefined || drop !== undefined) {
+      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, drop, extra ?? NO_EXTRA));
     } else if (plan.path !== undefined) {
       this.sendOpts = this.buildOpts(opts.headers);
     } else {
@@ -299,13 +329,17 @@ export class MeshCall implements Controller {
     if (opts.body != null) this.body = new BodySource(opts.body, engine.replayLimit, init?.maxBodyBytes);
 
     const timeoutMs = plan.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs > 0)
-      this.overall = engine.clock.setTimeout(() => this.onOverallTimeout(timeoutMs), timeoutMs);
+    if (timeoutMs !== undefined && timeoutMs > 0) this.armOverall(timeoutMs);
     this.nextAttempt(false);
   }
 
+  /**
+   * The options each attempt sends: only what undici's Request reads, in a fixed shape (cheaper
+   * than spreading the caller's options, which carry signal, opaque, callbacks…).
+   */
   private buildOpts(headers: Dispatcher.DispatchOptions['headers']): Dispatcher.DispatchOptions {
-    return { ...this.opts, path: this.plan.path ?? this.opts.path, headers: headers ?? null };
+    const o = this.opts;
+    return new SendOptions(o, this.plan.path ?? o.path, headers ?? null) as unknown as Dispatcher.DispatchOptions;
   }
 
   private nextAttempt(transparent: boolean): void {
@@ -358,27 +392,31 @@ export class MeshCall implements Controller {
   private launch(no: number, picker: Picker<EndpointEntry>, index: number, transparent: boolean): void {
     if (this.finished) return;
     const n = picker.endpoints.length;
+    const maxRequests = this.engine.maxRequestsPerEndpoint;
     let entry = picker.endpoints[index] as EndpointEntry;
-    let token = entry.breaker.tryAcquire();
+    let token = entry.inflight < maxRequests ? entry.breaker.tryAcquire() : -3;
     if (token < 0) {
       // Try the other endpoints before giving up on this attempt.
       for (let k = 1; k < n && token < 0; k++) {
         const j = (index + k) % n;
         if (picker.isEjected(j)) continue;
-        const t = (picker.endpoints[j] as EndpointEntry).breaker.tryAcquire();
+        const other = picker.endpoints[j] as EndpointEntry;
+        const t = other.inflight < maxRequests ? other.breaker.tryAcquire() : -3;
         if (t >= 0) {
           token = t;
           index = j;
         }
       }
       if (token < 0) {
-        this.record(no, entry, -5, 0, new Error(`circuit breaker ${entry.breaker.state}`), transparent);
+        const why = token === -3 ? `${maxRequests} requests in flight` : `circuit breaker ${entry.breaker.state}`;
+        this.record(no, entry, -5, 0, new Error(why), transparent);
         this.fail('WEFT_ERR_CIRCUIT_OPEN', `Every circuit breaker of ${this.service} refused the call`, 503);
         return;
       }
       entry = picker.endpoints[index] as EndpointEntry;
     }
     picker.onStart(index);
+    entry.inflight++;
     const a = new Attempt(this, no, entry, index, picker, token, transparent);
     this.attempt = a;
     const perTry = this.retry?.perTryTimeoutMs;
@@ -396,10 +434,7 @@ export class MeshCall implements Controller {
   // ── attempt callbacks ───────────────────────────────────────────────────────────────────────
 
   onAttemptHeaders(a: Attempt, controller: Controller, status: number, headers: Headers, statusText?: string): void {
-    if (a.settled || this.finished) {
-      if (a.discarded && !a.settled) return;
-      return;
-    }
+    if (a.settled || this.finished) return;
     if (status < 200) {
       if (this.attempt === a) this.handler.onResponseStart?.(this, status, headers, statusText);
       return;
@@ -426,10 +461,7 @@ export class MeshCall implements Controller {
       a.timer.clear();
       a.timer = undefined;
     }
-    if (this.overall !== undefined) {
-      this.overall.clear();
-      this.overall = undefined;
-    }
+    this.disarmOverall();
   }
 
   forwardData(chunk: Buffer): void {
@@ -518,6 +550,26 @@ export class MeshCall implements Controller {
     else this.finalFail();
   }
 
+  private armOverall(ms: number): void {
+    const engine = this.engine;
+    this.timeoutMs = ms;
+    if (ms >= 500) engine.deadlines.add(this, ms);
+    else this.overall = engine.clock.setTimeout(() => this.onOverallTimeout(ms), ms);
+  }
+
+  private disarmOverall(): void {
+    if (this.overall !== undefined) {
+      this.overall.clear();
+      this.overall = undefined;
+    }
+    if (this.dlList !== null) this.engine.deadlines.delete(this);
+  }
+
+  /** The sweeper's callback (long overall timeouts). */
+  onDeadline(): void {
+    this.onOverallTimeout(this.timeoutMs);
+  }
+
   private onOverallTimeout(ms: number): void {
     this.overall = undefined;
     if (this.committed !== undefined || this.finished) return;
@@ -553,10 +605,7 @@ export class MeshCall implements Controller {
     const body = Buffer.from(
       JSON.stringify({ error: 'fault injected', status: code, service: this.service, request_id: this.requestId }),
     );
-    if (this.overall !== undefined) {
-      this.overall.clear();
-      this.overall = undefined;
-    }
+    this.disarmOverall();
     this.finish(code, undefined);
     this.handler.onResponseStart?.(
       this,
@@ -598,7 +647,7 @@ export class MeshCall implements Controller {
       this.noReplay = this.body.notReplayableReason;
       return false;
     }
-    const budget = this.engine.budget(this.service);
+    const budget = this.table.budget;
     if (budget !== undefined && !budget.tryWithdraw()) {
       this.budgetSpent = true;
       return false;
@@ -635,6 +684,7 @@ export class MeshCall implements Controller {
     const entry = a.entry;
     if (entry !== undefined) {
       a.picker?.onEnd(a.index, duration);
+      entry.inflight--;
       entry.breaker.release(a.token, outcome);
       if (outcome !== 0) this.engine.recordOutcome(entry, outcome);
     }
@@ -714,11 +764,11 @@ export class MeshCall implements Controller {
     this.finished = true;
     const engine = this.engine;
     engine.inflight--;
-    if (this.overall !== undefined) this.overall.clear();
+    this.disarmOverall();
     if (this.wait !== undefined) this.wait.clear();
     const durationMs = now() - this.startedAt;
     const attempts = this.attemptNo;
-    engine.metrics?.call(this.service, status, durationMs / 1000, attempts > 1 ? attempts - 1 : 0);
+    this.table.counters?.call(status, durationMs / 1000, attempts > 1 ? attempts - 1 : 0);
     const a = this.committed ?? this.attempt;
     const upstream = a?.entry?.address;
     if (this.span !== undefined) engine.tracing.end(this.span, status, upstream, attempts, error);

@@ -1,19 +1,13 @@
 import type { Tracer } from '@opentelemetry/api';
-import { type Clock, InvalidArgumentError, systemClock, type ValidationIssue } from '@weft/core';
+import { type Clock, InvalidArgumentError, type RetryBudget, systemClock, type ValidationIssue } from '@weft/core';
 import { Registry } from 'prom-client';
 import type { Dispatcher, Pool } from 'undici';
 import { type AccessLogSink, pinoAccessLog } from '../telemetry/access-log.js';
 import { MeshMetrics } from '../telemetry/metrics.js';
 import { MeshTracing } from '../telemetry/tracing.js';
 import { MeshCall } from './call.js';
-import {
-  type BreakerOptions,
-  type BreakerState,
-  type OutlierOptions,
-  OutlierPolicy,
-  type RetryBudgetOptions,
-  SimpleRetryBudget,
-} from './health.js';
+import { DeadlineSweeper } from './deadlines.js';
+import type { BreakerOptions, BreakerState, OutlierOptions, RetryBudgetOptions } from './health.js';
 import { defaultPlan, type MeshIdentity, RetryOn, type RetryPlan, type RoutePlan, type Router } from './route.js';
 import { type EndpointEntry, ServiceTable } from './service-table.js';
 import type { Discovery, LbPolicy } from './types.js';
@@ -139,18 +133,19 @@ export class MeshEngine {
   readonly defaultPlan: RoutePlan;
   readonly poolOptions: Pool.Options;
   readonly replayLimit: number;
-  readonly outlier: OutlierPolicy | undefined;
   readonly metrics: MeshMetrics | undefined;
   readonly accessLog: AccessLogSink | undefined;
   readonly tracing: MeshTracing;
   readonly requestIds: boolean;
   /** `"name:tag1,tag2"` of the caller, for the access log. */
   readonly src: string;
+  /** Overall timeouts of in-flight calls. */
+  readonly deadlines: DeadlineSweeper;
   private readonly tables = new Map<string, ServiceTable>();
-  private readonly budgets = new Map<string, SimpleRetryBudget>();
   private readonly onChange: (service: string) => void;
-  private readonly timers = new Set<{ clear(): void }>();
   private closed = false;
+  /** Concurrent requests allowed to one endpoint. */
+  readonly maxRequestsPerEndpoint: number;
   /** Calls in flight (the sidecar waits for them on drain). */
   inflight = 0;
 
@@ -159,6 +154,8 @@ export class MeshEngine {
     this.options = options;
     this.discovery = options.discovery;
     this.clock = options.clock ?? systemClock;
+    this.deadlines = new DeadlineSweeper(this.clock);
+    this.maxRequestsPerEndpoint = options.breaker?.maxRequests ?? 1024;
     this.router = options.router;
     this.lbPolicy = options.lbPolicy ?? 'least_request';
     this.defaultPlan = defaultPlan(
@@ -172,7 +169,6 @@ export class MeshEngine {
       ...options.pool,
     };
     this.replayLimit = options.replayBufferBytes ?? 64 * 1024;
-    this.outlier = options.outlier === false ? undefined : new OutlierPolicy(options.outlier ?? {});
     this.metrics =
       options.metrics === false
         ? undefined
@@ -216,14 +212,8 @@ export class MeshEngine {
   }
 
   /** The retry budget of `service`, or undefined when budgets are off. */
-  budget(service: string): SimpleRetryBudget | undefined {
-    if (this.options.retryBudget === false) return undefined;
-    let b = this.budgets.get(service);
-    if (b === undefined) {
-      b = new SimpleRetryBudget(this.options.retryBudget ?? {}, this.clock);
-      this.budgets.set(service, b);
-    }
-    return b;
+  budget(service: string): RetryBudget | undefined {
+    return this.table(service).budget;
   }
 
   /** Starts a call to `service`; the handler gets undici's v2 callbacks. */
@@ -238,27 +228,10 @@ export class MeshEngine {
     return call;
   }
 
-  /** Feeds an attempt outcome to outlier detection; ejects the endpoint when it crosses the threshold. */
+  /** Feeds an attempt outcome to the service's outlier detection. */
   recordOutcome(entry: EndpointEntry, outcome: number): void {
-    const policy = this.outlier;
-    if (policy === undefined || entry.retired) return;
-    if (!policy.record(entry.outlier, outcome)) return;
-    const table = this.tables.get(entry.service);
-    if (table === undefined) return;
-    // Max ejection percent: never eject more than that share of the service's endpoints.
-    let ejected = 0;
-    for (const e of table.entries.values()) if (e.outlier.ejected) ejected++;
-    if (((ejected + 1) * 100) / Math.max(1, table.entries.size) > policy.maxPercent) return;
-    const ms = policy.eject(entry.outlier, this.clock.now());
-    table.setEjected(entry, true);
-    this.metrics?.ejection(entry.service, true);
-    const timer = this.clock.setTimeout(() => {
-      this.timers.delete(timer);
-      entry.outlier.ejectedUntil = 0;
-      table.setEjected(entry, false);
-      this.metrics?.ejection(entry.service, false);
-    }, ms);
-    this.timers.add(timer);
+    if (entry.retired) return;
+    this.tables.get(entry.service)?.record(entry, outcome);
   }
 
   /** A breaker changed state. */
@@ -271,8 +244,7 @@ export class MeshEngine {
     if (this.closed) return;
     this.closed = true;
     this.discovery.off('change', this.onChange);
-    for (const t of this.timers) t.clear();
-    this.timers.clear();
+    this.deadlines.clear();
     await Promise.all([...this.tables.values()].map((t) => t.close()));
     this.tables.clear();
     await this.accessLog?.flush?.();
@@ -282,7 +254,7 @@ export class MeshEngine {
   async destroy(): Promise<void> {
     this.closed = true;
     this.discovery.off('change', this.onChange);
-    for (const t of this.timers) t.clear();
+    this.deadlines.clear();
     await Promise.all(
       [...this.tables.values()].flatMap((t) =>
         [...t.entries.values()].map((e) => e.pool.destroy().catch(() => undefined)),

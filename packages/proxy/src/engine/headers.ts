@@ -49,19 +49,6 @@ function joinValue(lowerName: string, value: Exclude<HeaderValue, undefined | nu
   return String(value);
 }
 
-/** All headers as a plain object with lower-case names (for rule matching and explain). */
-export function normalizeHeaders(headers: AnyHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  forEachHeader(headers, (name, value) => {
-    if (value == null) return;
-    const key = name.toLowerCase();
-    const v = joinValue(key, value);
-    const prev = out[key];
-    out[key] = prev === undefined ? v : `${prev}${key === 'cookie' ? '; ' : ', '}${v}`;
-  });
-  return out;
-}
-
 /**
  * Copies `headers` into undici's flat array form, dropping the lower-case names in `drop` and
  * appending `extra` (flat too). One array allocation; no per-header objects.
@@ -94,14 +81,3 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
-
-/** Value of `name=` in a Cookie header, or undefined. */
-export function getCookie(cookieHeader: string | undefined, name: string): string | undefined {
-  if (cookieHeader === undefined) return undefined;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}

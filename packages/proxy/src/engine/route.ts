@@ -111,6 +111,8 @@ export interface Router {
   explain?(request: RouteRequest): unknown;
   /** Services named by rules (they count as mesh services even before any instance registers). */
   services?(): readonly string[];
+  /** Grows whenever the rules change, so callers can drop what they cached about `services()`. */
+  readonly version?: number;
 }
 
 /** True when `r` is a {@link RouteFailure}. */

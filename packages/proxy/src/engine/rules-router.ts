@@ -65,6 +65,34 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
     plans.set(r, plan);
     return plan;
   };
+  let planCache = new WeakMap<object, RoutePlan>();
+  const buildPlan = (d: Decision): RoutePlan => {
+    const backend = d.backend;
+    const retry = retryPlan(d);
+    return Object.freeze({
+      backendTags: backend?.tags ?? NO_TAGS,
+      ...(d.rule?.id === undefined ? {} : { ruleId: d.rule.id }),
+      ...(backend?.name === undefined ? {} : { backendName: backend.name }),
+      ...(backend === undefined || d.status === 'no_rules' ? {} : { lbPolicy: backend.lbType }),
+      ...(d.hashKey === undefined ? {} : { hashKey: d.hashKey }),
+      ...(d.status === 'route' ? { timeoutMs: d.timeoutMs } : {}),
+      ...(retry === undefined ? {} : { retry }),
+      ...(d.rewritePath === undefined ? {} : { path: d.rewritePath }),
+      ...(d.actions.length === 0
+        ? {}
+        : {
+            fault: (_attempt: number, tags: readonly string[]): AttemptFault | undefined => {
+              const f = faultsForAttempt(d, tags, rng);
+              if (f.delay === undefined && f.abort === undefined && f.traces.length === 0) return undefined;
+              return {
+                ...(f.delayMs > 0 ? { delayMs: f.delayMs } : {}),
+                ...(f.abort === undefined ? {} : { abort: f.abort.reset ? -1 : (f.abort.status ?? 503) }),
+                ...(f.traces.length === 0 ? {} : { traces: f.traces }),
+              };
+            },
+          }),
+    });
+  };
   const request = (req: RouteRequest): RuleRequest => ({
     destination: req.service,
     method: req.method,
@@ -72,13 +100,19 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
     headers: req.headers,
     source: req.source,
   });
+  let version = 0;
   return {
     get ruleSet() {
       return ruleSet;
     },
+    get version() {
+      return version;
+    },
     update(next) {
+      version++;
       ruleSet = isRuleSet(next) ? next : compile(next, options);
       destinations = new Set(ruleSet.destinations);
+      planCache = new WeakMap();
     },
     has: (service) => destinations.has(service),
     services: () => ruleSet.destinations,
@@ -86,31 +120,16 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
       const d = ruleSet.evaluate(request(req), rng);
       if (d.status === 'no_match')
         return { failure: 'no-route', message: `no route rule of "${req.service}" matches the request` };
+      // Decisions without per-request parts share one plan per backend (frozen per rule).
       const backend = d.backend;
-      const retry = retryPlan(d);
-      const plan: RoutePlan = {
-        backendTags: backend?.tags ?? NO_TAGS,
-        ...(d.rule?.id === undefined ? {} : { ruleId: d.rule.id }),
-        ...(backend?.name === undefined ? {} : { backendName: backend.name }),
-        ...(backend === undefined || d.status === 'no_rules' ? {} : { lbPolicy: backend.lbType }),
-        ...(d.hashKey === undefined ? {} : { hashKey: d.hashKey }),
-        ...(d.status === 'route' ? { timeoutMs: d.timeoutMs } : {}),
-        ...(retry === undefined ? {} : { retry }),
-        ...(d.rewritePath === undefined ? {} : { path: d.rewritePath }),
-        ...(d.actions.length === 0
-          ? {}
-          : {
-              fault: (_attempt: number, tags: readonly string[]): AttemptFault | undefined => {
-                const f = faultsForAttempt(d, tags, rng);
-                if (f.delay === undefined && f.abort === undefined && f.traces.length === 0) return undefined;
-                return {
-                  ...(f.delayMs > 0 ? { delayMs: f.delayMs } : {}),
-                  ...(f.abort === undefined ? {} : { abort: f.abort.reset ? -1 : (f.abort.status ?? 503) }),
-                  ...(f.traces.length === 0 ? {} : { traces: f.traces }),
-                };
-              },
-            }),
-      };
+      const shared =
+        backend !== undefined && d.actions.length === 0 && d.hashKey === undefined && d.rewritePath === undefined;
+      if (shared) {
+        const hit = planCache.get(backend);
+        if (hit !== undefined) return hit;
+      }
+      const plan = buildPlan(d);
+      if (shared) planCache.set(backend, plan);
       return plan;
     },
     explain(req) {

@@ -1,7 +1,8 @@
-import type { ServiceInstance } from '@weft/core';
+import type { CircuitBreaker, OutlierDetector, RetryBudget, ServiceInstance } from '@weft/core';
 import { Pool } from 'undici';
+import type { ServiceCounters } from '../telemetry/metrics.js';
 import type { MeshEngine } from './engine.js';
-import { type BreakerState, EndpointBreaker, OutlierState } from './health.js';
+import { type BreakerState, createBreaker, createOutlierDetector, createRetryBudget } from './health.js';
 import { makePicker } from './pickers.js';
 import type { Discovery, EndpointSet, LbPolicy, Picker } from './types.js';
 
@@ -14,8 +15,16 @@ export class EndpointEntry {
   /** `http://host:port`. */
   readonly origin: string;
   readonly pool: Pool;
-  readonly breaker: EndpointBreaker;
-  readonly outlier = new OutlierState();
+  /** Core's circuit breaker of this endpoint. */
+  readonly breaker: CircuitBreaker;
+  /** Requests in flight to this endpoint (capped at `breaker.maxRequests`). */
+  inflight = 0;
+  /** Taken out of rotation by outlier detection. */
+  ejected = false;
+  /** Times ejected. */
+  ejections = 0;
+  /** Index in the service's endpoint list (the outlier detector's index). */
+  slot = -1;
   /** Subset pickers this entry is a member of, with its index in each. */
   readonly memberships: Array<{ subset: Subset; index: number }> = [];
   /** Set when the instance left discovery; the pool is closed once idle. */
@@ -36,9 +45,15 @@ export class EndpointEntry {
     const scheme = instance.endpoint.type === 'https' ? 'https' : 'http';
     this.origin = `${scheme}://${hostPart}:${port}`;
     this.pool = new Pool(this.origin, engine.poolOptions);
-    this.breaker = new EndpointBreaker(engine.options.breaker ?? {}, engine.clock, (state: BreakerState) =>
-      engine.onBreakerChange(this, state),
-    );
+    this.breaker = createBreaker(engine.options.breaker ?? {}, engine.clock);
+    this.breaker.onStateChange((change) => engine.onBreakerChange(this, change.to as BreakerState));
+  }
+
+  /** Stops the breaker's timers and closes the pool once idle. */
+  retire(): void {
+    this.retired = true;
+    this.breaker.dispose();
+    void this.pool.close().catch(() => undefined);
   }
 }
 
@@ -75,19 +90,76 @@ export class ServiceTable {
   readonly entries = new Map<string, EndpointEntry>();
   /** Set by Discovery's change event; the next request refreshes the subsets. */
   dirty = true;
-  /** Requests seen (for the retry budget and metrics). */
   readonly name: string;
+  /** This service's metric counters (undefined when metrics are off). */
+  readonly counters: ServiceCounters | undefined;
+  /** This service's retry budget (undefined when budgets are off). */
+  readonly budget: RetryBudget | undefined;
+  /** Every entry, indexed by `entry.slot` (the outlier detector's indexes). */
+  private list: EndpointEntry[] = [];
+  /** Passive health checking over all the service's endpoints; undefined when disabled. */
+  readonly detector: OutlierDetector | undefined;
 
   constructor(
     name: string,
     private readonly engine: MeshEngine,
   ) {
     this.name = name;
+    this.counters = engine.metrics?.counters(name);
+    this.budget =
+      engine.options.retryBudget === false
+        ? undefined
+        : createRetryBudget(engine.options.retryBudget ?? {}, engine.clock);
+    const outlier = engine.options.outlier;
+    if (outlier !== false) {
+      this.detector = createOutlierDetector(this.target, 0, outlier ?? {}, engine.clock);
+      this.detector.onEject(() => engine.metrics?.ejection(name, true));
+    }
   }
+
+  /** What the outlier detector drives: an endpoint of the list in or out of every subset picker. */
+  private readonly target = {
+    setEjected: (index: number, ejected: boolean): void => {
+      const entry = this.list[index];
+      if (entry === undefined || entry.ejected === ejected) return;
+      entry.ejected = ejected;
+      if (ejected) entry.ejections++;
+      else this.engine.metrics?.ejection(this.name, false);
+      this.setEjected(entry, ejected);
+    },
+  };
+
+  /** Re-indexes the endpoint list after entries came or went; the detector keeps their state. */
+  private reindex(): void {
+    const next = [...this.entries.values()];
+    const previous = next.map((e) => e.slot);
+    for (let i = 0; i < next.length; i++) (next[i] as EndpointEntry).slot = i;
+    this.list = next;
+    this.detector?.rebind(this.target, next.length, (i) => previous[i] ?? -1);
+  }
+
+  /** Feeds an attempt outcome to outlier detection. */
+  record(entry: EndpointEntry, outcome: number): void {
+    if (entry.slot >= 0 && this.list[entry.slot] === entry) this.detector?.record(entry.slot, outcome);
+  }
+
+  // Rule backends hand out the same frozen tags array for every request: remember the last one.
+  private lastTags: readonly string[] | undefined;
+  private lastPolicy: LbPolicy | undefined;
+  private lastSubset: Subset | undefined;
 
   /** The subset for `tags` (created on first use), refreshed if Discovery changed. */
   subset(tags: readonly string[], policy: LbPolicy): Subset {
     if (this.dirty) this.refresh();
+    if (tags === this.lastTags && policy === this.lastPolicy && this.lastSubset !== undefined) return this.lastSubset;
+    const s = this.lookup(tags, policy);
+    this.lastTags = tags;
+    this.lastPolicy = policy;
+    this.lastSubset = s;
+    return s;
+  }
+
+  private lookup(tags: readonly string[], policy: LbPolicy): Subset {
     const key = subsetKey(tags, policy);
     let s = this.subsets.get(key);
     if (s === undefined) {
@@ -109,13 +181,16 @@ export class ServiceTable {
     }
     // Also keep entries of the full set (the default subset may not exist yet).
     for (const i of discovery.endpoints(this.name).instances) live.add(i.id);
+    let removed = false;
     for (const [id, entry] of this.entries) {
       if (live.has(id)) continue;
       this.entries.delete(id);
-      entry.retired = true;
       // Graceful: in-flight requests finish, then the sockets close.
-      void entry.pool.close().catch(() => undefined);
+      entry.retire();
+      this.engine.metrics?.forgetEndpoint(this.name, entry.address);
+      removed = true;
     }
+    if (removed) this.reindex();
   }
 
   private rebuild(s: Subset, discovery: Discovery): void {
@@ -128,27 +203,30 @@ export class ServiceTable {
       if (i >= 0) e.memberships.splice(i, 1);
     }
     const entries: EndpointEntry[] = [];
+    let changed = false;
     for (const inst of set.instances) {
       if (inst.endpoint.type !== 'http' && inst.endpoint.type !== 'https' && inst.endpoint.type !== 'tcp') continue;
       if (inst.endpoint.port === undefined) continue;
       let entry = this.entries.get(inst.id);
       if (entry !== undefined && entry.instance.endpoint.value !== inst.endpoint.value) {
-        entry.retired = true;
-        void entry.pool.close().catch(() => undefined);
+        entry.retire();
+        this.entries.delete(inst.id);
         entry = undefined;
       }
       if (entry === undefined) {
         entry = new EndpointEntry(inst, this.name, this.engine);
         this.entries.set(inst.id, entry);
+        changed = true;
       }
       entries.push(entry);
     }
+    if (changed) this.reindex();
     s.entries = entries;
     s.picker = makePicker<EndpointEntry>(s.policy, entries);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as EndpointEntry;
       e.memberships.push({ subset: s, index: i });
-      if (e.outlier.ejected) s.picker.setEjected(i, true);
+      if (e.ejected) s.picker.setEjected(i, true);
     }
   }
 
@@ -159,8 +237,11 @@ export class ServiceTable {
 
   /** Closes every pool. */
   async close(): Promise<void> {
+    this.detector?.dispose();
+    for (const e of this.entries.values()) e.breaker.dispose();
     await Promise.all([...this.entries.values()].map((e) => e.pool.close().catch(() => undefined)));
     this.entries.clear();
     this.subsets.clear();
+    this.lastSubset = undefined;
   }
 }

@@ -83,10 +83,10 @@ export class AdminServer {
               id: e.id,
               address: e.address,
               tags: e.instance.tags,
-              ejected: e.outlier.ejected,
-              ejections: e.outlier.ejections,
+              ejected: e.ejected,
+              ejections: e.ejections,
               breaker: e.breaker.state,
-              inflight: e.breaker.inflight,
+              inflight: e.inflight,
             })),
             subsets: [...t.subsets.values()].map((s) => ({
               tags: s.tags,

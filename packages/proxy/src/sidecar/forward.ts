@@ -67,13 +67,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       return;
     }
     const out: string[] = [];
+    // Headers the Connection header names are hop-by-hop too (the usual keep-alive / close name none).
     const connection = headers.connection;
-    const named =
-      connection === undefined
-        ? undefined
-        : String(connection)
-            .toLowerCase()
-            .split(/\s*,\s*/);
+    let named: string[] | undefined;
+    if (connection !== undefined) {
+      const c = String(connection).toLowerCase();
+      if (c !== 'keep-alive' && c !== 'close') named = c.split(/\s*,\s*/);
+    }
     for (const name in headers) {
       const value = headers[name];
       if (value === undefined || HOP_BY_HOP.has(name) || named?.includes(name)) continue;

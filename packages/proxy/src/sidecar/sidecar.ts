@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { MeshEngine, type MeshEngineOptions } from '../engine/engine.js';
 import { HOP_BY_HOP } from '../engine/headers.js';
+import { nextRequestId } from '../engine/request-id.js';
 import { AdminServer } from './admin.js';
 import { ForwardHandler, sendError } from './forward.js';
 import { TcpProxy, type TcpProxyOptions } from './tcp.js';
@@ -61,7 +61,9 @@ const REQUEST_HOP: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'x-requ
  * route, 504 retries exhausted — each with the request id.
  */
 export class Sidecar {
+  /** @internal The request engine. */
   readonly engine: MeshEngine;
+  /** The proxy's node:http server. */
   readonly server: Server;
   private readonly options: SidecarOptions;
   private readonly admin: AdminServer | undefined;
@@ -71,6 +73,7 @@ export class Sidecar {
   private draining = false;
   /** Host header → whether it names a mesh service (cleared when Discovery changes). */
   private readonly hostVerdicts = new Map<string, string | null>();
+  private routerVersion: number | undefined;
   private readonly onDiscoveryChange = (): void => {
     if (this.hostVerdicts.size > 0) this.hostVerdicts.clear();
   };
@@ -101,6 +104,11 @@ export class Sidecar {
 
   /** The service a Host header names, or null (cached). */
   private hostService(hostHeader: string): string | null {
+    const routerVersion = this.engine.router?.version;
+    if (routerVersion !== this.routerVersion) {
+      this.routerVersion = routerVersion;
+      this.hostVerdicts.clear();
+    }
     let verdict = this.hostVerdicts.get(hostHeader);
     if (verdict !== undefined) return verdict;
     let host = hostHeader;
@@ -169,7 +177,7 @@ export class Sidecar {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const headers = req.headers;
     const incomingId = headers['x-request-id'];
-    const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID();
+    const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : nextRequestId();
     if (this.draining) res.shouldKeepAlive = false;
     const target = this.resolve(req);
     if (target === undefined) {

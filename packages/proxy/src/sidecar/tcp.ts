@@ -68,13 +68,14 @@ export class TcpProxy {
       client.destroy();
       return;
     }
-    const token = entry.breaker.tryAcquire();
+    const token = entry.inflight < this.engine.maxRequestsPerEndpoint ? entry.breaker.tryAcquire() : -3;
     if (token < 0) {
       if (tries < (this.options.retries ?? 2)) this.attempt(client, tries + 1, entry);
       else client.destroy();
       return;
     }
     picker.onStart(index);
+    entry.inflight++;
     const started = performance.now();
     const upstream = connect({
       host: entry.instance.endpoint.host ?? '127.0.0.1',
@@ -87,6 +88,7 @@ export class TcpProxy {
       if (settled) return;
       settled = true;
       picker.onEnd(index, performance.now() - started);
+      entry.inflight--;
       entry.breaker.release(token, outcome);
       this.engine.recordOutcome(entry, outcome);
     };

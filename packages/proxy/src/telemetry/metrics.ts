@@ -5,7 +5,8 @@ export const LATENCY_BUCKETS: readonly number[] = Object.freeze([
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 
-class ServiceCounters {
+/** The counters of one service; `call` is the per-request hot path (no lookups, no allocation). */
+export class ServiceCounters {
   readonly byStatus = new Map<number, number>();
   readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
   sum = 0;
@@ -14,9 +15,20 @@ class ServiceCounters {
   ejections = 0;
   ejected = 0;
   readonly breakers = new Map<string, number>();
+
+  /** Records one finished call. */
+  call(status: number, durationSec: number, retries: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && durationSec > (LATENCY_BUCKETS[i] as number)) i++;
+    this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+    this.sum += durationSec;
+    this.count++;
+    if (retries > 0) this.retries += retries;
+  }
 }
 
-const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 2 } as const;
 
 interface MetricValue {
   labels: Record<string, string | number>;
@@ -25,7 +37,7 @@ interface MetricValue {
 }
 
 /**
- * Prometheus metrics of a mesh engine, exposed through a prom-client {@link Registry}.
+ * Prometheus metrics of a mesh engine, exposed through a prom-client `Registry`.
  *
  * Recording is the hot path, so it does not go through prom-client's label lookups: each call
  * bumps a few numbers in a per-service record, and the registry's collectors turn them into
@@ -99,7 +111,8 @@ export class MeshMetrics {
     return out;
   }
 
-  private counters(service: string): ServiceCounters {
+  /** The counters of `service` (keep the handle to record without a lookup). */
+  counters(service: string): ServiceCounters {
     let c = this.services.get(service);
     if (c === undefined) {
       c = new ServiceCounters();
@@ -110,14 +123,7 @@ export class MeshMetrics {
 
   /** Records one finished call. */
   call(service: string, status: number, durationSec: number, retries: number): void {
-    const c = this.counters(service);
-    c.byStatus.set(status, (c.byStatus.get(status) ?? 0) + 1);
-    let i = 0;
-    while (i < LATENCY_BUCKETS.length && durationSec > (LATENCY_BUCKETS[i] as number)) i++;
-    c.buckets[i] = (c.buckets[i] ?? 0) + 1;
-    c.sum += durationSec;
-    c.count++;
-    if (retries > 0) c.retries += retries;
+    this.counters(service).call(status, durationSec, retries);
   }
 
   /** Records an ejection (`ejected` true) or a return to rotation. */
@@ -130,7 +136,7 @@ export class MeshMetrics {
   }
 
   /** Records a breaker state change. */
-  breaker(service: string, endpoint: string, state: 'closed' | 'open' | 'half-open'): void {
+  breaker(service: string, endpoint: string, state: keyof typeof BREAKER_VALUE): void {
     this.counters(service).breakers.set(endpoint, BREAKER_VALUE[state]);
   }
 

@@ -1,0 +1,164 @@
+import { InvalidArgumentError } from '@weft/core';
+import { importPeer } from '../internal/peer.js';
+
+/**
+ * How to authenticate to the API server. Default: the client's `loadFromDefault()` — the
+ * `KUBECONFIG` variable, then `~/.kube/config`, then the in-cluster service account.
+ */
+export type KubernetesAuth =
+  /** A kubeconfig file (and optionally a context in it other than the current one). */
+  | { kubeconfigPath: string; context?: string }
+  /** A kubeconfig as YAML text. */
+  | { kubeconfig: string; context?: string }
+  /** The pod's service account (`/var/run/secrets/kubernetes.io/serviceaccount`), as in-cluster clients do. */
+  | { inCluster: true }
+  /** A `KubeConfig` of `@kubernetes/client-node` you built yourself. */
+  | { kubeConfig: object };
+
+/** What the adapter lists and watches: EndpointSlices, and Pods when their labels become tags. */
+export type KubeKind = 'endpointslices' | 'pods';
+
+/** An object as listed or watched (plain JSON fields). */
+export type KubeObject = Record<string, unknown> & {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> | null };
+};
+
+/** One page of a list. */
+export interface KubePage {
+  items: KubeObject[];
+  resourceVersion: string;
+  continueToken: string | undefined;
+}
+
+/** An event of a watch stream: its type and object as the server sent them (plain JSON). */
+export type WatchEvent = { type: string; object: KubeObject };
+
+/** Which objects: a kind, in a namespace (all namespaces when undefined), with a label selector. */
+export interface KubeScope {
+  kind: KubeKind;
+  namespace: string | undefined;
+  labelSelector: string;
+}
+
+/** What the Kubernetes adapter needs from the API server, over `@kubernetes/client-node` (v2). */
+export interface KubeApi {
+  /** The cluster's server URL (for names and messages). */
+  readonly server: string;
+  /** The namespace of the kubeconfig's current context, if it names one. */
+  readonly contextNamespace: string | undefined;
+  list(scope: KubeScope, page: { limit: number; continueToken?: string }): Promise<KubePage>;
+  /**
+   * Starts a watch. Resolves once the server answered (the stream is open) or the attempt failed;
+   * `done` is called exactly once when the stream ends: `null` for a clean end, the error otherwise.
+   * The returned function closes the stream (then `done` is not called).
+   */
+  watch(
+    scope: KubeScope,
+    params: { resourceVersion: string; timeoutSeconds: number },
+    onEvent: (event: WatchEvent) => void,
+    done: (err: unknown) => void,
+  ): Promise<() => void>;
+}
+
+type K8s = typeof import('@kubernetes/client-node');
+
+let k8sModule: Promise<K8s> | undefined;
+
+/** Imports the `@kubernetes/client-node` peer dependency once. */
+export function loadKubernetesClient(): Promise<K8s> {
+  k8sModule ??= importPeer('@kubernetes/client-node', 'Kubernetes', '^2.0.1', () => import('@kubernetes/client-node'));
+  k8sModule.catch(() => {
+    k8sModule = undefined;
+  });
+  return k8sModule;
+}
+
+/** HTTP status of a client error (ApiException `code`, watch error `statusCode`), if any. */
+export function httpStatusOf(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown } | null | undefined;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  if (typeof e?.code === 'number') return e.code;
+  return undefined;
+}
+
+/** Creates the {@link KubeApi} over a freshly loaded client. */
+export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<KubeApi> {
+  const k8s = await loadKubernetesClient();
+  let kc: InstanceType<K8s['KubeConfig']>;
+  if (auth !== undefined && 'kubeConfig' in auth) {
+    if (!(auth.kubeConfig instanceof k8s.KubeConfig))
+      throw new InvalidArgumentError('Kubernetes source options', [
+        { path: 'auth.kubeConfig', message: 'must be a KubeConfig of @kubernetes/client-node' },
+      ]);
+    kc = auth.kubeConfig;
+  } else {
+    kc = new k8s.KubeConfig();
+    if (auth === undefined) kc.loadFromDefault();
+    else if ('inCluster' in auth) kc.loadFromCluster();
+    else if ('kubeconfigPath' in auth) kc.loadFromFile(auth.kubeconfigPath);
+    else kc.loadFromString(auth.kubeconfig);
+    if (auth !== undefined && 'context' in auth && auth.context !== undefined) kc.setCurrentContext(auth.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null)
+    throw new InvalidArgumentError('Kubernetes source options', [
+      { path: 'auth', message: 'the kubeconfig has no current cluster' },
+    ]);
+  const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const watcher = new k8s.Watch(kc);
+  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+
+  return {
+    server: cluster.server,
+    contextNamespace,
+    async list({ kind, namespace, labelSelector }, { limit, continueToken }) {
+      const params = {
+        ...(labelSelector === '' ? {} : { labelSelector }),
+        limit,
+        ...(continueToken === undefined ? {} : { _continue: continueToken }),
+      };
+      const list =
+        kind === 'endpointslices'
+          ? namespace === undefined
+            ? await discovery.listEndpointSliceForAllNamespaces(params)
+            : await discovery.listNamespacedEndpointSlice({ ...params, namespace })
+          : namespace === undefined
+            ? await core.listPodForAllNamespaces(params)
+            : await core.listNamespacedPod({ ...params, namespace });
+      return {
+        items: list.items as unknown as KubeObject[],
+        resourceVersion: list.metadata?.resourceVersion ?? '',
+        continueToken: list.metadata?._continue || undefined,
+      };
+    },
+    async watch({ kind, namespace, labelSelector }, { resourceVersion, timeoutSeconds }, onEvent, done) {
+      const base = kind === 'endpointslices' ? '/apis/discovery.k8s.io/v1' : '/api/v1';
+      const path =
+        namespace === undefined ? `${base}/${kind}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${kind}`;
+      let closed = false;
+      const controller = await watcher.watch(
+        path,
+        {
+          ...(labelSelector === '' ? {} : { labelSelector }),
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+        },
+        (type: string, object: KubeObject) => {
+          if (!closed) onEvent({ type, object });
+        },
+        (err: unknown) => {
+          if (closed) return;
+          closed = true;
+          done(err ?? null);
+        },
+      );
+      return () => {
+        if (closed) return;
+        closed = true;
+        controller.abort();
+      };
+    },
+  };
+}
