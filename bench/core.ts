@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the in-process suites. Each suite prints its table and writes
- * `bench/results/<suite>.json` (format: ../shared/BENCHMARKS.md).
+ * `bench/results/<suite>.json` (format: ../shared/BENCHMARKS.md). `npm run bench -- rules policies`
+ * runs only the named suites.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,14 +29,15 @@ async function loadSuites(): Promise<Suite[]> {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const report = new Report('core');
-  console.log(`Weft core benchmarks on ${process.version}\n`);
+  console.log(`Weft benchmarks on ${process.version}\n`);
+  // One results file per suite, so running one suite never touches another's figures.
   for (const suite of await loadSuites()) {
     if (only.length > 0 && !only.includes(suite.name)) continue;
     console.log(`${suite.name}`);
+    const report = new Report(suite.name);
     await suite.run(report);
+    console.log(`  → ${report.write()}\n`);
   }
-  console.log(`\nwrote ${report.write(only.length > 0)}`);
 }
 
 await main();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,21 +25,12 @@ export class Report {
     console.log(`  ${result.name.padEnd(44)} ${format(result.value).padStart(14)} ${result.unit}${target}`);
   }
 
-  /**
-   * Writes the results file. With `merge`, figures already in the file that this run did not
-   * measure are kept, so running one suite (`npm run bench -- rules`) does not erase the others.
-   */
-  write(merge = false): string {
+  /** Writes `bench/results/<suite>.json` and returns its path. */
+  write(): string {
     const here = dirname(fileURLToPath(import.meta.url));
     const file = join(here, '..', 'results', `${this.suite}.json`);
     mkdirSync(dirname(file), { recursive: true });
     const cpu = cpus()[0];
-    let results = this.results;
-    if (merge && existsSync(file)) {
-      const previous = JSON.parse(readFileSync(file, 'utf8')) as { results?: BenchResult[] };
-      const fresh = new Set(this.results.map((r) => r.name));
-      results = [...(previous.results ?? []).filter((r) => !fresh.has(r.name)), ...this.results];
-    }
     const body = {
       suite: this.suite,
       date: new Date().toISOString(),
@@ -49,7 +40,7 @@ export class Report {
         model: cpu?.model ?? 'unknown',
         platform: process.platform,
       },
-      results,
+      results: this.results,
     };
     writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
     return file;

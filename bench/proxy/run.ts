@@ -479,7 +479,7 @@ async function main(): Promise<void> {
         });
       }
     }
-    console.log(`\nwrote ${report.write(process.env.BENCH_ONLY !== undefined)}`);
+    console.log(`\nwrote ${report.write()}`);
   } finally {
     await stop(upstream);
     for (const c of children) c.kill('SIGKILL');
