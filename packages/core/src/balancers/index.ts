@@ -1,3 +1,4 @@
+export { fastRandom, type RandomSource } from '../random/rng.js';
 export { createPicker, type PickerOptions } from './create-picker.js';
 export { fmix32, hashString } from './hash.js';
 export { type LeastRequestOptions, LeastRequestPicker } from './least-request.js';
@@ -7,6 +8,5 @@ export { type PeakEwmaOptions, PeakEwmaPicker } from './peak-ewma.js';
 export type { BalancerEndpoint, LbPolicy, Picker } from './picker.js';
 export { RandomPicker, type RandomPickerOptions } from './random.js';
 export { type RingHashOptions, RingHashPicker } from './ring-hash.js';
-export { fastRandom, type RandomSource } from './rng.js';
 export { type RoundRobinOptions, RoundRobinPicker } from './round-robin.js';
 export { WeightedRoundRobinPicker } from './weighted-round-robin.js';

@@ -1,11 +1,11 @@
 import type { ValidationIssue } from '../errors/index.js';
+import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
 import { EligibleSet } from './eligible.js';
 import { hashString } from './hash.js';
 import { idOrder } from './id-order.js';
 import type { RandomOptions } from './options.js';
 import type { BalancerEndpoint, Picker } from './picker.js';
 import { isPrime, nextPrime } from './primes.js';
-import { defaultRandom, type RandomSource, randomInt } from './rng.js';
 import { checkFunction, checkIds, readWeights, throwIfInvalid } from './validate.js';
 
 /** Options of {@link MaglevPicker}. */

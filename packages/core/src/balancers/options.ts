@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/index.js';
-import type { fastRandom, RandomSource } from './rng.js';
+import type { fastRandom, RandomSource } from '../random/rng.js';
 
 /** Options of pickers that draw random numbers. */
 export interface RandomOptions {

@@ -1,9 +1,9 @@
 import { type Clock, systemClock } from '../clock/index.js';
 import type { ValidationIssue } from '../errors/index.js';
+import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
 import { EligibleSet } from './eligible.js';
 import type { ClockOptions, RandomOptions } from './options.js';
 import type { BalancerEndpoint, Picker } from './picker.js';
-import { defaultRandom, type RandomSource, randomInt } from './rng.js';
 import { checkClock, checkFunction, checkNumber, readWeights, throwIfInvalid } from './validate.js';
 
 /** Options of {@link PeakEwmaPicker}. */

@@ -1,8 +1,8 @@
 import type { ValidationIssue } from '../errors/index.js';
+import { defaultRandom, randomInt } from '../random/rng.js';
 import { EligibleSet } from './eligible.js';
 import type { RandomOptions } from './options.js';
 import type { BalancerEndpoint, Picker } from './picker.js';
-import { defaultRandom, randomInt } from './rng.js';
 import { checkFunction, readWeights, throwIfInvalid } from './validate.js';
 
 /** Options of {@link RoundRobinPicker}. */

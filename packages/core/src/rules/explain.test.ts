@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../random/rng.js';
 import { compile } from './compile.js';
 import { formatExplanation } from './explain.js';
-import { createRng } from './rng.js';
 
 const RULES = [
   {

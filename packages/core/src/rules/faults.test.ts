@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../random/rng.js';
 import { compile } from './compile.js';
 import { faultsForAttempt, NO_FAULTS, rollFaults } from './faults.js';
-import { createRng } from './rng.js';
 import { expectBinomial } from './test-support.js';
 
 describe('faultsForAttempt', () => {

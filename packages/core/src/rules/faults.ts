@@ -1,6 +1,6 @@
 import { hasAllTags } from '../model/tags.js';
+import { draw, fastRandom, type Rng } from '../random/rng.js';
 import type { AbortFault, Decision, DelayFault, FaultAction, TraceFault } from './decision.js';
-import { draw, type Rng } from './rng.js';
 
 /** The faults to inject into one attempt. */
 export interface AttemptFaults {
@@ -36,7 +36,7 @@ export const NO_FAULTS: AttemptFaults = Object.freeze({ delayMs: 0, delay: undef
 export function faultsForAttempt(
   decision: Decision,
   instanceTags: readonly string[],
-  rng: Rng = Math.random,
+  rng: Rng = fastRandom,
 ): AttemptFaults {
   const actions = decision.actions;
   if (actions.length === 0) return NO_FAULTS;
@@ -60,7 +60,7 @@ export function faultsForAttempt(
  * the instance (an instance of the backend carries at least those tags, so actions that need
  * more are not applied).
  */
-export function rollFaults(decision: Decision, rng: Rng = Math.random): AttemptFaults {
+export function rollFaults(decision: Decision, rng: Rng = fastRandom): AttemptFaults {
   return faultsForAttempt(decision, decision.backend?.tags ?? NONE_TAGS, rng);
 }
 

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+export { createRng, draw, type Rng } from '../random/rng.js';
 export {
   AbortActionSchema,
   type ActionInput,
@@ -56,7 +58,6 @@ export {
   type OutlierSettings,
 } from './resilience.js';
 export { DEFAULT_RETRY_ON, NO_RETRIES, type RetrySettings } from './retry.js';
-export { createRng, type Rng } from './rng.js';
 export {
   BackendSchema,
   HashKeySchema,

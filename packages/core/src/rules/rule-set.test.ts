@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isWeftError } from '../errors/index.js';
+import { createRng } from '../random/rng.js';
 import { compile } from './compile.js';
 import { NoRouteError } from './no-route-error.js';
-import { createRng } from './rng.js';
 import { expectBinomial } from './test-support.js';
 
 const route = (backends: unknown[], extra: Record<string, unknown> = {}) => ({ backends, ...extra });

@@ -1,9 +1,9 @@
+import { draw, fastRandom, type Rng } from '../random/rng.js';
 import type { CompiledActionRule, CompiledRouteRule, CompiledRules, RuleDefaults } from './compiled-rule.js';
 import type { Condition } from './conditions.js';
 import type { Decision, DecisionBackend, FaultAction, MirrorDecision, RuleInfo } from './decision.js';
 import type { BackendChoice, Explanation, RuleTrace } from './explain.js';
 import type { RuleRequest } from './request.js';
-import { draw, type Rng } from './rng.js';
 import type { Rule } from './rule-schema.js';
 import { pickByBounds } from './weights.js';
 
@@ -76,7 +76,7 @@ export class RuleSet {
    * from `rng` (none when a single backend receives traffic), and a mirror below 100 % draws one
    * more. Must not be called re-entrantly from a `headers.get` of the same rule set.
    */
-  evaluate(request: RuleRequest, rng: Rng = Math.random): Decision {
+  evaluate(request: RuleRequest, rng: Rng = fastRandom): Decision {
     return this.run(request, rng, undefined);
   }
 
@@ -85,7 +85,7 @@ export class RuleSet {
    * with the conditions that failed, the weights and the draw, and the action rules. With the
    * same `rng` state it returns the same decision as `evaluate`. Not for the hot path.
    */
-  explain(request: RuleRequest, rng: Rng = Math.random): Explanation {
+  explain(request: RuleRequest, rng: Rng = fastRandom): Explanation {
     const tracer: Tracer = { routes: [], actions: [], choice: undefined };
     const decision = this.run(request, rng, tracer);
     return {

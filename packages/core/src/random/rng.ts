@@ -1,6 +1,7 @@
 /**
- * Randomness for the pickers. Every picker that draws takes an injectable `random` so tests and
- * simulations are deterministic.
+ * Randomness for Weft: the pickers' draws and the rule engine's weighted choices and fault rolls.
+ * Everything that draws takes an injectable source so tests and simulations are deterministic:
+ * {@link fastRandom} by default, {@link createRng} for a seeded, reproducible sequence.
  *
  * The default is not `Math.random`: on current V8 (measured on Node 24) every `Math.random()`
  * call returns a freshly allocated HeapNumber — about 16 bytes of garbage per pick, a scavenge
@@ -12,6 +13,9 @@
 
 /** A source of uniform numbers in [0, 1), like `Math.random`. */
 export type RandomSource = () => number;
+
+/** The rule engine's name for a {@link RandomSource}. */
+export type Rng = RandomSource;
 
 /** sfc32 state (a, b, c, counter). A typed array, so updates never box a number. */
 const state = new Int32Array(4);
@@ -70,4 +74,49 @@ export function randomIndex(r: number, size: number): number {
   // `>>> 0` truncates and sends negatives to huge values, which the bound check clamps.
   const k = (r * size) >>> 0;
   return k < size ? k : size - 1;
+}
+
+/**
+ * One number in [0, 1) from `random`. The default generator is read inline, so the call boxes
+ * nothing on hot paths (the rule engine's weight and probability rolls).
+ */
+export function draw(random: RandomSource): number {
+  return random === fastRandom ? next30() * TO_UNIT : random();
+}
+
+/**
+ * A seeded {@link RandomSource} (xoshiro128**, seeded through splitmix32): the same seed gives
+ * the same sequence, for reproducible tests, benchmarks and simulations.
+ * Not cryptographically secure — it only spreads traffic.
+ */
+export function createRng(seed: number): RandomSource {
+  // splitmix32 turns any seed (even 0, or close seeds) into four well-mixed, non-zero state words.
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = next();
+  let b = next();
+  let c = next();
+  let d = next();
+  if ((a | b | c | d) === 0) a = 1; // the all-zero state is a fixed point of xoshiro
+  return () => {
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = rotl(d, 11);
+    return result / 4294967296;
+  };
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
 }
