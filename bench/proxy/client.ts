@@ -4,7 +4,9 @@
  * through a Pool to a proxy's URL. Prints one JSON line: requests, seconds, CPU µs, p50/p99 µs.
  *
  * `node bench/proxy/client.ts <mode> <target-port> <seconds> <concurrency>` (built packages; Node strips the types)
- * with mode `pool` | `mesh` | `url`.
+ * with mode `pool` | `mesh` | `url`, or `ab`: Pool and MeshAgent in one process, alternating
+ * 250 ms slices for `seconds`, which cancels the machine's drift (the shared CI machines vary by
+ * ±20 % from one run to the next) and prints both and their ratios.
  */
 
 import { Discovery, instanceId, ManualSource } from '@weft/core';
@@ -38,6 +40,8 @@ function meshAgent(): MeshAgent {
 }
 
 const dispatcher: Dispatcher = mode === 'mesh' ? meshAgent() : new Pool(`http://127.0.0.1:${port}`);
+const mesh = mode === 'ab' ? meshAgent() : undefined;
+const meshUrl = 'http://reviews/api/v1/reviews/1';
 const url =
   mode === 'mesh'
     ? 'http://reviews/api/v1/reviews/1'
@@ -45,14 +49,19 @@ const url =
       ? `http://127.0.0.1:${port}/reviews/api/v1/reviews/1` // through a proxy that strips /reviews
       : `http://127.0.0.1:${port}/api/v1/reviews/1`;
 
-async function run(durationMs: number, record: boolean): Promise<{ n: number; lat: number[] }> {
+async function run(
+  durationMs: number,
+  record: boolean,
+  d: Dispatcher = dispatcher,
+  target: string = url,
+): Promise<{ n: number; lat: number[] }> {
   const lat: number[] = [];
   let n = 0;
   const deadline = performance.now() + durationMs;
   const loop = async (): Promise<void> => {
     while (performance.now() < deadline) {
       const t0 = performance.now();
-      const res = await request(url, { dispatcher });
+      const res = await request(target, { dispatcher: d });
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
       if (record) lat.push(performance.now() - t0);
@@ -61,6 +70,40 @@ async function run(durationMs: number, record: boolean): Promise<{ n: number; la
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   return { n, lat };
+}
+
+if (mesh !== undefined) {
+  // A/B: alternate slices of Pool and MeshAgent in this process.
+  await run(1000, false);
+  await run(1000, false, mesh, meshUrl);
+  const pool = { n: 0, cpu: 0, lat: [] as number[] };
+  const viaMesh = { n: 0, cpu: 0, lat: [] as number[] };
+  const slices = Math.max(4, Math.round((seconds * 1000) / 500));
+  for (let i = 0; i < slices; i++) {
+    for (const [acc, d, target] of [
+      [pool, dispatcher, url],
+      [viaMesh, mesh, meshUrl],
+    ] as const) {
+      const c0 = process.cpuUsage();
+      const r = await run(250, true, d, target);
+      const c = process.cpuUsage(c0);
+      acc.n += r.n;
+      acc.cpu += c.user + c.system;
+      acc.lat.push(...r.lat);
+    }
+  }
+  const p50 = (xs: number[]) => (xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN) * 1000;
+  const sec = (slices * 250) / 1000;
+  process.stdout.write(
+    `${JSON.stringify({
+      mode,
+      pool: { rps: pool.n / sec, cpuUsPerRequest: pool.cpu / pool.n, p50Us: p50(pool.lat) },
+      mesh: { rps: viaMesh.n / sec, cpuUsPerRequest: viaMesh.cpu / viaMesh.n, p50Us: p50(viaMesh.lat) },
+      rpsRatio: viaMesh.n / pool.n,
+      cpuRatio: viaMesh.cpu / viaMesh.n / (pool.cpu / pool.n),
+    })}\n`,
+  );
+  process.exit(0);
 }
 
 await run(Math.min(2000, seconds * 200), false); // warm-up: JIT, sockets
