@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RandomPicker } from '../balancers/random.js';
-import { fastRandom, randomIndex, randomInt } from './rng.js';
 import { makeEndpoints } from '../balancers/test-support.js';
+import { fastRandom, randomIndex, randomInt } from './rng.js';
 
 describe('fastRandom (the default generator)', () => {
   it('draws uniformly from [0, 1)', () => {
