@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { resolveServerBinary } from './binaries.js';
 import { http } from './http.js';
 import { freePorts, LOOPBACK } from './ports.js';
-import { ServerProcess } from './process.js';
+import { type ServerLifecycle, ServerProcess } from './process.js';
 
 export interface ConsulOptions {
   /**
@@ -22,7 +22,7 @@ export interface ConsulOptions {
   startTimeoutMs?: number;
 }
 
-export interface ConsulServer {
+export interface ConsulServer extends ServerLifecycle {
   /** HTTP API base URL, e.g. `http://127.0.0.1:40123`. */
   httpAddr: string;
   httpPort: number;
@@ -30,18 +30,6 @@ export interface ConsulServer {
   httpHostPort: string;
   node: string;
   dataDir: string;
-  logFile: string;
-  process: ServerProcess;
-  /** Graceful stop and removal of the temp data dir. Idempotent. */
-  stop(): Promise<void>;
-  /** Graceful stop and start again on the same ports; resolves once a leader is elected and the node is registered. */
-  restart(): Promise<void>;
-  /** SIGKILL (crash); start() brings it back. */
-  kill(): Promise<void>;
-  start(): Promise<void>;
-  /** SIGSTOP / SIGCONT: the agent hangs with its sockets open. */
-  pause(): void;
-  resume(): void;
 }
 
 /** Starts a single Consul agent (server) with every port on free loopback ports; DNS and gRPC are disabled. */

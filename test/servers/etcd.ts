@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { resolveServerBinary } from './binaries.js';
 import { http } from './http.js';
 import { freePorts, LOOPBACK } from './ports.js';
-import { ServerProcess } from './process.js';
+import { type ServerLifecycle, ServerProcess } from './process.js';
 
 export interface EtcdOptions {
   /**
@@ -23,7 +23,7 @@ export interface EtcdOptions {
   startTimeoutMs?: number;
 }
 
-export interface EtcdServer {
+export interface EtcdServer extends ServerLifecycle {
   /** Client URL, e.g. `http://127.0.0.1:40123` (v3 gRPC, v3 JSON gateway under /v3/, v2 under /v2/). */
   endpoint: string;
   clientPort: number;
@@ -31,19 +31,6 @@ export interface EtcdServer {
   dataDir: string;
   /** Server version as reported by `/version`, e.g. `3.4.23`. */
   version: string;
-  logFile: string;
-  process: ServerProcess;
-  /** Graceful stop; also removes the temp data dir (unless `dataDir` was given). Idempotent. */
-  stop(): Promise<void>;
-  /** Graceful stop and start again on the same ports and data dir; resolves once healthy. */
-  restart(): Promise<void>;
-  /** SIGKILL (crash); `start()` brings it back on the same ports and data. */
-  kill(): Promise<void>;
-  /** Starts a killed/stopped server again (same ports, same data). */
-  start(): Promise<void>;
-  /** SIGSTOP / SIGCONT: the server hangs with its sockets open. */
-  pause(): void;
-  resume(): void;
   /** Current store revision (v3). */
   revision(): Promise<number>;
   /** Compacts the v3 keyspace up to `revision` (default: current revision). Returns the revision compacted to. */

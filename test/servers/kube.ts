@@ -6,7 +6,7 @@ import { resolveServerBinary } from './binaries.js';
 import { type EtcdServer, startEtcd } from './etcd.js';
 import { http } from './http.js';
 import { freePort, LOOPBACK } from './ports.js';
-import { ServerProcess } from './process.js';
+import { type ServerLifecycle, ServerProcess } from './process.js';
 
 export interface KubeToken {
   token: string;
@@ -31,7 +31,7 @@ export interface KubeApiserverOptions {
   startTimeoutMs?: number;
 }
 
-export interface KubeApiserver {
+export interface KubeApiserver extends ServerLifecycle {
   /** `https://127.0.0.1:PORT` (self-signed certificate: skip TLS verification). */
   url: string;
   port: number;
@@ -44,18 +44,7 @@ export interface KubeApiserver {
   /** Directory holding the apiserver's self-generated serving cert (apiserver.crt/.key). */
   certDir: string;
   dir: string;
-  logFile: string;
   etcd: EtcdServer;
-  process: ServerProcess;
-  /** Stops the apiserver, then its private etcd, and removes the temp dir. Idempotent. */
-  stop(): Promise<void>;
-  /** Graceful stop and start again (same port, token, keys, etcd data); resolves once /readyz is ok. */
-  restart(): Promise<void>;
-  /** SIGKILL (crash); start() brings it back. */
-  kill(): Promise<void>;
-  start(): Promise<void>;
-  pause(): void;
-  resume(): void;
 }
 
 function kubeconfigYaml(url: string, token: string): string {

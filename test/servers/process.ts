@@ -162,3 +162,20 @@ function indent(s: string): string {
     .map((l) => `    ${l}`)
     .join('\n');
 }
+
+/** What every test server can do: the lifecycle tests drive for fault injection. */
+export interface ServerLifecycle {
+  logFile: string;
+  process: ServerProcess;
+  /** Graceful stop and removal of the server's temp data. Idempotent. */
+  stop(): Promise<void>;
+  /** Graceful stop and start again on the same ports and data; resolves once ready. */
+  restart(): Promise<void>;
+  /** SIGKILL (crash); `start()` brings it back on the same ports and data. */
+  kill(): Promise<void>;
+  /** Starts a killed or stopped server again. */
+  start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server hangs with its sockets open. */
+  pause(): void;
+  resume(): void;
+}
