@@ -1,4 +1,6 @@
 import { connect, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAccessLog, Sidecar, type SidecarAddresses } from '../../packages/proxy/src/index.js';
 import { http } from '../servers/http.js';
@@ -92,6 +94,14 @@ describe('Sidecar', () => {
     expect(JSON.parse(r412.body).request_id).toMatch(/^[0-9a-f]{24}-[0-9a-z]+$/);
     const r413 = await http(`${base()}/reviews/up`, { method: 'POST', body: 'x'.repeat(2000) });
     expect(r413.status).toBe(413);
+    expect(JSON.parse(r413.body)).toMatchObject({ code: 'WEFT_ERR_PAYLOAD_TOO_LARGE', status: 413 });
+    // A chunked body (no content-length) over the limit fails while it streams: same code.
+    const chunked = await request(`${base()}/reviews/up`, {
+      method: 'POST',
+      body: Readable.from([Buffer.alloc(600, 120), Buffer.alloc(600, 120)]),
+    });
+    expect(chunked.statusCode).toBe(413);
+    expect(await chunked.body.json()).toMatchObject({ code: 'WEFT_ERR_PAYLOAD_TOO_LARGE', status: 413 });
     const r431 = await http(`${base()}/reviews/h`, { headers: { 'x-big': 'y'.repeat(20_000) } });
     expect(r431.status).toBe(431);
   });

@@ -43,5 +43,5 @@ export {
   type PinoAccessLogOptions,
   pinoAccessLog,
 } from './telemetry/access-log.js';
-export { LATENCY_BUCKETS, MeshMetrics } from './telemetry/metrics.js';
+export { LATENCY_BUCKETS, MeshMetrics, type ServiceSnapshot } from './telemetry/metrics.js';
 export { formatTraceparent, parseTraceparent, type TraceParent } from './telemetry/tracing.js';

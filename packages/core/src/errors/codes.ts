@@ -35,6 +35,8 @@ export const ErrorCodes = {
   WEFT_ERR_NO_ROUTE: { status: 412, title: 'No matching route rule' },
   /** An adapter's client library (an optional peer dependency such as `consul`) is not installed. */
   WEFT_ERR_MISSING_PEER_DEPENDENCY: { status: 500, title: 'Missing peer dependency' },
+  /** A request body is larger than the configured limit (the sidecar's `maxBodyBytes`). */
+  WEFT_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every Weft error code. */

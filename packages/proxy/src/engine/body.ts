@@ -47,6 +47,22 @@ export class BodySource {
       : 'the request body is a stream that was only partly sent';
   }
 
+  /** True when the body is a stream or async iterable (recorded as it is sent). */
+  get streamed(): boolean {
+    return this.streaming;
+  }
+
+  /**
+   * The whole body when it is at hand without consuming anything (for a mirror): the original
+   * when it is not a stream, the recording once a stream was sent in full within the replay
+   * limit, otherwise undefined.
+   */
+  buffered(): Body | undefined {
+    if (!this.streaming) return this.original;
+    if (this.ended && !this.overflow && this.chunks !== undefined) return Buffer.concat(this.chunks, this.bytes);
+    return undefined;
+  }
+
   /** The body to send with the next attempt. Call only while {@link replayable}. */
   next(): Body {
     this.uses++;

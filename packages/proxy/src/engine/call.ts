@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Span } from '@opentelemetry/api';
-import { type ErrorCode, outcomeOfError, type TimerHandle } from '@weft/core';
+import { type Bulkhead, type ErrorCode, outcomeOfError, type TimerHandle } from '@weft/core';
 import type { Dispatcher } from 'undici';
 import { type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
 import type { AccessLogRecord } from '../telemetry/access-log.js';
@@ -10,6 +10,7 @@ import { BodySource, BodyTooLargeError } from './body.js';
 import type { DeadlineList, HasDeadline } from './deadlines.js';
 import type { CallInit, MeshEngine } from './engine.js';
 import { getHeader, rebuildHeaders } from './headers.js';
+import { sendMirror } from './mirror.js';
 import { nextRequestId } from './request-id.js';
 import { isRouteFailure, RetryOn, type RetryPlan, type RoutePlan } from './route.js';
 import type { EndpointEntry, ServiceTable, Subset } from './service-table.js';
@@ -124,6 +125,7 @@ class Attempt implements Handler {
   }
 
   onRequestSent(): void {
+    this.call.onAttemptRequestSent();
     if (this.call.attempt === this) this.call.handler.onRequestSent?.();
   }
 }
@@ -176,6 +178,12 @@ export class MeshCall implements Controller, HasDeadline {
   /** Trace key/values of the attempts' `trace` actions, flat. */
   private traces: string[] | undefined;
   private readonly context: { service: string; requestId: string };
+  /** The backend's bulkhead slot this call holds (released when it finishes). */
+  private bulkhead: Bulkhead | undefined;
+  /** Aborts the wait in the backend's bulkhead queue. */
+  private queueWait: AbortController | undefined;
+  /** A mirror waiting for the streamed body to be sent (and recorded) by an attempt. */
+  private mirrorTags: readonly string[] | undefined;
 
   constructor(
     readonly engine: MeshEngine,
@@ -277,11 +285,23 @@ export class MeshCall implements Controller, HasDeadline {
     this.plan = plan;
     // A route without retries of its own keeps the agent's (safe) default.
     this.retry = plan.retry ?? engine.defaultPlan.retry;
-    this.subset = this.table.subset(plan.backendTags, plan.lbPolicy ?? engine.lbPolicy);
+    this.subset = this.table.subset(plan.backendTags, plan.lbPolicy ?? engine.lbPolicy, plan.resilience);
     if (this.subset.entries.length === 0) {
       const tags = plan.backendTags.length > 0 ? ` with tags ${plan.backendTags.join(',')}` : '';
       this.fail('WEFT_ERR_NO_ENDPOINTS', `No healthy instance of ${this.service}${tags}`, 503);
       return;
+    }
+    // A backend with resilience settings caps its concurrent calls (max_requests), queueing
+    // max_pending_requests more; the slot is held until the call finishes, retries included.
+    const bulkhead = this.subset.backend?.bulkhead;
+    let queued = false;
+    if (bulkhead !== undefined) {
+      if (bulkhead.tryAcquire()) this.bulkhead = bulkhead;
+      else if (bulkhead.queued < bulkhead.maxQueue) queued = true;
+      else {
+        this.failBulkheadFull(bulkhead);
+        return;
+      }
     }
     if (this.retry !== undefined && this.retry.attempts > 0) this.table.budget?.onRequest();
     if (engine.accessLog !== undefined) this.startWall = Date.now();
@@ -330,7 +350,91 @@ export class MeshCall implements Controller, HasDeadline {
 
     const timeoutMs = plan.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0) this.armOverall(timeoutMs);
-    this.nextAttempt(false);
+    if (queued) this.waitForSlot(bulkhead as Bulkhead);
+    else this.nextAttempt(false);
+    if (plan.mirror !== undefined) this.startMirror(plan.mirror.tags);
+  }
+
+  /**
+   * Mirrors the request (after the primary attempt was launched). A body that is at hand
+   * (string, buffer, blob) goes at once; a streamed body only once the primary attempt has sent
+   * it in full within the replay buffer, from the recording; otherwise the mirror is skipped.
+   */
+  private startMirror(tags: readonly string[]): void {
+    if (this.opts.upgrade != null || this.opts.method === 'CONNECT') {
+      this.mirrorTags = tags;
+      this.skipMirror(); // a tunnel cannot be copied
+      return;
+    }
+    const body = this.body;
+    if (body?.streamed) {
+      this.mirrorTags = tags;
+      // The call already failed without sending the body: nothing was recorded to mirror.
+      if (this.finished) this.skipMirror();
+      return;
+    }
+    this.sendMirror(tags, body?.buffered());
+  }
+
+  private sendMirror(tags: readonly string[], body: Dispatcher.DispatchOptions['body'] | undefined): void {
+    try {
+      sendMirror(this.engine, {
+        table: this.table,
+        tags,
+        opts: this.sendOpts,
+        body,
+        requestId: this.requestId,
+        timeoutMs: this.plan.timeoutMs,
+      });
+    } catch {
+      // Mirroring must never affect the primary call.
+    }
+  }
+
+  /** An attempt sent the whole request: a mirror waiting for a streamed body can go now. */
+  onAttemptRequestSent(): void {
+    const tags = this.mirrorTags;
+    if (tags === undefined) return;
+    this.mirrorTags = undefined;
+    const body = this.body?.buffered();
+    if (body === undefined) this.skipMirror();
+    else this.sendMirror(tags, body);
+  }
+
+  private skipMirror(): void {
+    this.mirrorTags = undefined;
+    const c = this.table.counters;
+    if (c !== undefined) c.mirrorsSkipped++;
+  }
+
+  /** Waits in the backend's bulkhead queue (the overall timeout and an abort still apply). */
+  private waitForSlot(bulkhead: Bulkhead): void {
+    const waiting = new AbortController();
+    this.queueWait = waiting;
+    bulkhead.acquire(waiting.signal).then(
+      () => {
+        this.queueWait = undefined;
+        if (this.finished) {
+          bulkhead.release();
+          return;
+        }
+        this.bulkhead = bulkhead;
+        this.nextAttempt(false);
+      },
+      () => {
+        this.queueWait = undefined;
+        if (!this.finished) this.failBulkheadFull(bulkhead);
+      },
+    );
+  }
+
+  private failBulkheadFull(bulkhead: Bulkhead): void {
+    const tags = this.plan.backendTags.length > 0 ? ` (${this.plan.backendTags.join(',')})` : '';
+    this.fail(
+      'WEFT_ERR_BULKHEAD_FULL',
+      `The backend of ${this.service}${tags} is at its limit of ${bulkhead.maxConcurrent} concurrent requests and ${bulkhead.maxQueue} pending`,
+      503,
+    );
   }
 
   /**
@@ -516,7 +620,7 @@ export class MeshCall implements Controller, HasDeadline {
     const tooLarge = error instanceof BodyTooLargeError ? error : (error as { cause?: unknown }).cause;
     if (tooLarge instanceof BodyTooLargeError) {
       this.settle(a, 0, error);
-      this.fail('WEFT_ERR_INVALID_ARGUMENT', tooLarge.message, 413);
+      this.fail('WEFT_ERR_PAYLOAD_TOO_LARGE', tooLarge.message, 413);
       return;
     }
     const outcome = classifyError(error);
@@ -764,6 +868,15 @@ export class MeshCall implements Controller, HasDeadline {
     this.finished = true;
     const engine = this.engine;
     engine.inflight--;
+    if (this.bulkhead !== undefined) {
+      this.bulkhead.release();
+      this.bulkhead = undefined;
+    }
+    if (this.queueWait !== undefined) {
+      this.queueWait.abort();
+      this.queueWait = undefined;
+    }
+    if (this.mirrorTags !== undefined) this.skipMirror();
     this.disarmOverall();
     if (this.wait !== undefined) this.wait.clear();
     const durationMs = now() - this.startedAt;

@@ -148,6 +148,8 @@ export class MeshEngine {
   readonly maxRequestsPerEndpoint: number;
   /** Calls in flight (the sidecar waits for them on drain). */
   inflight = 0;
+  /** Mirrored requests in flight (fire-and-forget; capped, not waited for on drain). */
+  mirrorsInFlight = 0;
 
   constructor(options: MeshEngineOptions) {
     validate(options);
@@ -228,10 +230,10 @@ export class MeshEngine {
     return call;
   }
 
-  /** Feeds an attempt outcome to the service's outlier detection. */
+  /** Feeds an attempt outcome to the outlier detection of the endpoint's group. */
   recordOutcome(entry: EndpointEntry, outcome: number): void {
     if (entry.retired) return;
-    this.tables.get(entry.service)?.record(entry, outcome);
+    entry.group.record(entry, outcome);
   }
 
   /** A breaker changed state. */
@@ -256,9 +258,7 @@ export class MeshEngine {
     this.discovery.off('change', this.onChange);
     this.deadlines.clear();
     await Promise.all(
-      [...this.tables.values()].flatMap((t) =>
-        [...t.entries.values()].map((e) => e.pool.destroy().catch(() => undefined)),
-      ),
+      [...this.tables.values()].flatMap((t) => [...t.allEntries()].map((e) => e.pool.destroy().catch(() => undefined))),
     );
     this.tables.clear();
   }

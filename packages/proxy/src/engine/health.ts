@@ -39,6 +39,8 @@ export interface OutlierOptions {
   successRate?: boolean;
   /** Analysis interval, ms (Amalgam8's `detection_interval`). Default 10 000. */
   intervalMs?: number;
+  /** Below this share of healthy endpoints, 0..100, every endpoint is put back (core's panic threshold). Default core's. */
+  panicThresholdPercent?: number;
 }
 
 /** Retry budget settings (core's `RetryBudget`). */
@@ -79,6 +81,7 @@ export function createOutlierDetector(
     maxEjectionPercent: options.maxEjectionPercent ?? 50,
     intervalMs: options.intervalMs ?? 10_000,
     ...(options.successRate === false ? { successRate: false as const } : {}),
+    ...(options.panicThresholdPercent === undefined ? {} : { panicThresholdPercent: options.panicThresholdPercent }),
     clock,
   };
   return new OutlierDetector(target, size, detector);

@@ -1,3 +1,4 @@
+import type { BackendResilienceSettings } from '@weft/core';
 import type { LbPolicy } from './types.js';
 
 /** The caller's identity, matched by rules' `match.source`. */
@@ -79,6 +80,12 @@ export interface RoutePlan {
   /** A label of the backend for logs. */
   readonly backendName?: string;
   readonly lbPolicy?: LbPolicy;
+  /**
+   * The backend's resilience settings (a rule backend's `resilience` block, defaulted): its own
+   * breakers, outlier ejection, pool connections and concurrency cap instead of the agent's.
+   * Keep the object stable per backend (the engine caches by identity, then by content).
+   */
+  readonly resilience?: BackendResilienceSettings;
   /** Affinity key for consistent-hash pickers. */
   readonly hashKey?: string;
   /** Overall timeout to response headers, ms. */
@@ -86,6 +93,12 @@ export interface RoutePlan {
   readonly retry?: RetryPlan;
   /** The path to send upstream, when a rule rewrote it. */
   readonly path?: string;
+  /**
+   * Mirror this request (fire-and-forget, response discarded) to an instance of the service
+   * carrying all of `tags`. The router has already drawn the mirror's percentage: set it only
+   * on the requests to mirror.
+   */
+  readonly mirror?: { readonly tags: readonly string[] };
   /**
    * Rolls the faults of attempt `attempt` (1-based) against the tags of the instance it goes to,
    * so an action tagged `version=v1` only hits attempts that reach a v1 instance.

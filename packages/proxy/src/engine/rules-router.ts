@@ -31,8 +31,8 @@ function isRuleSet(x: unknown): x is RuleSet {
 
 /**
  * Routes with Weft's rule engine (Amalgam8's `/v1/rules` model): route rules choose the backend
- * (weighted, by headers, cookies, source), its load-balancing policy, timeout, retries and path
- * rewrite; action rules inject delays and aborts, rolled for every attempt against the tags of
+ * (weighted, by headers, cookies, source), its load-balancing policy, resilience settings,
+ * timeout, retries, path rewrite and mirror; action rules inject delays and aborts, rolled for every attempt against the tags of
  * the instance the attempt goes to, so retries can recover from an injected abort.
  *
  * ```ts
@@ -66,6 +66,8 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
     return plan;
   };
   let planCache = new WeakMap<object, RoutePlan>();
+  // The same with the route's mirror (for the requests drawn into its percentage).
+  let mirrorPlanCache = new WeakMap<object, RoutePlan>();
   const buildPlan = (d: Decision): RoutePlan => {
     const backend = d.backend;
     const retry = retryPlan(d);
@@ -74,10 +76,13 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
       ...(d.rule?.id === undefined ? {} : { ruleId: d.rule.id }),
       ...(backend?.name === undefined ? {} : { backendName: backend.name }),
       ...(backend === undefined || d.status === 'no_rules' ? {} : { lbPolicy: backend.lbType }),
+      ...(backend?.resilience === undefined ? {} : { resilience: backend.resilience }),
       ...(d.hashKey === undefined ? {} : { hashKey: d.hashKey }),
       ...(d.status === 'route' ? { timeoutMs: d.timeoutMs } : {}),
       ...(retry === undefined ? {} : { retry }),
       ...(d.rewritePath === undefined ? {} : { path: d.rewritePath }),
+      // Present only when this request was drawn into the mirror's percentage.
+      ...(d.mirror === undefined ? {} : { mirror: d.mirror }),
       ...(d.actions.length === 0
         ? {}
         : {
@@ -113,6 +118,7 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
       ruleSet = isRuleSet(next) ? next : compile(next, options);
       destinations = new Set(ruleSet.destinations);
       planCache = new WeakMap();
+      mirrorPlanCache = new WeakMap();
     },
     has: (service) => destinations.has(service),
     services: () => ruleSet.destinations,
@@ -124,12 +130,13 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
       const backend = d.backend;
       const shared =
         backend !== undefined && d.actions.length === 0 && d.hashKey === undefined && d.rewritePath === undefined;
+      const cache = d.mirror === undefined ? planCache : mirrorPlanCache;
       if (shared) {
-        const hit = planCache.get(backend);
+        const hit = cache.get(backend);
         if (hit !== undefined) return hit;
       }
       const plan = buildPlan(d);
-      if (shared) planCache.set(backend, plan);
+      if (shared) cache.set(backend, plan);
       return plan;
     },
     explain(req) {

@@ -1,6 +1,13 @@
-import type { CircuitBreaker, OutlierDetector, RetryBudget, ServiceInstance } from '@weft/core';
+import type {
+  BackendResilienceSettings,
+  CircuitBreaker,
+  OutlierDetector,
+  RetryBudget,
+  ServiceInstance,
+} from '@weft/core';
 import { Pool } from 'undici';
 import type { ServiceCounters } from '../telemetry/metrics.js';
+import { BackendPolicy, resilienceKey } from './backend-policy.js';
 import type { MeshEngine } from './engine.js';
 import { type BreakerState, createBreaker, createOutlierDetector, createRetryBudget } from './health.js';
 import { makePicker } from './pickers.js';
@@ -34,6 +41,8 @@ export class EndpointEntry {
     readonly instance: ServiceInstance,
     readonly service: string,
     engine: MeshEngine,
+    /** The group whose outlier detection this entry feeds. */
+    readonly group: EndpointGroup,
   ) {
     this.id = instance.id;
     const w = Number((instance.metadata as { weight?: unknown }).weight);
@@ -44,8 +53,9 @@ export class EndpointEntry {
     const hostPart = host.includes(':') ? `[${host}]` : host;
     const scheme = instance.endpoint.type === 'https' ? 'https' : 'http';
     this.origin = `${scheme}://${hostPart}:${port}`;
-    this.pool = new Pool(this.origin, engine.poolOptions);
-    this.breaker = createBreaker(engine.options.breaker ?? {}, engine.clock);
+    const backend = group.backend;
+    this.pool = new Pool(this.origin, backend?.pool ?? engine.poolOptions);
+    this.breaker = createBreaker(backend?.breaker ?? engine.options.breaker ?? {}, engine.clock);
     this.breaker.onStateChange((change) => engine.onBreakerChange(this, change.to as BreakerState));
   }
 
@@ -59,7 +69,6 @@ export class EndpointEntry {
 
 /** The instances of a service that carry a given tag set, with their picker. */
 export class Subset {
-  readonly key: string;
   revision = -1;
   set: EndpointSet | undefined;
   entries: EndpointEntry[] = [];
@@ -68,52 +77,49 @@ export class Subset {
   panicCursor = 0;
 
   constructor(
+    readonly key: string,
     readonly tags: readonly string[],
     readonly policy: LbPolicy,
+    /** The endpoints' pools and health state: the service's shared group, or the backend's own. */
+    readonly group: EndpointGroup,
   ) {
-    this.key = subsetKey(tags, policy);
     this.picker = makePicker<EndpointEntry>(policy, []);
+  }
+
+  /** The backend's own policies when its rule gave it a `resilience` block. */
+  get backend(): BackendPolicy | undefined {
+    return this.group.backend;
   }
 }
 
-export function subsetKey(tags: readonly string[], policy: LbPolicy): string {
-  if (tags.length === 0) return policy;
-  return `${policy}|${tags.length === 1 ? tags[0] : [...tags].sort().join(',')}`;
+export function subsetKey(tags: readonly string[], policy: LbPolicy, resilience?: BackendResilienceSettings): string {
+  const base = tags.length === 0 ? policy : `${policy}|${tags.length === 1 ? tags[0] : [...tags].sort().join(',')}`;
+  return resilience === undefined ? base : `${base}#${resilienceKey(resilience)}`;
 }
 
 /**
- * Per-service state of the engine: one {@link Subset} per backend tag set seen in routes, the
- * endpoint entries shared by them, rebuilt only when Discovery reports a change.
+ * Endpoint entries that share outlier detection: the service's shared group (the agent's
+ * settings, its entries shared by every subset without resilience settings) or a backend's own
+ * group (Envoy's cluster per backend, as Amalgam8 1.x configured it): its own pools, breakers and
+ * detector, built from the backend's `resilience` block.
  */
-export class ServiceTable {
-  readonly subsets = new Map<string, Subset>();
+export class EndpointGroup {
   readonly entries = new Map<string, EndpointEntry>();
-  /** Set by Discovery's change event; the next request refreshes the subsets. */
-  dirty = true;
-  readonly name: string;
-  /** This service's metric counters (undefined when metrics are off). */
-  readonly counters: ServiceCounters | undefined;
-  /** This service's retry budget (undefined when budgets are off). */
-  readonly budget: RetryBudget | undefined;
   /** Every entry, indexed by `entry.slot` (the outlier detector's indexes). */
   private list: EndpointEntry[] = [];
-  /** Passive health checking over all the service's endpoints; undefined when disabled. */
+  /** Passive health checking over the group's endpoints; undefined when disabled. */
   readonly detector: OutlierDetector | undefined;
 
   constructor(
-    name: string,
+    private readonly table: ServiceTable,
     private readonly engine: MeshEngine,
+    /** The backend's policies; undefined for the service's shared group. */
+    readonly backend: BackendPolicy | undefined,
   ) {
-    this.name = name;
-    this.counters = engine.metrics?.counters(name);
-    this.budget =
-      engine.options.retryBudget === false
-        ? undefined
-        : createRetryBudget(engine.options.retryBudget ?? {}, engine.clock);
-    const outlier = engine.options.outlier;
+    const outlier = backend === undefined ? engine.options.outlier : backend.outlier;
     if (outlier !== false) {
       this.detector = createOutlierDetector(this.target, 0, outlier ?? {}, engine.clock);
-      this.detector.onEject(() => engine.metrics?.ejection(name, true));
+      this.detector.onEject(() => engine.metrics?.ejection(table.name, true));
     }
   }
 
@@ -124,13 +130,13 @@ export class ServiceTable {
       if (entry === undefined || entry.ejected === ejected) return;
       entry.ejected = ejected;
       if (ejected) entry.ejections++;
-      else this.engine.metrics?.ejection(this.name, false);
-      this.setEjected(entry, ejected);
+      else this.engine.metrics?.ejection(this.table.name, false);
+      for (const m of entry.memberships) m.subset.picker.setEjected(m.index, ejected);
     },
   };
 
   /** Re-indexes the endpoint list after entries came or went; the detector keeps their state. */
-  private reindex(): void {
+  reindex(): void {
     const next = [...this.entries.values()];
     const previous = next.map((e) => e.slot);
     for (let i = 0; i < next.length; i++) (next[i] as EndpointEntry).slot = i;
@@ -143,29 +149,158 @@ export class ServiceTable {
     if (entry.slot >= 0 && this.list[entry.slot] === entry) this.detector?.record(entry.slot, outcome);
   }
 
+  /** The entry of `inst` (created, or replaced when its address changed); `created` tells which. */
+  obtain(inst: ServiceInstance): { entry: EndpointEntry; created: boolean } {
+    let entry = this.entries.get(inst.id);
+    if (entry !== undefined && entry.instance.endpoint.value !== inst.endpoint.value) {
+      entry.retire();
+      this.entries.delete(inst.id);
+      entry = undefined;
+    }
+    if (entry !== undefined) return { entry, created: false };
+    entry = new EndpointEntry(inst, this.table.name, this.engine, this);
+    this.entries.set(inst.id, entry);
+    return { entry, created: true };
+  }
+
+  /** Retires the entries whose instance is not in `live`; true when any went. */
+  retireMissing(live: ReadonlySet<string>): boolean {
+    let removed = false;
+    for (const [id, entry] of this.entries) {
+      if (live.has(id)) continue;
+      this.entries.delete(id);
+      // Graceful: in-flight requests finish, then the sockets close.
+      entry.retire();
+      if (this.backend === undefined) this.engine.metrics?.forgetEndpoint(this.table.name, entry.address);
+      removed = true;
+    }
+    return removed;
+  }
+
+  /** Closes every pool. */
+  async close(): Promise<void> {
+    this.detector?.dispose();
+    for (const e of this.entries.values()) e.breaker.dispose();
+    await Promise.all([...this.entries.values()].map((e) => e.pool.close().catch(() => undefined)));
+    this.entries.clear();
+  }
+}
+
+/**
+ * Per-service state of the engine: one {@link Subset} per backend (tag set, lb policy and
+ * resilience settings) seen in routes, the endpoint entries (shared by the subsets without
+ * resilience settings; a backend with them has its own), rebuilt only when Discovery reports a
+ * change.
+ */
+export class ServiceTable {
+  readonly subsets = new Map<string, Subset>();
+  /** Set by Discovery's change event; the next request refreshes the subsets. */
+  dirty = true;
+  readonly name: string;
+  /** This service's metric counters (undefined when metrics are off). */
+  readonly counters: ServiceCounters | undefined;
+  /** This service's retry budget (undefined when budgets are off). */
+  readonly budget: RetryBudget | undefined;
+  /** The entries with the agent's settings, shared by subsets without resilience settings. */
+  readonly shared: EndpointGroup;
+
+  constructor(
+    name: string,
+    private readonly engine: MeshEngine,
+  ) {
+    this.name = name;
+    this.counters = engine.metrics?.counters(name);
+    this.budget =
+      engine.options.retryBudget === false
+        ? undefined
+        : createRetryBudget(engine.options.retryBudget ?? {}, engine.clock);
+    this.shared = new EndpointGroup(this, engine, undefined);
+  }
+
+  /** The shared group's entries (endpoints with the agent's settings). */
+  get entries(): Map<string, EndpointEntry> {
+    return this.shared.entries;
+  }
+
+  /** Passive health checking of the shared entries; undefined when disabled. */
+  get detector(): OutlierDetector | undefined {
+    return this.shared.detector;
+  }
+
+  /** Every entry of every group. */
+  *allEntries(): IterableIterator<EndpointEntry> {
+    yield* this.shared.entries.values();
+    for (const s of this.subsets.values()) if (s.group !== this.shared) yield* s.group.entries.values();
+  }
+
+  /** Feeds an attempt outcome to its group's outlier detection. */
+  record(entry: EndpointEntry, outcome: number): void {
+    entry.group.record(entry, outcome);
+  }
+
   // Rule backends hand out the same frozen tags array for every request: remember the last one.
   private lastTags: readonly string[] | undefined;
   private lastPolicy: LbPolicy | undefined;
+  private lastResilience: BackendResilienceSettings | undefined;
   private lastSubset: Subset | undefined;
 
-  /** The subset for `tags` (created on first use), refreshed if Discovery changed. */
-  subset(tags: readonly string[], policy: LbPolicy): Subset {
+  /**
+   * The subset for `tags` (created on first use), refreshed if Discovery changed. A backend with
+   * `resilience` settings gets its own subset, endpoint group and policies, built once and reused.
+   */
+  subset(tags: readonly string[], policy: LbPolicy, resilience?: BackendResilienceSettings): Subset {
     if (this.dirty) this.refresh();
-    if (tags === this.lastTags && policy === this.lastPolicy && this.lastSubset !== undefined) return this.lastSubset;
-    const s = this.lookup(tags, policy);
+    if (
+      tags === this.lastTags &&
+      policy === this.lastPolicy &&
+      resilience === this.lastResilience &&
+      this.lastSubset !== undefined
+    )
+      return this.lastSubset;
+    const s = this.lookup(tags, policy, resilience);
     this.lastTags = tags;
     this.lastPolicy = policy;
+    this.lastResilience = resilience;
     this.lastSubset = s;
     return s;
   }
 
-  private lookup(tags: readonly string[], policy: LbPolicy): Subset {
-    const key = subsetKey(tags, policy);
+  private mirrorTags: readonly string[] | undefined;
+  private mirrorPolicy: LbPolicy | undefined;
+  private mirrorLast: Subset | undefined;
+
+  /** The subset a route's mirror goes to (its own one-entry cache, so primary lookups stay hits). */
+  mirrorSubset(tags: readonly string[], policy: LbPolicy): Subset {
+    if (this.dirty) this.refresh();
+    if (tags === this.mirrorTags && policy === this.mirrorPolicy && this.mirrorLast !== undefined)
+      return this.mirrorLast;
+    const s = this.lookup(tags, policy, undefined);
+    this.mirrorTags = tags;
+    this.mirrorPolicy = policy;
+    this.mirrorLast = s;
+    return s;
+  }
+
+  private lookup(tags: readonly string[], policy: LbPolicy, resilience: BackendResilienceSettings | undefined): Subset {
+    const key = subsetKey(tags, policy, resilience);
     let s = this.subsets.get(key);
     if (s === undefined) {
-      s = new Subset(tags, policy);
+      const engine = this.engine;
+      const group =
+        resilience === undefined
+          ? this.shared
+          : new EndpointGroup(
+              this,
+              engine,
+              new BackendPolicy(
+                resilience,
+                { pool: engine.poolOptions, breaker: engine.options.breaker, outlier: engine.options.outlier },
+                engine.clock,
+              ),
+            );
+      s = new Subset(key, tags, policy, group);
       this.subsets.set(key, s);
-      this.rebuild(s, this.engine.discovery);
+      this.rebuild(s, engine.discovery);
     }
     return s;
   }
@@ -177,20 +312,11 @@ export class ServiceTable {
     const live = new Set<string>();
     for (const s of this.subsets.values()) {
       this.rebuild(s, discovery);
-      for (const e of s.entries) live.add(e.id);
+      if (s.group === this.shared) for (const e of s.entries) live.add(e.id);
     }
     // Also keep entries of the full set (the default subset may not exist yet).
     for (const i of discovery.endpoints(this.name).instances) live.add(i.id);
-    let removed = false;
-    for (const [id, entry] of this.entries) {
-      if (live.has(id)) continue;
-      this.entries.delete(id);
-      // Graceful: in-flight requests finish, then the sockets close.
-      entry.retire();
-      this.engine.metrics?.forgetEndpoint(this.name, entry.address);
-      removed = true;
-    }
-    if (removed) this.reindex();
+    if (this.shared.retireMissing(live)) this.shared.reindex();
   }
 
   private rebuild(s: Subset, discovery: Discovery): void {
@@ -202,25 +328,19 @@ export class ServiceTable {
       const i = e.memberships.findIndex((m) => m.subset === s);
       if (i >= 0) e.memberships.splice(i, 1);
     }
+    const group = s.group;
     const entries: EndpointEntry[] = [];
     let changed = false;
     for (const inst of set.instances) {
       if (inst.endpoint.type !== 'http' && inst.endpoint.type !== 'https' && inst.endpoint.type !== 'tcp') continue;
       if (inst.endpoint.port === undefined) continue;
-      let entry = this.entries.get(inst.id);
-      if (entry !== undefined && entry.instance.endpoint.value !== inst.endpoint.value) {
-        entry.retire();
-        this.entries.delete(inst.id);
-        entry = undefined;
-      }
-      if (entry === undefined) {
-        entry = new EndpointEntry(inst, this.name, this.engine);
-        this.entries.set(inst.id, entry);
-        changed = true;
-      }
-      entries.push(entry);
+      const got = group.obtain(inst);
+      if (got.created) changed = true;
+      entries.push(got.entry);
     }
-    if (changed) this.reindex();
+    // A backend's own group holds only this subset's entries.
+    if (group !== this.shared && group.retireMissing(new Set(entries.map((e) => e.id)))) changed = true;
+    if (changed) group.reindex();
     s.entries = entries;
     s.picker = makePicker<EndpointEntry>(s.policy, entries);
     for (let i = 0; i < entries.length; i++) {
@@ -230,18 +350,13 @@ export class ServiceTable {
     }
   }
 
-  /** Applies an ejection change of `entry` to every picker it belongs to. */
-  setEjected(entry: EndpointEntry, ejected: boolean): void {
-    for (const m of entry.memberships) m.subset.picker.setEjected(m.index, ejected);
-  }
-
   /** Closes every pool. */
   async close(): Promise<void> {
-    this.detector?.dispose();
-    for (const e of this.entries.values()) e.breaker.dispose();
-    await Promise.all([...this.entries.values()].map((e) => e.pool.close().catch(() => undefined)));
-    this.entries.clear();
+    const groups = new Set<EndpointGroup>([this.shared]);
+    for (const s of this.subsets.values()) groups.add(s.group);
+    await Promise.all([...groups].map((g) => g.close()));
     this.subsets.clear();
     this.lastSubset = undefined;
+    this.mirrorLast = undefined;
   }
 }

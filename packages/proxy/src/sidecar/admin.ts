@@ -92,6 +92,15 @@ export class AdminServer {
               tags: s.tags,
               policy: s.policy,
               endpoints: s.entries.map((e) => e.address),
+              // A backend with its own resilience settings has its own pools, breakers and ejections.
+              ...(s.backend === undefined
+                ? {}
+                : {
+                    resilience: s.backend.key,
+                    bulkhead: { running: s.backend.bulkhead.running, queued: s.backend.bulkhead.queued },
+                    ejected: s.entries.filter((e) => e.ejected).map((e) => e.address),
+                    breakers: s.entries.map((e) => e.breaker.state),
+                  }),
             })),
           };
         }

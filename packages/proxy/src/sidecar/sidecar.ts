@@ -190,7 +190,7 @@ export class Sidecar {
     const lengthHeader = headers['content-length'];
     const length = lengthHeader === undefined ? 0 : Number(lengthHeader);
     if (length > this.maxBody) {
-      sendError(res, 413, 'WEFT_ERR_INVALID_ARGUMENT', `Request body larger than ${this.maxBody} bytes`, requestId);
+      sendError(res, 413, 'WEFT_ERR_PAYLOAD_TOO_LARGE', `Request body larger than ${this.maxBody} bytes`, requestId);
       req.resume();
       return;
     }

@@ -14,6 +14,12 @@ export class ServiceCounters {
   retries = 0;
   ejections = 0;
   ejected = 0;
+  /** Mirrored requests that got a non-5xx response. */
+  mirrored = 0;
+  /** Mirrored requests that failed (no instance, connect error, reset, timeout, 5xx). */
+  mirrorFailures = 0;
+  /** Requests drawn for mirroring but not mirrored (body not replayable, too many mirrors in flight). */
+  mirrorsSkipped = 0;
   readonly breakers = new Map<string, number>();
 
   /** Records one finished call. */
@@ -44,7 +50,8 @@ interface MetricValue {
  * series only when scraped. Metric names:
  * `weft_requests_total{service,code}`, `weft_request_duration_seconds{service}` (histogram),
  * `weft_retries_total{service}`, `weft_ejections_total{service}`, `weft_endpoints_ejected{service}`,
- * `weft_breaker_state{service,endpoint}` (0 closed, 1 half-open, 2 open).
+ * `weft_breaker_state{service,endpoint}` (0 closed, 1 half-open, 2 open),
+ * `weft_mirror_requests_total{service,result}` (`ok`, `failed`, `skipped`).
  */
 export class MeshMetrics {
   /** The registry the metrics are registered in; serve `await registry.metrics()` on `/metrics`. */
@@ -82,6 +89,21 @@ export class MeshMetrics {
     counterOf('weft_ejections_total', 'Outlier ejections of an endpoint.', (c) => c.ejections);
     this.custom('weft_endpoints_ejected', 'Endpoints currently ejected by outlier detection.', 'gauge', () =>
       this.each((svc, c) => [{ labels: { service: svc }, value: c.ejected }]),
+    );
+    this.custom(
+      'weft_mirror_requests_total',
+      'Mirrored (shadow) requests by result: ok, failed (no instance, error or 5xx), skipped (body not replayable, too many in flight).',
+      'counter',
+      () =>
+        this.each((svc, c) =>
+          c.mirrored + c.mirrorFailures + c.mirrorsSkipped === 0
+            ? []
+            : [
+                { labels: { service: svc, result: 'ok' }, value: c.mirrored },
+                { labels: { service: svc, result: 'failed' }, value: c.mirrorFailures },
+                { labels: { service: svc, result: 'skipped' }, value: c.mirrorsSkipped },
+              ],
+        ),
     );
     this.custom(
       'weft_breaker_state',
@@ -145,17 +167,27 @@ export class MeshMetrics {
     this.services.get(service)?.breakers.delete(endpoint);
   }
 
-  /** A snapshot for tests and `/debug`: calls by status, retries, ejections per service. */
-  snapshot(): Record<string, { calls: Record<string, number>; retries: number; ejections: number; ejected: number }> {
-    const out: Record<string, { calls: Record<string, number>; retries: number; ejections: number; ejected: number }> =
-      {};
+  /** A snapshot for tests and `/debug`: calls by status, retries, ejections, mirrors per service. */
+  snapshot(): Record<string, ServiceSnapshot> {
+    const out: Record<string, ServiceSnapshot> = {};
     for (const [svc, c] of this.services)
       out[svc] = {
         calls: Object.fromEntries([...c.byStatus].map(([k, v]) => [String(k), v])),
         retries: c.retries,
         ejections: c.ejections,
         ejected: c.ejected,
+        mirrors: { ok: c.mirrored, failed: c.mirrorFailures, skipped: c.mirrorsSkipped },
       };
     return out;
   }
+}
+
+/** One service in {@link MeshMetrics.snapshot}. */
+export interface ServiceSnapshot {
+  calls: Record<string, number>;
+  retries: number;
+  ejections: number;
+  ejected: number;
+  /** Mirrored requests: answered (non-5xx), failed, skipped. */
+  mirrors: { ok: number; failed: number; skipped: number };
 }

@@ -1,0 +1,149 @@
+import type { ServerResponse } from 'node:http';
+import { compile } from '@weft/core';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isMeshRequestError, MeshAgent, type MeshAgentOptions, rulesRouter } from '../../packages/proxy/src/index.js';
+import { discoveryOf, sleep, type Upstream, upstreams } from './helpers.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()?.();
+});
+
+/** `count` upstreams of `svc` tagged `version=v1`, and an agent routing to them with `backend`. */
+async function setup(count: number, backend: Record<string, unknown>, options: Partial<MeshAgentOptions> = {}) {
+  const ups = await upstreams('u', count, ['version=v1']);
+  const d = discoveryOf([['svc', ups]]);
+  const router = rulesRouter(
+    compile([{ destination: 'svc', route: { backends: [{ tags: ['version=v1'], ...backend }] } }]),
+  );
+  const mesh = new MeshAgent({ discovery: d.discovery, router, ...options });
+  cleanup.push(async () => {
+    await mesh.destroy();
+    await Promise.all(ups.map((u) => u.close().catch(() => undefined)));
+  });
+  return { ups, mesh };
+}
+
+async function status(mesh: MeshAgent): Promise<number> {
+  const res = await request('http://svc/', { dispatcher: mesh });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+const failWith503 = (u: Upstream) => {
+  u.handler = (req, res) => {
+    req.resume();
+    res.writeHead(503, { 'content-type': 'text/plain' }).end('failing');
+  };
+};
+
+/** Makes `u` hold every request until `release()`. */
+function hold(u: Upstream): { release: () => void } {
+  const held: ServerResponse[] = [];
+  u.handler = (req, res) => {
+    req.resume();
+    held.push(res);
+  };
+  return {
+    release: () => {
+      for (const res of held.splice(0)) res.writeHead(200, { 'content-length': '2' }).end('ok');
+    },
+  };
+}
+
+async function until(cond: () => boolean, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await sleep(5);
+  }
+}
+
+describe('a rule backend’s resilience block', () => {
+  it('ejects a failing instance after the backend’s consecutive_errors, not the agent’s', async () => {
+    const { ups, mesh } = await setup(3, { lb_type: 'round_robin', resilience: { consecutive_errors: 2 } });
+    const bad = ups[0] as Upstream;
+    failWith503(bad);
+    for (let i = 0; i < 30; i++) await status(mesh);
+    // Round robin sends every third request to the bad one: out after its 2nd failure (agent default: 5).
+    expect(bad.hits).toBeGreaterThanOrEqual(2);
+    expect(bad.hits).toBeLessThanOrEqual(3);
+    expect(mesh.metrics?.snapshot().svc?.ejections).toBe(1);
+    for (let i = 0; i < 10; i++) expect(await status(mesh)).toBe(200);
+  });
+
+  it('keeps the agent’s ejection settings for a backend without a resilience block', async () => {
+    const { ups, mesh } = await setup(3, { lb_type: 'round_robin' });
+    const bad = ups[0] as Upstream;
+    failWith503(bad);
+    for (let i = 0; i < 30; i++) await status(mesh);
+    expect(bad.hits).toBeGreaterThanOrEqual(5);
+    expect(bad.hits).toBeLessThanOrEqual(6);
+  });
+
+  it('builds the backend’s policies once and reuses them; pools get max_connections', async () => {
+    const { mesh } = await setup(2, { resilience: { max_connections: 3, max_requests: 10, max_pending_requests: 4 } });
+    for (let i = 0; i < 10; i++) expect(await status(mesh)).toBe(200);
+    const table = mesh.engine.table('svc');
+    const subsets = [...table.subsets.values()];
+    expect(subsets).toHaveLength(1);
+    const backend = subsets[0]?.backend;
+    expect(backend?.pool.connections).toBe(3);
+    // HTTP/1.1: min(max_requests, max_connections) at once, max_pending_requests waiting.
+    expect(backend?.bulkhead.maxConcurrent).toBe(3);
+    expect(backend?.bulkhead.maxQueue).toBe(4);
+    expect(backend?.breaker.consecutiveFailures).toBe(5);
+    for (let i = 0; i < 10; i++) await status(mesh);
+    expect(mesh.engine.table('svc').subsets.values().next().value?.backend).toBe(backend);
+    // The backend's endpoints are its own, not the service's shared ones.
+    expect(table.entries.size).toBe(0);
+    expect(subsets[0]?.entries).toHaveLength(2);
+  });
+
+  it('rejects a request over max_requests with max_pending_requests 0: coded 503, upstream untouched', async () => {
+    const { ups, mesh } = await setup(1, { resilience: { max_requests: 1, max_pending_requests: 0 } });
+    const u = ups[0] as Upstream;
+    const held = hold(u);
+    const first = request('http://svc/first', { dispatcher: mesh });
+    await until(() => u.hits === 1);
+    const second = await request('http://svc/second', { dispatcher: mesh }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(isMeshRequestError(second)).toBe(true);
+    if (!isMeshRequestError(second)) return;
+    expect(second.code).toBe('WEFT_ERR_BULKHEAD_FULL');
+    expect(second.status).toBe(503);
+    expect(second.attempts).toEqual([]);
+    expect(u.hits).toBe(1);
+    held.release();
+    const res = await first;
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    // The slot is free again.
+    u.handler = undefined;
+    expect(await status(mesh)).toBe(200);
+    expect(u.hits).toBe(2);
+  });
+
+  it('queues up to max_pending_requests and runs them when a slot frees', async () => {
+    const { ups, mesh } = await setup(1, { resilience: { max_requests: 1, max_pending_requests: 1 } });
+    const u = ups[0] as Upstream;
+    const held = hold(u);
+    const first = request('http://svc/1', { dispatcher: mesh });
+    await until(() => u.hits === 1);
+    const second = request('http://svc/2', { dispatcher: mesh });
+    const third = await request('http://svc/3', { dispatcher: mesh }).catch((err: unknown) => err);
+    expect((third as { code?: string }).code).toBe('WEFT_ERR_BULKHEAD_FULL');
+    await sleep(20);
+    expect(u.hits).toBe(1); // the second waits in the queue
+    held.release();
+    expect((await first).statusCode).toBe(200);
+    await until(() => u.hits === 2);
+    held.release();
+    const res = await second;
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+  });
+});
