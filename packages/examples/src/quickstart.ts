@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   watch.unsubscribe();
   discovery.close();
   await registry.close();
-  say('\nDone. Next: README.md › "Use it", and `npm test`.');
+  say('\nDone. Next: README.md › "Use the pieces", and `npm test`.');
 }
 
 await main();
