@@ -84,7 +84,7 @@ export interface PanicEvent {
  */
 export class OutlierDetector {
   private target: EjectionTarget;
-  private n: number;
+  private n!: number;
   private readonly consecutive5xx: number;
   private readonly consecutiveGateway: number;
   private readonly baseEjectionMs: number;
@@ -95,14 +95,14 @@ export class OutlierDetector {
   private readonly clock: Clock;
   private readonly interval: TimerHandle;
 
-  private c5xx: Int32Array;
-  private cgw: Int32Array;
-  private ok: Float64Array;
-  private total: Float64Array;
-  private ejected: Uint8Array;
-  private ejections: Int32Array;
-  private ejectedUntil: Float64Array;
-  private timers: (TimerHandle | undefined)[];
+  private c5xx!: Int32Array;
+  private cgw!: Int32Array;
+  private ok!: Float64Array;
+  private total!: Float64Array;
+  private ejected!: Uint8Array;
+  private ejections!: Int32Array;
+  private ejectedUntil!: Float64Array;
+  private timers!: (TimerHandle | undefined)[];
   private ejectedCount = 0;
   private panicking = false;
 
@@ -154,15 +154,7 @@ export class OutlierDetector {
 
     this.clock = options.clock ?? systemClock;
     this.target = target;
-    this.n = size;
-    this.c5xx = new Int32Array(size);
-    this.cgw = new Int32Array(size);
-    this.ok = new Float64Array(size);
-    this.total = new Float64Array(size);
-    this.ejected = new Uint8Array(size);
-    this.ejections = new Int32Array(size);
-    this.ejectedUntil = new Float64Array(size);
-    this.timers = new Array<TimerHandle | undefined>(size).fill(undefined);
+    this.allocate(size);
     this.interval = this.clock.setInterval(() => this.onInterval(), intervalMs);
   }
 
@@ -212,6 +204,19 @@ export class OutlierDetector {
     if (this.consecutive5xx > 0 && run >= this.consecutive5xx) this.eject(index, 'consecutive-5xx');
   }
 
+  /** Fresh, zeroed per-endpoint state for `size` endpoints (construction and rebind share it). */
+  private allocate(size: number): void {
+    this.n = size;
+    this.c5xx = new Int32Array(size);
+    this.cgw = new Int32Array(size);
+    this.ok = new Float64Array(size);
+    this.total = new Float64Array(size);
+    this.ejected = new Uint8Array(size);
+    this.ejections = new Int32Array(size);
+    this.ejectedUntil = new Float64Array(size);
+    this.timers = new Array<TimerHandle | undefined>(size).fill(undefined);
+  }
+
   /**
    * Rebinds to a rebuilt picker (the endpoint set changed). `previousIndexOf(i)` gives the old
    * index of new endpoint `i`, or -1 if it is new; state of carried endpoints — ejection and its
@@ -229,15 +234,7 @@ export class OutlierDetector {
     };
     for (const t of this.timers) t?.clear();
     this.target = target;
-    this.n = size;
-    this.c5xx = new Int32Array(size);
-    this.cgw = new Int32Array(size);
-    this.ok = new Float64Array(size);
-    this.total = new Float64Array(size);
-    this.ejected = new Uint8Array(size);
-    this.ejections = new Int32Array(size);
-    this.ejectedUntil = new Float64Array(size);
-    this.timers = new Array<TimerHandle | undefined>(size).fill(undefined);
+    this.allocate(size);
     this.ejectedCount = 0;
     const now = this.clock.now();
     for (let i = 0; i < size; i++) {
