@@ -1,4 +1,4 @@
-import { Agent, Dispatcher, Dispatcher1Wrapper } from 'undici';
+import { Agent, Dispatcher, Dispatcher1Wrapper, Pool } from 'undici';
 import { type CallInit, MeshEngine, type MeshEngineOptions } from './engine/engine.js';
 import type { MeshMetrics } from './telemetry/metrics.js';
 
@@ -48,7 +48,7 @@ export class MeshAgent extends Dispatcher {
 
   constructor(options: MeshAgentOptions) {
     super();
-    this.engine = new MeshEngine(options);
+    this.engine = new MeshEngine(options, (origin, poolOptions) => new Pool(origin, poolOptions));
     this.ownsPassthrough = options.passthrough === undefined;
     this.passthrough = options.passthrough ?? new Agent();
     this.isMeshHost = options.isMeshHost ?? ((host) => this.engine.isMeshService(host));

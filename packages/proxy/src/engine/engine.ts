@@ -31,6 +31,19 @@ export interface RetryOptions {
   backoffMaxMs?: number;
 }
 
+/**
+ * What the engine needs of a per-endpoint connection pool: undici's `Pool` (MeshAgent) or the
+ * sidecar's own HTTP/1.1 pool. Both take undici's dispatch options and v2 handlers.
+ */
+export interface EndpointPool {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** Makes the pool of one endpoint (`origin` is `http://host:port` or `https://…`). */
+export type PoolFactory = (origin: string, options: Pool.Options) => EndpointPool;
+
 /** Options shared by {@link MeshAgent} and the sidecar. */
 export interface MeshEngineOptions {
   /** Where endpoints come from. */
@@ -126,6 +139,8 @@ function validate(options: MeshEngineOptions): void {
  */
 export class MeshEngine {
   readonly options: MeshEngineOptions;
+  /** Makes per-endpoint pools. */
+  readonly createPool: PoolFactory;
   readonly discovery: Discovery;
   readonly clock: Clock;
   readonly router: Router | undefined;
@@ -151,9 +166,10 @@ export class MeshEngine {
   /** Mirrored requests in flight (fire-and-forget; capped, not waited for on drain). */
   mirrorsInFlight = 0;
 
-  constructor(options: MeshEngineOptions) {
+  constructor(options: MeshEngineOptions, createPool: PoolFactory) {
     validate(options);
     this.options = options;
+    this.createPool = createPool;
     this.discovery = options.discovery;
     this.clock = options.clock ?? systemClock;
     this.deadlines = new DeadlineSweeper(this.clock);

@@ -5,10 +5,9 @@ import type {
   RetryBudget,
   ServiceInstance,
 } from '@weft/core';
-import { Pool } from 'undici';
 import type { ServiceCounters } from '../telemetry/metrics.js';
 import { BackendPolicy, resilienceKey } from './backend-policy.js';
-import type { MeshEngine } from './engine.js';
+import type { EndpointPool, MeshEngine } from './engine.js';
 import { type BreakerState, createBreaker, createOutlierDetector, createRetryBudget } from './health.js';
 import { makePicker } from './pickers.js';
 import type { Discovery, EndpointSet, LbPolicy, Picker } from './types.js';
@@ -21,7 +20,7 @@ export class EndpointEntry {
   readonly address: string;
   /** `http://host:port`. */
   readonly origin: string;
-  readonly pool: Pool;
+  readonly pool: EndpointPool;
   /** Core's circuit breaker of this endpoint. */
   readonly breaker: CircuitBreaker;
   /** Requests in flight to this endpoint (capped at `breaker.maxRequests`). */
@@ -54,7 +53,7 @@ export class EndpointEntry {
     const scheme = instance.endpoint.type === 'https' ? 'https' : 'http';
     this.origin = `${scheme}://${hostPart}:${port}`;
     const backend = group.backend;
-    this.pool = new Pool(this.origin, backend?.pool ?? engine.poolOptions);
+    this.pool = engine.createPool(this.origin, backend?.pool ?? engine.poolOptions);
     this.breaker = createBreaker(backend?.breaker ?? engine.options.breaker ?? {}, engine.clock);
     this.breaker.onStateChange((change) => engine.onBreakerChange(this, change.to as BreakerState));
   }

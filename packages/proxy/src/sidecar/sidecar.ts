@@ -1,9 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { MeshEngine, type MeshEngineOptions } from '../engine/engine.js';
+import { type EndpointPool, MeshEngine, type MeshEngineOptions, type PoolFactory } from '../engine/engine.js';
 import { HOP_BY_HOP } from '../engine/headers.js';
 import { nextRequestId } from '../engine/request-id.js';
+import { Http1Pool } from '../http1/client.js';
+import { type Http1Exchange, Http1Server } from '../http1/server.js';
+import { MeshRequestError } from '../errors.js';
 import { AdminServer } from './admin.js';
 import { ForwardHandler, sendError } from './forward.js';
 import { TcpProxy, type TcpProxyOptions } from './tcp.js';
@@ -42,6 +44,38 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
   handleSignals?: boolean;
   /** Access log: a sink, `true` (default) for pino on stdout, `false` for none. */
   accessLog?: MeshEngineOptions['accessLog'];
+  /**
+   * Makes the pool of each upstream endpoint. Default: the sidecar's own HTTP/1.1 pool for
+   * `http` endpoints; `https` endpoints need one given here, e.g. undici's
+   * `(origin, options) => new Pool(origin, options)`.
+   */
+  upstreamPool?: PoolFactory;
+}
+
+/** The default upstream pools: plain HTTP/1.1 on the sidecar's own client. */
+function defaultUpstreamPool(origin: string, options: Http1PoolOptionsLike): EndpointPool {
+  if (origin.startsWith('http:')) return new Http1Pool(origin, options);
+  return new UnsupportedPool(origin);
+}
+
+type Http1PoolOptionsLike = ConstructorParameters<typeof Http1Pool>[1];
+
+/** Stands in for an endpoint the default pools cannot reach: each call fails with a clear error. */
+class UnsupportedPool implements EndpointPool {
+  constructor(private readonly origin: string) {}
+  dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const error = new MeshRequestError(
+      'WEFT_ERR_INVALID_ARGUMENT',
+      `The sidecar's built-in upstream client speaks plain HTTP/1.1; ${this.origin} needs the \`upstreamPool\` option (e.g. undici's Pool)`,
+      { status: 502 },
+    );
+    const controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} };
+    handler.onRequestStart?.(controller, {});
+    handler.onResponseError?.(controller, error);
+    return true;
+  }
+  async close(): Promise<void> {}
+  async destroy(): Promise<void> {}
 }
 
 /** Where a started sidecar listens. */
@@ -51,7 +85,15 @@ export interface SidecarAddresses {
   tcpPorts: Record<string, number>;
 }
 
-const REQUEST_HOP: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'x-request-id']);
+// The sidecar sets these itself (the X-Forwarded-For chain is carried over into its own).
+const REQUEST_HOP: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP,
+  'host',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
 
 /**
  * The sidecar / gateway: a node:http server on the same engine as {@link MeshAgent}, so services
@@ -63,8 +105,9 @@ const REQUEST_HOP: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'x-requ
 export class Sidecar {
   /** @internal The request engine. */
   readonly engine: MeshEngine;
-  /** The proxy's node:http server. */
+  /** The proxy's listening socket. */
   readonly server: Server;
+  private readonly front: Http1Server;
   private readonly options: SidecarOptions;
   private readonly admin: AdminServer | undefined;
   private readonly tcp: TcpProxy[];
@@ -84,19 +127,22 @@ export class Sidecar {
 
   constructor(options: SidecarOptions) {
     this.options = options;
-    this.engine = new MeshEngine({ ...options, accessLog: options.accessLog ?? true });
+    this.engine = new MeshEngine(
+      { ...options, accessLog: options.accessLog ?? true },
+      options.upstreamPool ?? defaultUpstreamPool,
+    );
     this.routing = options.routing ?? 'both';
     this.maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
-    this.server = createServer(
+    this.front = new Http1Server(
       {
         maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
         headersTimeout: options.headersTimeoutMs ?? 10_000,
         requestTimeout: options.requestTimeoutMs ?? 300_000,
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
-        noDelay: true,
       },
-      (req, res) => this.handle(req, res),
+      (ex) => this.handle(ex),
     );
+    this.server = this.front.server;
     this.admin = options.admin === false ? undefined : new AdminServer(this, options.admin ?? {});
     this.tcp = (options.tcp ?? []).map((t) => new TcpProxy(this.engine, t));
     options.discovery.on('change', this.onDiscoveryChange);
@@ -131,13 +177,7 @@ export class Sidecar {
   /** Starts every listener. */
   async listen(): Promise<SidecarAddresses> {
     const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 6379, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    const port = await this.front.listen(this.options.port ?? 6379, host);
     const adminPort = await this.admin?.listen(host);
     const tcpPorts: Record<string, number> = {};
     for (const t of this.tcp) tcpPorts[t.service] = await t.listen(host);
@@ -145,20 +185,19 @@ export class Sidecar {
       process.once('SIGTERM', this.onSignal);
       process.once('SIGINT', this.onSignal);
     }
-    return { port: (this.server.address() as AddressInfo).port, adminPort, tcpPorts };
+    return { port, adminPort, tcpPorts };
   }
 
   /** Resolves the destination of a request: `[service, upstream path]`, or undefined. */
-  resolve(req: IncomingMessage): [string, string] | undefined {
-    const url = req.url ?? '/';
+  resolve(target: string, hostHeader: string | undefined): [string, string] | undefined {
     if (this.routing !== 'path') {
-      const hostHeader = req.headers.host;
       if (hostHeader !== undefined) {
         const service = this.hostService(hostHeader);
-        if (service !== null) return [service, url];
+        if (service !== null) return [service, target];
       }
       if (this.routing === 'host') return undefined;
     }
+    const url = target;
     if (url.charCodeAt(0) !== 47) return undefined;
     let end = url.length;
     for (let i = 1; i < url.length; i++) {
@@ -174,37 +213,39 @@ export class Sidecar {
     return [service, rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest];
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const headers = req.headers;
-    const incomingId = headers['x-request-id'];
-    const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : nextRequestId();
-    if (this.draining) res.shouldKeepAlive = false;
-    const target = this.resolve(req);
+  private handle(ex: Http1Exchange): void {
+    const head = ex.head;
+    const headers = head.headers;
+    // The few headers the sidecar reads, in one pass over the flat list.
+    let incomingId: string | undefined;
+    let xff: string | undefined;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      if (name.length === 12 && name.toLowerCase() === 'x-request-id') incomingId = headers[i + 1];
+      else if (name.length === 15 && name.toLowerCase() === 'x-forwarded-for')
+        xff = xff === undefined ? headers[i + 1] : `${xff}, ${headers[i + 1]}`;
+    }
+    const requestId = incomingId !== undefined && incomingId !== '' ? incomingId : nextRequestId();
+    const target = this.resolve(head.target, head.host);
     if (target === undefined) {
-      const name = (req.url ?? '/').split(/[/?]/)[1] ?? '';
-      sendError(res, 404, 'WEFT_ERR_UNKNOWN_SERVICE', `Unknown service "${name}"`, requestId);
-      req.resume();
+      const name = head.target.split(/[/?]/)[1] ?? '';
+      sendError(ex, 404, 'WEFT_ERR_UNKNOWN_SERVICE', `Unknown service "${name}"`, requestId);
       return;
     }
     const [service, path] = target;
-    const lengthHeader = headers['content-length'];
-    const length = lengthHeader === undefined ? 0 : Number(lengthHeader);
-    if (length > this.maxBody) {
-      sendError(res, 413, 'WEFT_ERR_PAYLOAD_TOO_LARGE', `Request body larger than ${this.maxBody} bytes`, requestId);
-      req.resume();
+    if (head.contentLength > this.maxBody) {
+      sendError(ex, 413, 'WEFT_ERR_PAYLOAD_TOO_LARGE', `Request body larger than ${this.maxBody} bytes`, requestId);
       return;
     }
-    const hasBody = length > 0 || headers['transfer-encoding'] !== undefined;
     // Hop-by-hop headers, and those the Connection header names, are not forwarded.
     let drop = REQUEST_HOP;
-    const connection = headers.connection;
-    if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
+    const named = head.connectionNames;
+    if (named !== undefined && named.some((n) => n !== 'keep-alive' && n !== 'close')) {
       const d = new Set(REQUEST_HOP);
-      for (const n of connection.toLowerCase().split(/\s*,\s*/)) d.add(n);
+      for (const n of named) d.add(n);
       drop = d;
     }
-    const remote = req.socket.remoteAddress ?? '';
-    const xff = headers['x-forwarded-for'];
+    const remote = ex.remoteAddress;
     const extra = [
       'x-request-id',
       requestId,
@@ -213,29 +254,21 @@ export class Sidecar {
       'x-forwarded-proto',
       'http',
       'x-forwarded-host',
-      headers.host ?? '',
+      head.host ?? '',
     ];
-    const handler = new ForwardHandler(
-      res,
-      requestId,
-      () => undefined,
-      () => this.draining,
-    );
-    res.on('close', () => {
-      if (!res.writableFinished) handler.clientClosed();
-    });
+    const handler = new ForwardHandler(ex, requestId);
     const opts: Dispatcher.DispatchOptions = {
-      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      method: head.method as Dispatcher.HttpMethod,
       path,
-      headers: headers as Record<string, string | string[] | undefined>,
-      body: hasBody ? req : null,
+      headers,
+      body: ex.body,
+      ...(head.upgrade ? { upgrade: upgradeProtocol(headers) } : {}),
     };
     this.engine.call(service, opts, handler, {
       requestId,
       dropHeaders: drop,
       extraHeaders: extra,
       routePath: path,
-      headerRecord: headers,
       maxBodyBytes: this.maxBody,
     });
   }
@@ -254,15 +287,14 @@ export class Sidecar {
     this.options.discovery.off('change', this.onDiscoveryChange);
     process.off('SIGTERM', this.onSignal);
     process.off('SIGINT', this.onSignal);
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
-    this.server.closeIdleConnections();
+    const closed = this.front.drain();
     for (const t of this.tcp) t.close();
     const deadline = Date.now() + (this.options.drainTimeoutMs ?? 10_000);
     while (this.engine.inflight > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
-      this.server.closeIdleConnections();
+      this.front.closeIdle();
     }
-    this.server.closeAllConnections();
+    this.front.closeAll();
     await closed;
     await this.admin?.close();
     await this.engine.close();
@@ -274,10 +306,18 @@ export class Sidecar {
     this.options.discovery.off('change', this.onDiscoveryChange);
     process.off('SIGTERM', this.onSignal);
     process.off('SIGINT', this.onSignal);
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.front.closeAll();
+    await closed;
     for (const t of this.tcp) t.close();
     await this.admin?.close();
     await this.engine.destroy();
   }
+}
+
+/** The protocol a client asks to upgrade to (the Upgrade header). */
+function upgradeProtocol(headers: readonly string[]): string {
+  for (let i = 0; i < headers.length; i += 2)
+    if ((headers[i] as string).toLowerCase() === 'upgrade') return headers[i + 1] as string;
+  return '';
 }

@@ -1,0 +1,622 @@
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
+import { findHeadEnd, Framing, Http1ParseError, parseResponseHead, type ResponseHead } from './parse.js';
+
+type Handler = Dispatcher.DispatchHandler;
+type Controller = Dispatcher.DispatchController;
+type Options = Dispatcher.DispatchOptions;
+
+/** Options of an {@link Http1Pool}; the names and defaults follow undici's Pool where they overlap. */
+export interface Http1PoolOptions {
+  /** Most sockets open at once; `null` / undefined for no limit. */
+  connections?: number | null;
+  /** Idle time after which a keep-alive socket is closed, ms. Default 4 000. */
+  keepAliveTimeout?: number;
+  /** Upper bound for a server's `Keep-Alive: timeout` hint, ms. Default 600 000. */
+  keepAliveMaxTimeout?: number;
+  /** Subtracted from a server's hint, so the client closes first, ms. Default 1 000. */
+  keepAliveTimeoutThreshold?: number;
+  /** Time to connect, ms. Default 10 000. */
+  connectTimeout?: number | null;
+  /** Time to the response head once the request was written, ms. Default 300 000. */
+  headersTimeout?: number | null;
+  /** Longest silence between two body reads, ms. Default 300 000. */
+  bodyTimeout?: number | null;
+  /** Largest response head, bytes. Default 16 KiB. */
+  maxHeaderSize?: number;
+}
+
+/** An error with a Node / undici style `code`, which core's outcome classifier maps. */
+class Http1ClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'Http1ClientError';
+  }
+}
+
+/**
+ * One read buffer shared by every upstream socket: reads are handled one at a time on the event
+ * loop and everything kept past a read is copied out, so no socket needs its own 64 KiB, and no
+ * read allocates.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\0\r\n]/;
+/** Request headers the connection itself decides (framing, reuse); the caller's are dropped. */
+const OWN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'QUERY']);
+const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+const enum_ = { Connecting: 0, Idle: 1, Head: 2, Body: 3, Closed: 4 } as const;
+type State = (typeof enum_)[keyof typeof enum_];
+
+/** One request on the pool: the controller its handler sees. */
+class Http1Request implements Controller {
+  aborted = false;
+  paused = false;
+  reason: Error | null = null;
+  rawHeaders = null;
+  rawTrailers = null;
+  /** The response ended or failed: no more callbacks. */
+  done = false;
+  /** The request body was written in full. */
+  bodySent = false;
+  conn: Http1Connection | null = null;
+
+  constructor(
+    readonly pool: Http1Pool,
+    readonly opts: Options,
+    readonly handler: Handler,
+  ) {}
+
+  pause(): void {
+    this.paused = true;
+    this.conn?.socket.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.conn?.socket.resume();
+  }
+
+  abort(reason: Error): void {
+    if (this.aborted || this.done) return;
+    this.aborted = true;
+    this.reason = reason;
+    const conn = this.conn;
+    if (conn !== null) conn.fail(reason);
+    else {
+      this.pool.unqueue(this);
+      this.error(reason);
+    }
+  }
+
+  /** Reports `error` to the handler once. */
+  error(error: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.onResponseError?.(this, error);
+  }
+}
+
+/** One upstream socket, one request at a time (no pipelining: RFC 9112 §9.3.2 makes it unsafe to retry). */
+class Http1Connection {
+  readonly socket: Socket;
+  state: State = enum_.Connecting;
+  req: Http1Request | null = null;
+  /** Bytes of a response head split across reads. */
+  private partial: Buffer | null = null;
+  private head: ResponseHead | null = null;
+  private remaining = 0;
+  private decoder: ChunkedDecoder | null = null;
+  /** Keep-alive deadline while idle (performance.now() ms). */
+  retireAt = 0;
+  /** When the current phase (connect, head, body read) last made progress. */
+  lastActivity = performance.now();
+  /** Served at least one response (a failure before any byte then counts as a reset). */
+  reused = false;
+  private readonly deliver = (buf: Buffer, start: number, end: number): void => this.data(buf, start, end);
+
+  constructor(
+    readonly pool: Http1Pool,
+    /** A connection for one protocol upgrade: read with `data` events, handed over on 101. */
+    readonly forUpgrade: boolean,
+  ) {
+    const p = pool.target;
+    this.socket = forUpgrade
+      ? connect({ host: p.host, port: p.port, noDelay: true })
+      : connect({
+          host: p.host,
+          port: p.port,
+          noDelay: true,
+          onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer) },
+        });
+    if (forUpgrade) this.socket.on('data', this.onData);
+    this.socket.on('connect', () => {
+      this.lastActivity = performance.now();
+      if (this.state !== enum_.Connecting) return;
+      const req = this.req;
+      this.state = enum_.Idle;
+      if (req !== null) this.send(req);
+      else pool.release(this);
+    });
+    this.socket.on('error', (err) => this.fail(err));
+    this.socket.on('end', () => this.onEnd());
+    this.socket.on('close', () => this.onClose());
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.ingest(chunk, 0, chunk.length);
+  };
+
+  private onRead(n: number, buf: Buffer): boolean {
+    this.ingest(buf, 0, n);
+    return this.req === null || !this.req.paused;
+  }
+
+  /** Writes `req` on this (connected, idle) socket. */
+  send(req: Http1Request): void {
+    this.req = req;
+    req.conn = this;
+    if (this.state === enum_.Connecting) return;
+    this.state = enum_.Head;
+    this.lastActivity = performance.now();
+    const o = req.opts;
+    let head = `${o.method} ${o.path} HTTP/1.1\r\n`;
+    let hasHost = false;
+    let length = -1;
+    let bad: string | undefined;
+    const add = (name: string, value: unknown): void => {
+      if (value == null) return;
+      if (Array.isArray(value)) {
+        for (const v of value) add(name, v);
+        return;
+      }
+      const v = String(value);
+      if (!TOKEN.test(name) || BAD_VALUE.test(v)) {
+        bad ??= name;
+        return;
+      }
+      const len = name.length;
+      if (len === 4 || len === 7 || len === 10 || len === 14 || len === 17) {
+        const lower = name.toLowerCase();
+        if (lower === 'host') hasHost = true;
+        else if (lower === 'content-length') length = Number(v);
+        else if (OWN_HEADERS.has(lower)) return;
+      }
+      head += `${name}: ${v}\r\n`;
+    };
+    const h = o.headers;
+    if (Array.isArray(h)) for (let i = 0; i + 1 < h.length; i += 2) add(h[i] as string, h[i + 1]);
+    else if (h != null) {
+      if (typeof (h as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function')
+        for (const [n, v] of h as Iterable<[string, unknown]>) add(n, v);
+      else for (const n in h) add(n, (h as Record<string, unknown>)[n]);
+    }
+    if (bad !== undefined) {
+      this.fail(new Http1ClientError('UND_ERR_INVALID_ARG', `invalid request header ${JSON.stringify(bad)}`), false);
+      return;
+    }
+    if (!hasHost) head += this.pool.hostLine;
+    if (o.upgrade != null) head += `connection: upgrade\r\nupgrade: ${String(o.upgrade)}\r\n`;
+    const body = o.body;
+    const socket = this.socket;
+    if (body == null) {
+      if (length < 0 && BODY_METHODS.has(o.method)) head += 'content-length: 0\r\n';
+      socket.write(`${head}\r\n`, 'latin1');
+      this.bodyDone(req);
+      return;
+    }
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      if (length >= 0 && length !== size) {
+        this.fail(
+          new Http1ClientError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'content-length does not match the body'),
+          false,
+        );
+        return;
+      }
+      if (length < 0) head += `content-length: ${size}\r\n`;
+      socket.cork();
+      socket.write(`${head}\r\n`, 'latin1');
+      socket.write(body);
+      socket.uncork();
+      this.bodyDone(req);
+      return;
+    }
+    const chunked = length < 0;
+    if (chunked) head += 'transfer-encoding: chunked\r\n';
+    socket.write(`${head}\r\n`, 'latin1');
+    void this.pump(req, body as AsyncIterable<unknown>, chunked, length);
+  }
+
+  private bodyDone(req: Http1Request): void {
+    req.bodySent = true;
+    req.handler.onRequestSent?.();
+  }
+
+  /** Streams a request body, with backpressure; a failing source fails the request. */
+  private async pump(req: Http1Request, body: AsyncIterable<unknown>, chunked: boolean, length: number): Promise<void> {
+    const socket = this.socket;
+    let sent = 0;
+    try {
+      for await (const item of body) {
+        if (req.done || this.req !== req) return;
+        const chunk = typeof item === 'string' ? Buffer.from(item) : (item as Uint8Array);
+        if (chunk.byteLength === 0) continue;
+        sent += chunk.byteLength;
+        if (!chunked && sent > length)
+          throw new Http1ClientError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'request body longer than its content-length');
+        let ok: boolean;
+        if (chunked) {
+          socket.cork();
+          socket.write(chunkHeader(chunk.byteLength), 'latin1');
+          socket.write(chunk);
+          ok = socket.write('\r\n', 'latin1');
+          socket.uncork();
+        } else ok = socket.write(chunk);
+        if (!ok && !(await drained(socket))) return;
+      }
+      if (req.done || this.req !== req) return;
+      if (!chunked && sent !== length)
+        throw new Http1ClientError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'request body shorter than its content-length');
+      if (chunked) socket.write(LAST_CHUNK, 'latin1');
+      this.bodyDone(req);
+    } catch (err) {
+      if (this.req === req) this.fail(err as Error, false);
+      else req.error(err as Error);
+    }
+  }
+
+  /** Response bytes. */
+  ingest(buf: Buffer, start: number, end: number): void {
+    const req = this.req;
+    if (req === null || this.state < enum_.Head) {
+      // Bytes nobody asked for: the connection is out of step; drop it.
+      this.socket.destroy();
+      return;
+    }
+    this.lastActivity = performance.now();
+    try {
+      while (start < end) {
+        if (this.state === enum_.Head) {
+          let data = buf;
+          let s = start;
+          let e = end;
+          const partial = this.partial;
+          if (partial !== null) {
+            data = Buffer.concat([partial, buf.subarray(start, end)]);
+            s = 0;
+            e = data.length;
+            this.partial = null;
+          }
+          const at = findHeadEnd(data, partial === null ? s : Math.max(0, partial.length - 3));
+          const max = this.pool.maxHeaderSize;
+          if (at < 0 || at > e) {
+            if (e - s > max) throw new Http1ParseError(502, `response head larger than ${max} bytes`);
+            this.partial = Buffer.from(data.subarray(s, e));
+            return;
+          }
+          if (at - s > max) throw new Http1ParseError(502, `response head larger than ${max} bytes`);
+          const head = parseResponseHead(data, s, at, req.opts.method);
+          s = at + 4;
+          if (head.status < 200) {
+            if (head.status === 101 && this.forUpgrade) {
+              this.upgrade(req, head, data.subarray(s, e));
+              return;
+            }
+            req.handler.onResponseStart?.(req, head.status, head.record, head.reason);
+            buf = data;
+            start = s;
+            end = e;
+            continue;
+          }
+          this.head = head;
+          this.state = enum_.Body;
+          if (head.framing === Framing.Chunked) this.decoder = new ChunkedDecoder(502);
+          else this.remaining = head.contentLength;
+          req.handler.onResponseStart?.(req, head.status, head.record, head.reason);
+          if (req.done || this.req !== req) return;
+          if (head.framing === Framing.None) {
+            this.complete(s < e);
+            return;
+          }
+          buf = data;
+          start = s;
+          end = e;
+          continue;
+        }
+        // Body.
+        const framing = (this.head as ResponseHead).framing;
+        if (framing === Framing.Length) {
+          const n = Math.min(this.remaining, end - start);
+          this.remaining -= n;
+          this.data(buf, start, start + n);
+          start += n;
+          if (this.remaining === 0) {
+            this.complete(start < end);
+            return;
+          }
+        } else if (framing === Framing.Chunked) {
+          const decoder = this.decoder as ChunkedDecoder;
+          const at = decoder.push(buf, start, end, this.deliver);
+          if (at < 0) return;
+          this.complete(at < end);
+          return;
+        } else {
+          this.data(buf, start, end);
+          return;
+        }
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  /** Hands a copy of body bytes to the handler (the read buffer is reused). */
+  private data(buf: Buffer, start: number, end: number): void {
+    const req = this.req;
+    if (end <= start || req === null || req.done) return;
+    const chunk = Buffer.allocUnsafe(end - start);
+    buf.copy(chunk, 0, start, end);
+    req.handler.onResponseData?.(req, chunk);
+  }
+
+  /** The response ended; the socket goes back to the pool when it can carry another request. */
+  private complete(extraBytes: boolean): void {
+    const req = this.req as Http1Request;
+    const head = this.head as ResponseHead;
+    const trailers = this.decoder?.trailers !== undefined ? this.decoder.trailerRecord() : EMPTY;
+    this.req = null;
+    this.head = null;
+    this.decoder = null;
+    this.reused = true;
+    req.conn = null;
+    req.done = true;
+    if (head.keepAlive && req.bodySent && !extraBytes && this.state !== enum_.Closed) {
+      this.state = enum_.Idle;
+      const p = this.pool;
+      let idle = p.keepAliveTimeout;
+      if (head.keepAliveSeconds >= 0)
+        idle = Math.min(idle, Math.max(0, head.keepAliveSeconds * 1000 - p.keepAliveThreshold), p.keepAliveMax);
+      this.retireAt = performance.now() + idle;
+      if (req.paused) this.socket.resume();
+      p.release(this);
+    } else this.close();
+    req.handler.onResponseEnd?.(req, trailers);
+  }
+
+  private upgrade(req: Http1Request, head: ResponseHead, rest: Buffer): void {
+    const socket = this.socket;
+    socket.off('data', this.onData);
+    this.state = enum_.Closed;
+    this.req = null;
+    req.conn = null;
+    req.done = true;
+    this.pool.forget(this);
+    if (rest.length > 0) socket.unshift(Buffer.from(rest));
+    req.handler.onRequestUpgrade?.(req, head.status, head.record, socket as Duplex);
+  }
+
+  private onEnd(): void {
+    // A close-delimited body ends with the connection.
+    if (this.state === enum_.Body && this.head?.framing === Framing.Close) this.complete(false);
+  }
+
+  private onClose(): void {
+    if (this.state === enum_.Closed) return;
+    if (this.state === enum_.Body && this.head?.framing === Framing.Close) this.complete(false);
+    this.fail(
+      new Http1ClientError(
+        this.state === enum_.Connecting ? 'ECONNREFUSED' : 'ECONNRESET',
+        'the upstream closed the connection',
+      ),
+    );
+  }
+
+  /** Fails the request in flight (if any) and closes the socket. */
+  fail(error: Error, closeSocket = true): void {
+    const req = this.req;
+    this.req = null;
+    if (req !== null) req.conn = null;
+    if (closeSocket || req === null) this.close();
+    else {
+      // A request that was never written leaves the socket reusable.
+      this.state = enum_.Idle;
+      this.retireAt = performance.now() + this.pool.keepAliveTimeout;
+      this.pool.release(this);
+    }
+    if (req !== null) {
+      let err = error;
+      if (err instanceof Http1ParseError) err = new Http1ClientError('UND_ERR_SOCKET', err.message, { cause: err });
+      req.error(err);
+    }
+  }
+
+  /** Closes the socket and leaves the pool. */
+  close(): void {
+    if (this.state === enum_.Closed) return;
+    this.state = enum_.Closed;
+    this.pool.forget(this);
+    this.socket.destroy();
+  }
+
+  /** Sweeper: closes an idle socket past its keep-alive deadline, fails a stalled request. */
+  sweep(now: number): void {
+    const p = this.pool;
+    if (this.state === enum_.Idle) {
+      if (now >= this.retireAt) this.close();
+    } else if (this.state === enum_.Connecting) {
+      if (now - this.lastActivity > p.connectTimeout)
+        this.fail(new Http1ClientError('UND_ERR_CONNECT_TIMEOUT', `connect timeout (${p.connectTimeout} ms)`));
+    } else if (this.state === enum_.Head) {
+      if (this.req?.bodySent && now - this.lastActivity > p.headersTimeout)
+        this.fail(new Http1ClientError('UND_ERR_HEADERS_TIMEOUT', `headers timeout (${p.headersTimeout} ms)`));
+    } else if (this.state === enum_.Body && this.req?.paused !== true) {
+      if (now - this.lastActivity > p.bodyTimeout)
+        this.fail(new Http1ClientError('UND_ERR_BODY_TIMEOUT', `body timeout (${p.bodyTimeout} ms)`));
+    }
+  }
+}
+
+/** Resolves true on `drain`, false when the socket closes first. */
+function drained(socket: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onDrain = (): void => {
+      socket.off('close', onClose);
+      resolve(true);
+    };
+    const onClose = (): void => {
+      socket.off('drain', onDrain);
+      resolve(false);
+    };
+    socket.once('drain', onDrain);
+    socket.once('close', onClose);
+  });
+}
+
+/**
+ * A keep-alive HTTP/1.1 connection pool to one origin, with undici's dispatch interface
+ * (`dispatch(options, handler)` and the v2 handler callbacks), written for the sidecar's hot path:
+ * reads land in one shared buffer, request heads are written as one string, response heads are
+ * parsed with a few string scans, and timeouts are swept once a second instead of being re-armed
+ * on every read. Plain `http:` origins only; no pipelining; protocol upgrades get a socket of
+ * their own. Transport errors carry Node / undici codes (`ECONNREFUSED`, `ECONNRESET`,
+ * `UND_ERR_HEADERS_TIMEOUT`, …), so resilience policies classify them as they do undici's.
+ */
+export class Http1Pool {
+  /** Where sockets connect. */
+  readonly target: { host: string; port: number };
+  /** `host: …` line added when the request has no Host header. */
+  readonly hostLine: string;
+  readonly maxConnections: number;
+  readonly keepAliveTimeout: number;
+  readonly keepAliveMax: number;
+  readonly keepAliveThreshold: number;
+  readonly connectTimeout: number;
+  readonly headersTimeout: number;
+  readonly bodyTimeout: number;
+  readonly maxHeaderSize: number;
+  private readonly idle: Http1Connection[] = [];
+  private readonly all = new Set<Http1Connection>();
+  private readonly queue: Http1Request[] = [];
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  private onIdle: (() => void) | undefined;
+
+  constructor(origin: string | URL, options: Http1PoolOptions = {}) {
+    const url = typeof origin === 'string' ? new URL(origin) : origin;
+    if (url.protocol !== 'http:') throw new TypeError(`Http1Pool: only http: origins are supported (got ${url.protocol})`);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.target = { host, port: url.port === '' ? 80 : Number(url.port) };
+    this.hostLine = `host: ${url.host}\r\n`;
+    this.maxConnections = options.connections ?? Number.POSITIVE_INFINITY;
+    this.keepAliveTimeout = options.keepAliveTimeout ?? 4_000;
+    this.keepAliveMax = options.keepAliveMaxTimeout ?? 600_000;
+    this.keepAliveThreshold = options.keepAliveTimeoutThreshold ?? 1_000;
+    this.connectTimeout = options.connectTimeout ?? 10_000;
+    this.headersTimeout = options.headersTimeout ?? 300_000;
+    this.bodyTimeout = options.bodyTimeout ?? 300_000;
+    this.maxHeaderSize = options.maxHeaderSize ?? 16 * 1024;
+  }
+
+  /** Sockets open (busy or idle). */
+  get connected(): number {
+    return this.all.size;
+  }
+
+  /** Starts a request; the handler gets undici's v2 callbacks. Returns true (no need to wait for `drain`). */
+  dispatch(opts: Options, handler: Handler): boolean {
+    const req = new Http1Request(this, opts, handler);
+    handler.onRequestStart?.(req, {});
+    if (req.done) return true;
+    if (this.closed) {
+      req.error(new Http1ClientError('UND_ERR_CLOSED', 'the pool is closed'));
+      return true;
+    }
+    if (opts.upgrade != null) {
+      this.add(new Http1Connection(this, true)).send(req);
+      return true;
+    }
+    const conn = this.idle.pop();
+    if (conn !== undefined) conn.send(req);
+    else if (this.all.size < this.maxConnections) this.add(new Http1Connection(this, false)).send(req);
+    else this.queue.push(req);
+    return true;
+  }
+
+  private add(conn: Http1Connection): Http1Connection {
+    this.all.add(conn);
+    this.sweeper ??= setInterval(() => this.sweep(), 1_000).unref();
+    return conn;
+  }
+
+  /** A socket is free: the oldest queued request takes it, or it waits in the idle stack. */
+  release(conn: Http1Connection): void {
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      conn.send(next);
+      return;
+    }
+    if (this.closing !== undefined) {
+      conn.close();
+      return;
+    }
+    this.idle.push(conn);
+  }
+
+  /** A socket closed. */
+  forget(conn: Http1Connection): void {
+    if (!this.all.delete(conn)) return;
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    // Queued requests need a socket of their own now.
+    if (this.queue.length > 0 && !this.closed && this.all.size < this.maxConnections) {
+      const next = this.queue.shift() as Http1Request;
+      this.add(new Http1Connection(this, false)).send(next);
+    }
+    if (this.all.size === 0) {
+      if (this.sweeper !== undefined) clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      this.onIdle?.();
+    }
+  }
+
+  /** Removes a queued request (aborted before it got a socket). */
+  unqueue(req: Http1Request): void {
+    const i = this.queue.indexOf(req);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const conn of this.all) conn.sweep(now);
+  }
+
+  /** Lets requests in flight and queued finish, then closes every socket. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.closed = true;
+      this.onIdle = resolve;
+      for (const conn of [...this.idle]) conn.close();
+      if (this.all.size === 0) resolve();
+    });
+    return this.closing;
+  }
+
+  /** Closes every socket now; requests in flight and queued fail. */
+  destroy(): Promise<void> {
+    this.closed = true;
+    const err = new Http1ClientError('UND_ERR_DESTROYED', 'the pool was destroyed');
+    for (const req of this.queue.splice(0)) req.error(err);
+    for (const conn of [...this.all]) conn.fail(err);
+    return this.close();
+  }
+}
