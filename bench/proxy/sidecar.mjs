@@ -4,7 +4,7 @@
 // Plain JavaScript so Node loads no TypeScript stripper (it would add ~17 MB of RSS).
 // `node bench/proxy/sidecar.mjs <upstream-port>`; prints `ready <port> <pid>`.
 import { Discovery, instanceId, ManualSource } from '@weft/core';
-import * as proxy from '@weft/proxy';
+import * as proxy from '@weft/proxy/sidecar';
 
 const upstreamPort = Number(process.argv[2]);
 const value = `127.0.0.1:${upstreamPort}`;

@@ -5,7 +5,14 @@
  *
  * @packageDocumentation
  */
-export { type CallInit, type MeshEngineOptions, type RetryOptions, toRetryPlan } from './engine/engine.js';
+export {
+  type CallInit,
+  type EndpointPool,
+  type MeshEngineOptions,
+  type PoolFactory,
+  type RetryOptions,
+  toRetryPlan,
+} from './engine/engine.js';
 export type {
   BreakerOptions,
   BreakerState,
@@ -33,6 +40,7 @@ export {
   MeshRequestError,
   type MeshRequestErrorOptions,
 } from './errors.js';
+export { Http1Pool, type Http1PoolOptions } from './http1/client.js';
 export { MeshAgent, type MeshAgentOptions } from './mesh-agent.js';
 export { Sidecar, type SidecarAddresses, type SidecarOptions, type SidecarRouting } from './sidecar/sidecar.js';
 export type { TcpProxyOptions } from './sidecar/tcp.js';

@@ -60,7 +60,10 @@ export class MeshAgent extends Dispatcher {
     options.discovery.on('change', this.onDiscoveryChange);
   }
 
-  /** The agent's metrics (register `metrics.registry` with your `/metrics` endpoint). */
+  /**
+   * The agent's metrics: pass `metrics: registry` (prom-client) in the options to have them in your
+   * registry, or serve `metrics.text()`.
+   */
   get metrics(): MeshMetrics | undefined {
     return this.engine.metrics;
   }

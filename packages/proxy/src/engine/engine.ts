@@ -1,6 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
 import { type Clock, InvalidArgumentError, type RetryBudget, systemClock, type ValidationIssue } from '@weft/core';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Dispatcher, Pool } from 'undici';
 import { type AccessLogSink, pinoAccessLog } from '../telemetry/access-log.js';
 import { MeshMetrics } from '../telemetry/metrics.js';
@@ -73,7 +73,10 @@ export interface MeshEngineOptions {
   pool?: Pool.Options;
   /** Access log: a sink, `true` for pino on stdout, `false` (default for MeshAgent) for none. */
   accessLog?: AccessLogSink | boolean;
-  /** Metrics: a {@link MeshMetrics}, a prom-client registry to register into, or `false`. Default: a new registry. */
+  /**
+   * Metrics: a {@link MeshMetrics}, a prom-client registry to register into, or `false`. Default: a
+   * {@link MeshMetrics} of its own (read with `metrics.text()`; prom-client is not loaded).
+   */
   metrics?: MeshMetrics | Registry | false;
   /** OpenTelemetry: a tracer to use, `false` to never trace; default the global provider's when registered. */
   tracer?: Tracer | false;
@@ -105,6 +108,11 @@ export function toRetryPlan(options: RetryOptions): RetryPlan {
     backoffBaseMs: options.backoffBaseMs ?? 25,
     backoffMaxMs: options.backoffMaxMs ?? 250,
   });
+}
+
+/** A prom-client registry, recognised by shape so prom-client itself is never imported here. */
+function isRegistry(value: unknown): value is Registry {
+  return typeof (value as { registerMetric?: unknown } | undefined)?.registerMetric === 'function';
 }
 
 function validate(options: MeshEngineOptions): void {
@@ -192,7 +200,7 @@ export class MeshEngine {
         ? undefined
         : options.metrics instanceof MeshMetrics
           ? options.metrics
-          : new MeshMetrics(options.metrics instanceof Registry ? options.metrics : undefined);
+          : new MeshMetrics(isRegistry(options.metrics) ? options.metrics : undefined);
     this.accessLog =
       options.accessLog === true ? pinoAccessLog() : options.accessLog === false ? undefined : options.accessLog;
     this.tracing = new MeshTracing(options.tracer);

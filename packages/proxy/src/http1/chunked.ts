@@ -118,7 +118,8 @@ export class ChunkedDecoder {
             this.state = enum_.Done;
             return i;
           }
-          (this.trailers ??= []).push(this.trailerLine);
+          if (this.trailers === undefined) this.trailers = [];
+          this.trailers.push(this.trailerLine);
           this.trailerLine = '';
           this.state = enum_.TrailerLine;
           break;

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
-import { findHeadEnd, Framing, Http1ParseError, parseResponseHead, type ResponseHead } from './parse.js';
+import { Framing, findHeadEnd, Http1ParseError, parseResponseHead, type ResponseHead } from './parse.js';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Dispatcher.DispatchController;
@@ -168,37 +168,22 @@ class Http1Connection {
     this.state = enum_.Head;
     this.lastActivity = performance.now();
     const o = req.opts;
-    let head = `${o.method} ${o.path} HTTP/1.1\r\n`;
-    let hasHost = false;
-    let length = -1;
-    let bad: string | undefined;
-    const add = (name: string, value: unknown): void => {
-      if (value == null) return;
-      if (Array.isArray(value)) {
-        for (const v of value) add(name, v);
-        return;
-      }
-      const v = String(value);
-      if (!TOKEN.test(name) || BAD_VALUE.test(v)) {
-        bad ??= name;
-        return;
-      }
-      const len = name.length;
-      if (len === 4 || len === 7 || len === 10 || len === 14 || len === 17) {
-        const lower = name.toLowerCase();
-        if (lower === 'host') hasHost = true;
-        else if (lower === 'content-length') length = Number(v);
-        else if (OWN_HEADERS.has(lower)) return;
-      }
-      head += `${name}: ${v}\r\n`;
-    };
+    this.text = `${o.method} ${o.path} HTTP/1.1\r\n`;
+    this.hasHost = false;
+    this.length = -1;
+    this.bad = undefined;
     const h = o.headers;
-    if (Array.isArray(h)) for (let i = 0; i + 1 < h.length; i += 2) add(h[i] as string, h[i + 1]);
+    if (Array.isArray(h)) for (let i = 0; i + 1 < h.length; i += 2) this.header(h[i] as string, h[i + 1]);
     else if (h != null) {
       if (typeof (h as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function')
-        for (const [n, v] of h as Iterable<[string, unknown]>) add(n, v);
-      else for (const n in h) add(n, (h as Record<string, unknown>)[n]);
+        for (const [n, v] of h as Iterable<[string, unknown]>) this.header(n, v);
+      else for (const n in h) this.header(n, (h as Record<string, unknown>)[n]);
     }
+    const bad = this.bad;
+    let head = this.text;
+    const hasHost = this.hasHost;
+    const length = this.length;
+    this.text = '';
     if (bad !== undefined) {
       this.fail(new Http1ClientError('UND_ERR_INVALID_ARG', `invalid request header ${JSON.stringify(bad)}`), false);
       return;
@@ -236,6 +221,33 @@ class Http1Connection {
     void this.pump(req, body as AsyncIterable<unknown>, chunked, length);
   }
 
+  // The request head being written (instance scratch, so adding a header allocates no closure).
+  private text = '';
+  private hasHost = false;
+  private length = -1;
+  private bad: string | undefined;
+
+  private header(name: string, value: unknown): void {
+    if (value == null) return;
+    if (Array.isArray(value)) {
+      for (const v of value) this.header(name, v);
+      return;
+    }
+    const v = typeof value === 'string' ? value : String(value);
+    if (!TOKEN.test(name) || BAD_VALUE.test(v)) {
+      this.bad ??= name;
+      return;
+    }
+    const len = name.length;
+    if (len === 4 || len === 7 || len === 10 || len === 14 || len === 17) {
+      const lower = name.toLowerCase();
+      if (lower === 'host') this.hasHost = true;
+      else if (lower === 'content-length') this.length = Number(v);
+      else if (OWN_HEADERS.has(lower)) return;
+    }
+    this.text += `${name}: ${v}\r\n`;
+  }
+
   private bodyDone(req: Http1Request): void {
     req.bodySent = true;
     req.handler.onRequestSent?.();
@@ -252,7 +264,10 @@ class Http1Connection {
         if (chunk.byteLength === 0) continue;
         sent += chunk.byteLength;
         if (!chunked && sent > length)
-          throw new Http1ClientError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'request body longer than its content-length');
+          throw new Http1ClientError(
+            'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+            'request body longer than its content-length',
+          );
         let ok: boolean;
         if (chunked) {
           socket.cork();
@@ -265,7 +280,10 @@ class Http1Connection {
       }
       if (req.done || this.req !== req) return;
       if (!chunked && sent !== length)
-        throw new Http1ClientError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'request body shorter than its content-length');
+        throw new Http1ClientError(
+          'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+          'request body shorter than its content-length',
+        );
       if (chunked) socket.write(LAST_CHUNK, 'latin1');
       this.bodyDone(req);
     } catch (err) {
@@ -513,7 +531,8 @@ export class Http1Pool {
 
   constructor(origin: string | URL, options: Http1PoolOptions = {}) {
     const url = typeof origin === 'string' ? new URL(origin) : origin;
-    if (url.protocol !== 'http:') throw new TypeError(`Http1Pool: only http: origins are supported (got ${url.protocol})`);
+    if (url.protocol !== 'http:')
+      throw new TypeError(`Http1Pool: only http: origins are supported (got ${url.protocol})`);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.target = { host, port: url.port === '' ? 80 : Number(url.port) };
     this.hostLine = `host: ${url.host}\r\n`;

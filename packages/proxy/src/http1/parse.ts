@@ -35,8 +35,6 @@ export type Framing = (typeof Framing)[keyof typeof Framing];
 interface HeadCommon {
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minor: number;
-  /** Header names (as received) and values, flat: `[name, value, name, value, …]`. */
-  headers: string[];
   framing: Framing;
   /** Body length when `framing` is `Length`. */
   contentLength: number;
@@ -50,6 +48,8 @@ interface HeadCommon {
 
 /** A parsed request head. */
 export interface RequestHead extends HeadCommon {
+  /** Header names (as received) and values, flat: `[name, value, name, value, …]`. */
+  headers: string[];
   method: string;
   target: string;
   /** The Host header. */
@@ -71,8 +71,10 @@ export interface ResponseHead extends HeadCommon {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than HTAB, and any CR or LF that is not part of a CRLF pair. */
-const BAD_BYTES = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+/** Control characters other than HTAB (CR and LF included: a field line holds neither). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
+const DIGITS = /^\d{1,15}$/;
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 
 /** Index of the CRLFCRLF that ends a head in `buf` from `from`, or -1. */
@@ -80,109 +82,113 @@ export function findHeadEnd(buf: Buffer, from: number): number {
   return buf.indexOf('\r\n\r\n', from, 'latin1');
 }
 
-/** Trims optional whitespace (SP / HTAB) around a header value. */
-function trimOws(s: string, start: number): string {
-  let a = start;
-  let b = s.length;
-  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
-  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
-  return s.slice(a, b);
-}
-
-function parseLength(value: string, previous: number): number {
-  // `Content-Length: 5, 5` (a list of one repeated value) is allowed by RFC 9110 §8.6.
-  let n = -1;
-  for (const part of value.split(',')) {
-    const p = part.trim();
-    if (!/^\d{1,15}$/.test(p)) throw new Http1ParseError(400, `invalid Content-Length ${JSON.stringify(value)}`);
-    const v = Number(p);
-    if (n >= 0 && v !== n) throw new Http1ParseError(400, 'conflicting Content-Length values');
-    n = v;
+function parseLength(value: string, previous: number, errorStatus: number): number {
+  let n: number;
+  if (DIGITS.test(value)) n = Number(value);
+  else {
+    // `Content-Length: 5, 5` (a list of one repeated value) is allowed by RFC 9110 §8.6.
+    n = -1;
+    for (const part of value.split(',')) {
+      const p = part.trim();
+      if (!DIGITS.test(p)) throw new Http1ParseError(errorStatus, `invalid Content-Length ${JSON.stringify(value)}`);
+      const v = Number(p);
+      if (n >= 0 && v !== n) throw new Http1ParseError(errorStatus, 'conflicting Content-Length values');
+      n = v;
+    }
   }
-  if (previous >= 0 && previous !== n) throw new Http1ParseError(400, 'conflicting Content-Length values');
+  if (previous >= 0 && previous !== n) throw new Http1ParseError(errorStatus, 'conflicting Content-Length values');
   return n;
 }
 
-/** The header fields both heads share; fills `into`, returns the state the callers finish. */
-interface FieldState {
-  contentLength: number;
-  transferEncoding: string | undefined;
-  connection: string | undefined;
-  upgradeHeader: boolean;
-  host: string | undefined;
-  expect: string | undefined;
-  keepAliveHeader: string | undefined;
-}
+// The fields that decide framing and connection reuse, noted while the header lines are parsed.
+// Module scratch instead of a result object per message: parsing is synchronous and not re-entrant.
+let fContentLength = -1;
+let fTransferEncoding: string | undefined;
+let fConnection: string | undefined;
+let fUpgrade = false;
+let fHost: string | undefined;
+let fHostCount = 0;
+let fExpect: string | undefined;
+let fKeepAlive: string | undefined;
 
 /**
- * Parses the header lines of `head` from `pos` (just after the start line) into `headers`, noting
- * the fields that decide framing and connection reuse. `record` (responses) collects lower-case names.
+ * Parses the header lines of `head` from `pos` (just after the start line): names and values go
+ * to `headers` (flat, requests) or `record` (lower-case names, responses); the fields that
+ * matter here land in the scratch variables above.
  */
 function parseFields(
   head: string,
   pos: number,
-  headers: string[],
+  headers: string[] | undefined,
   record: Record<string, string | string[]> | undefined,
-): FieldState {
-  const st: FieldState = {
-    contentLength: -1,
-    transferEncoding: undefined,
-    connection: undefined,
-    upgradeHeader: false,
-    host: undefined,
-    expect: undefined,
-    keepAliveHeader: undefined,
-  };
+  errorStatus: number,
+): void {
+  fContentLength = -1;
+  fTransferEncoding = undefined;
+  fConnection = undefined;
+  fUpgrade = false;
+  fHost = undefined;
+  fHostCount = 0;
+  fExpect = undefined;
+  fKeepAlive = undefined;
   const end = head.length;
   while (pos < end) {
     let eol = head.indexOf('\r\n', pos);
     if (eol < 0) eol = end;
     const first = head.charCodeAt(pos);
-    if (first === 32 || first === 9) throw new Http1ParseError(400, 'obsolete header line folding is not accepted');
+    if (first === 32 || first === 9)
+      throw new Http1ParseError(errorStatus, 'obsolete header line folding is not accepted');
     const colon = head.indexOf(':', pos);
-    if (colon < 0 || colon > eol) throw new Http1ParseError(400, `header line without a colon: ${head.slice(pos, eol)}`);
+    if (colon < 0 || colon > eol)
+      throw new Http1ParseError(errorStatus, `header line without a colon: ${head.slice(pos, eol)}`);
     const name = head.slice(pos, colon);
-    if (!TOKEN.test(name)) throw new Http1ParseError(400, `invalid header name ${JSON.stringify(name)}`);
-    const value = trimOws(head.slice(colon + 1, eol), 0);
-    headers.push(name, value);
+    if (!TOKEN.test(name)) throw new Http1ParseError(errorStatus, `invalid header name ${JSON.stringify(name)}`);
+    // Optional whitespace trimmed by index, so the value is sliced once.
+    let a = colon + 1;
+    let b = eol;
+    while (a < b && (head.charCodeAt(a) === 32 || head.charCodeAt(a) === 9)) a++;
+    while (b > a && (head.charCodeAt(b - 1) === 32 || head.charCodeAt(b - 1) === 9)) b--;
+    const value = head.slice(a, b);
+    if (BAD_VALUE.test(value))
+      throw new Http1ParseError(errorStatus, `control characters in the value of header ${JSON.stringify(name)}`);
+    pos = eol + 2;
+    if (headers !== undefined) headers.push(name, value);
     // Only a handful of names matter here: look at the length before lower-casing.
     const len = name.length;
-    if (len === 4 || len === 6 || len === 7 || len === 10 || len === 14 || len === 17 || record !== undefined) {
-      const lower = name.toLowerCase();
+    let lower: string | undefined;
+    if (len === 4 || len === 6 || len === 7 || len === 10 || len === 14 || len === 17) {
+      lower = name.toLowerCase();
       switch (lower) {
         case 'content-length':
-          st.contentLength = parseLength(value, st.contentLength);
+          fContentLength = parseLength(value, fContentLength, errorStatus);
           break;
         case 'transfer-encoding':
-          st.transferEncoding = st.transferEncoding === undefined ? value : `${st.transferEncoding}, ${value}`;
+          fTransferEncoding = fTransferEncoding === undefined ? value : `${fTransferEncoding}, ${value}`;
           break;
         case 'connection':
-          st.connection = st.connection === undefined ? value : `${st.connection}, ${value}`;
+          fConnection = fConnection === undefined ? value : `${fConnection}, ${value}`;
           break;
         case 'upgrade':
-          st.upgradeHeader = true;
+          fUpgrade = true;
           break;
         case 'host':
-          if (st.host !== undefined && record === undefined) throw new Http1ParseError(400, 'more than one Host header');
-          st.host = value;
+          fHost = value;
+          fHostCount++;
           break;
         case 'expect':
-          st.expect = value;
+          fExpect = value;
           break;
-        case 'keep-alive':
-          st.keepAliveHeader = value;
-          break;
-      }
-      if (record !== undefined) {
-        const prev = record[lower];
-        if (prev === undefined) record[lower] = value;
-        else if (typeof prev === 'string') record[lower] = [prev, value];
-        else prev.push(value);
       }
     }
-    pos = eol + 2;
+    if (record !== undefined) {
+      lower ??= name.toLowerCase();
+      if (lower === 'keep-alive') fKeepAlive = value;
+      const prev = record[lower];
+      if (prev === undefined) record[lower] = value;
+      else if (typeof prev === 'string') record[lower] = [prev, value];
+      else prev.push(value);
+    }
   }
-  return st;
 }
 
 /** Splits a Connection header into its lower-case tokens. */
@@ -211,7 +217,6 @@ function minorOf(version: string, what: string): number {
 /** Parses a request head: `buf[start, end)` holds it without the final blank line. */
 export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
   const head = buf.toString('latin1', start, end);
-  if (BAD_BYTES.test(head)) throw new Http1ParseError(400, 'control characters or a bare CR / LF in the request head');
   let lineEnd = head.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = head.length;
   const sp1 = head.indexOf(' ');
@@ -225,23 +230,24 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   if (!TARGET.test(target)) throw new Http1ParseError(400, 'invalid request target');
   const minor = minorOf(head.slice(sp2 + 1, lineEnd), 'request');
   const headers: string[] = [];
-  const st = parseFields(head, lineEnd + 2, headers, undefined);
+  parseFields(head, lineEnd + 2, headers, undefined, 400);
+  if (fHostCount > 1) throw new Http1ParseError(400, 'more than one Host header');
   let framing: Framing = Framing.None;
   let contentLength = 0;
-  if (st.transferEncoding !== undefined) {
+  if (fTransferEncoding !== undefined) {
     // RFC 9112 §6.1: a proxy must not forward both; refusing closes the smuggling door.
-    if (st.contentLength >= 0) throw new Http1ParseError(400, 'both Transfer-Encoding and Content-Length');
+    if (fContentLength >= 0) throw new Http1ParseError(400, 'both Transfer-Encoding and Content-Length');
     if (minor === 0) throw new Http1ParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
-    if (!isChunkedLast(st.transferEncoding))
-      throw new Http1ParseError(501, `unsupported Transfer-Encoding ${JSON.stringify(st.transferEncoding)}`);
+    if (!isChunkedLast(fTransferEncoding))
+      throw new Http1ParseError(501, `unsupported Transfer-Encoding ${JSON.stringify(fTransferEncoding)}`);
     framing = Framing.Chunked;
     contentLength = -1;
-  } else if (st.contentLength > 0) {
+  } else if (fContentLength > 0) {
     framing = Framing.Length;
-    contentLength = st.contentLength;
+    contentLength = fContentLength;
   }
-  if (minor === 1 && st.host === undefined) throw new Http1ParseError(400, 'HTTP/1.1 request without a Host header');
-  const tokens = connectionTokens(st.connection);
+  if (minor === 1 && fHost === undefined) throw new Http1ParseError(400, 'HTTP/1.1 request without a Host header');
+  const tokens = connectionTokens(fConnection);
   const keepAlive = minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true;
   return {
     method,
@@ -253,9 +259,9 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     keepAlive,
     connectionNames: tokens,
     size: end - start + 4,
-    host: st.host,
-    upgrade: st.upgradeHeader && tokens?.includes('upgrade') === true,
-    expectContinue: st.expect !== undefined && st.expect.toLowerCase() === '100-continue',
+    host: fHost,
+    upgrade: fUpgrade && tokens?.includes('upgrade') === true,
+    expectContinue: fExpect !== undefined && fExpect.toLowerCase() === '100-continue',
   };
 }
 
@@ -265,7 +271,6 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, method: string): ResponseHead {
   const head = buf.toString('latin1', start, end);
-  if (BAD_BYTES.test(head)) throw new Http1ParseError(502, 'control characters or a bare CR / LF in the response head');
   let lineEnd = head.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = head.length;
   const sp1 = head.indexOf(' ');
@@ -276,32 +281,30 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
     throw new Http1ParseError(502, `invalid status code ${JSON.stringify(code)}`);
   const status = Number(code);
   const reason = sp1 + 5 <= lineEnd ? head.slice(sp1 + 5, lineEnd) : '';
-  const headers: string[] = [];
+  if (BAD_VALUE.test(reason)) throw new Http1ParseError(502, 'control characters in the status line');
   const record: Record<string, string | string[]> = {};
-  const st = parseFields(head, lineEnd + 2, headers, record);
+  parseFields(head, lineEnd + 2, undefined, record, 502);
   let framing: Framing;
   let contentLength = 0;
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = Framing.None;
-  else if (st.transferEncoding !== undefined)
-    framing = isChunkedLast(st.transferEncoding) ? Framing.Chunked : Framing.Close;
-  else if (st.contentLength >= 0) {
-    contentLength = st.contentLength;
+  else if (fTransferEncoding !== undefined)
+    framing = isChunkedLast(fTransferEncoding) ? Framing.Chunked : Framing.Close;
+  else if (fContentLength >= 0) {
+    contentLength = fContentLength;
     framing = contentLength === 0 ? Framing.None : Framing.Length;
   } else framing = Framing.Close;
-  const tokens = connectionTokens(st.connection);
+  const tokens = connectionTokens(fConnection);
   const keepAlive =
-    framing !== Framing.Close &&
-    (minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true);
+    framing !== Framing.Close && (minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true);
   let keepAliveSeconds = -1;
-  if (st.keepAliveHeader !== undefined) {
-    const m = /(?:^|[\s,])timeout\s*=\s*(\d+)/i.exec(st.keepAliveHeader);
+  if (fKeepAlive !== undefined) {
+    const m = /(?:^|[\s,])timeout\s*=\s*(\d+)/i.exec(fKeepAlive);
     if (m !== null) keepAliveSeconds = Number(m[1]);
   }
   return {
     status,
     reason,
     minor,
-    headers,
     record,
     framing,
     contentLength,

@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
-import { findHeadEnd, Framing, Http1ParseError, parseRequestHead, type RequestHead } from './parse.js';
+import { Framing, findHeadEnd, Http1ParseError, parseRequestHead, type RequestHead } from './parse.js';
 
 /** Limits and timeouts of an {@link Http1Server}. */
 export interface Http1ServerOptions {

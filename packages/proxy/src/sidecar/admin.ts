@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/metrics.js';
 import type { Sidecar } from './sidecar.js';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -59,13 +60,15 @@ export class AdminServer {
         return;
       }
       case '/metrics': {
-        const registry = engine.metrics?.registry;
-        if (registry === undefined) {
+        const metrics = engine.metrics;
+        if (metrics === undefined) {
           json(res, 404, { error: 'metrics are disabled' });
           return;
         }
-        const text = await registry.metrics();
-        res.writeHead(200, { 'content-type': registry.contentType });
+        // A registry given by the application carries its own metrics too: serve all of it.
+        const registry = metrics.registry;
+        const text = registry === undefined ? metrics.text() : await registry.metrics();
+        res.writeHead(200, { 'content-type': registry?.contentType ?? PROMETHEUS_CONTENT_TYPE });
         res.end(text);
         return;
       }

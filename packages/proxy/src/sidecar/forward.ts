@@ -116,7 +116,14 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     const json = typeof e.toJSON === 'function' ? e.toJSON() : {};
     const { message: _m, status: _s, code: _c, request_id: _r, ...rest } = json;
-    sendError(ex, status, typeof e.code === 'string' ? e.code : 'WEFT_ERR_UPSTREAM', error.message, this.requestId, rest);
+    sendError(
+      ex,
+      status,
+      typeof e.code === 'string' ? e.code : 'WEFT_ERR_UPSTREAM',
+      error.message,
+      this.requestId,
+      rest,
+    );
   }
 
   onRequestUpgrade(_controller: Controller, statusCode: number, headers: Headers, socket: Duplex): void {
@@ -128,6 +135,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       if (Array.isArray(value)) for (const v of value) out.push(name, v);
       else out.push(name, value);
     }
-    this.ex.upgrade(statusCode, STATUS_CODES[statusCode] ?? 'Switching Protocols', out, socket as NodeJS.ReadWriteStream);
+    this.ex.upgrade(
+      statusCode,
+      STATUS_CODES[statusCode] ?? 'Switching Protocols',
+      out,
+      socket as NodeJS.ReadWriteStream,
+    );
   }
 }

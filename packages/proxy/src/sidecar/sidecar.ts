@@ -3,9 +3,9 @@ import type { Dispatcher } from 'undici';
 import { type EndpointPool, MeshEngine, type MeshEngineOptions, type PoolFactory } from '../engine/engine.js';
 import { HOP_BY_HOP } from '../engine/headers.js';
 import { nextRequestId } from '../engine/request-id.js';
+import { MeshRequestError } from '../errors.js';
 import { Http1Pool } from '../http1/client.js';
 import { type Http1Exchange, Http1Server } from '../http1/server.js';
-import { MeshRequestError } from '../errors.js';
 import { AdminServer } from './admin.js';
 import { ForwardHandler, sendError } from './forward.js';
 import { TcpProxy, type TcpProxyOptions } from './tcp.js';
@@ -240,7 +240,7 @@ export class Sidecar {
     // Hop-by-hop headers, and those the Connection header names, are not forwarded.
     let drop = REQUEST_HOP;
     const named = head.connectionNames;
-    if (named !== undefined && named.some((n) => n !== 'keep-alive' && n !== 'close')) {
+    if (named?.some((n) => n !== 'keep-alive' && n !== 'close')) {
       const d = new Set(REQUEST_HOP);
       for (const n of named) d.add(n);
       drop = d;
@@ -262,7 +262,7 @@ export class Sidecar {
       path,
       headers,
       body: ex.body,
-      ...(head.upgrade ? { upgrade: upgradeProtocol(headers) } : {}),
+      upgrade: head.upgrade ? upgradeProtocol(headers) : null,
     };
     this.engine.call(service, opts, handler, {
       requestId,

@@ -1,4 +1,16 @@
-import pino, { type DestinationStream, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Logger } from 'pino';
+
+type Pino = typeof import('pino');
+let pinoModule: Pino | undefined;
+/**
+ * pino, loaded on first use: a process that logs no access records (or logs through its own
+ * logger) never pays for it (~8 MB of resident memory in a sidecar).
+ */
+function loadPino(): Pino {
+  pinoModule ??= createRequire(import.meta.url)('pino') as Pino;
+  return pinoModule;
+}
 
 /**
  * One access-log record per call, with Amalgam8's field names (its sidecar's JSON log) plus the
@@ -64,12 +76,12 @@ export function pinoAccessLog(options: PinoAccessLogOptions = {}): AccessLogSink
     dest =
       d !== undefined && typeof d === 'object'
         ? d
-        : pino.destination({
+        : loadPino().destination({
             dest: typeof d === 'string' || typeof d === 'number' ? d : 1,
             sync: false,
             minLength: 4096,
           });
-    logger = pino({ base: null, timestamp: false, messageKey: 'msg' }, dest);
+    logger = loadPino().pino({ base: null, timestamp: false, messageKey: 'msg' }, dest);
   }
   const child = logger.child({ log: 'access' });
   return {

@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 /** Latency buckets in seconds (Envoy-like, 0.5 ms to 10 s). */
 export const LATENCY_BUCKETS: readonly number[] = Object.freeze([
@@ -42,33 +42,58 @@ interface MetricValue {
   metricName?: string;
 }
 
+/** One metric family: what prom-client's `registerMetric` takes, and what {@link MeshMetrics.text} renders. */
+interface Family {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  values: () => MetricValue[];
+}
+
+/** The Prometheus text format's content type. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+function escapeLabel(v: string | number): string {
+  return String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Number.POSITIVE_INFINITY) return '+Inf';
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(v);
+}
+
 /**
- * Prometheus metrics of a mesh engine, exposed through a prom-client `Registry`.
+ * Prometheus metrics of a mesh engine.
  *
  * Recording is the hot path, so it does not go through prom-client's label lookups: each call
- * bumps a few numbers in a per-service record, and the registry's collectors turn them into
- * series only when scraped. Metric names:
+ * bumps a few numbers in a per-service record, and the series are built only when scraped —
+ * by {@link MeshMetrics.text} (the sidecar's `/metrics`, no prom-client loaded: it costs a
+ * process ~20 MB of resident memory), or by a prom-client `Registry` passed in, where they sit
+ * next to the application's own metrics. Metric names:
  * `weft_requests_total{service,code}`, `weft_request_duration_seconds{service}` (histogram),
  * `weft_retries_total{service}`, `weft_ejections_total{service}`, `weft_endpoints_ejected{service}`,
  * `weft_breaker_state{service,endpoint}` (0 closed, 1 half-open, 2 open),
  * `weft_mirror_requests_total{service,result}` (`ok`, `failed`, `skipped`).
  */
 export class MeshMetrics {
-  /** The registry the metrics are registered in; serve `await registry.metrics()` on `/metrics`. */
-  readonly registry: Registry;
+  /** The prom-client registry the metrics were registered in, when one was given. */
+  readonly registry: Registry | undefined;
   private readonly services = new Map<string, ServiceCounters>();
+  private readonly families: Family[] = [];
 
-  constructor(registry: Registry = new Registry()) {
+  constructor(registry?: Registry) {
     this.registry = registry;
     const counterOf = (name: string, help: string, pick: (c: ServiceCounters) => number) =>
-      this.custom(name, help, 'counter', () => this.each((svc, c) => [{ labels: { service: svc }, value: pick(c) }]));
-    this.custom(
+      this.family(name, help, 'counter', () => this.each((svc, c) => [{ labels: { service: svc }, value: pick(c) }]));
+    this.family(
       'weft_requests_total',
       'Calls through the mesh by destination service and final status.',
       'counter',
       () => this.each((svc, c) => [...c.byStatus].map(([code, value]) => ({ labels: { service: svc, code }, value }))),
     );
-    this.custom('weft_request_duration_seconds', 'Call duration (to the end of the response).', 'histogram', () =>
+    this.family('weft_request_duration_seconds', 'Call duration (to the end of the response).', 'histogram', () =>
       this.each((svc, c) => {
         const out: MetricValue[] = [];
         let cumulative = 0;
@@ -87,10 +112,10 @@ export class MeshMetrics {
     );
     counterOf('weft_retries_total', 'Retries (attempts after the first, transparent ones included).', (c) => c.retries);
     counterOf('weft_ejections_total', 'Outlier ejections of an endpoint.', (c) => c.ejections);
-    this.custom('weft_endpoints_ejected', 'Endpoints currently ejected by outlier detection.', 'gauge', () =>
+    this.family('weft_endpoints_ejected', 'Endpoints currently ejected by outlier detection.', 'gauge', () =>
       this.each((svc, c) => [{ labels: { service: svc }, value: c.ejected }]),
     );
-    this.custom(
+    this.family(
       'weft_mirror_requests_total',
       'Mirrored (shadow) requests by result: ok, failed (no instance, error or 5xx), skipped (body not replayable, too many in flight).',
       'counter',
@@ -105,7 +130,7 @@ export class MeshMetrics {
               ],
         ),
     );
-    this.custom(
+    this.family(
       'weft_breaker_state',
       'Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open.',
       'gauge',
@@ -116,7 +141,9 @@ export class MeshMetrics {
     );
   }
 
-  private custom(name: string, help: string, type: string, values: () => MetricValue[]): void {
+  private family(name: string, help: string, type: Family['type'], values: () => MetricValue[]): void {
+    this.families.push({ name, help, type, values });
+    // prom-client takes any object with this shape as a metric (its "custom metric" protocol).
     const metric = {
       name,
       help,
@@ -124,7 +151,22 @@ export class MeshMetrics {
       aggregator: 'sum',
       get: () => Promise.resolve({ name, help, type, values: values(), aggregator: 'sum' }),
     };
-    this.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+    this.registry?.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** Every series in the Prometheus text exposition format (version 0.0.4). */
+  text(): string {
+    let out = '';
+    for (const f of this.families) {
+      out += `# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${f.name} ${f.type}\n`;
+      for (const v of f.values()) {
+        let labels = '';
+        for (const k in v.labels)
+          labels += `${labels === '' ? '' : ','}${k}="${escapeLabel(v.labels[k] as string | number)}"`;
+        out += `${v.metricName ?? f.name}${labels === '' ? '' : `{${labels}}`} ${formatValue(v.value)}\n`;
+      }
+    }
+    return out;
   }
 
   private each(fn: (service: string, c: ServiceCounters) => MetricValue[]): MetricValue[] {

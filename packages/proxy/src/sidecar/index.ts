@@ -1,0 +1,16 @@
+/**
+ * `@weft/proxy/sidecar` — the sidecar / gateway alone, with the rules router: everything a
+ * sidecar process needs and nothing it does not (undici, which MeshAgent is built on, is never
+ * loaded here, and costs a process ~25 MB of resident memory). The same classes as the main entry.
+ *
+ * @packageDocumentation
+ */
+export type { EndpointPool, MeshEngineOptions, PoolFactory, RetryOptions } from '../engine/engine.js';
+export type { BreakerOptions, OutlierOptions, RetryBudgetOptions } from '../engine/health.js';
+export type { MeshIdentity, Router } from '../engine/route.js';
+export { type RulesRouter, type RulesRouterOptions, rulesRouter } from '../engine/rules-router.js';
+export { Http1Pool, type Http1PoolOptions } from '../http1/client.js';
+export { type AccessLogSink, MemoryAccessLog, pinoAccessLog } from '../telemetry/access-log.js';
+export { MeshMetrics } from '../telemetry/metrics.js';
+export { Sidecar, type SidecarAddresses, type SidecarOptions, type SidecarRouting } from './sidecar.js';
+export type { TcpProxyOptions } from './tcp.js';
