@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { Report } from '../lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -118,8 +119,9 @@ function cpuUs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** Resident memory of a process, MB: all of it (VmRSS) and its private anonymous part (RssAnon). */
+function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
@@ -156,16 +158,21 @@ async function wrk(
   url: string,
   pids: number[],
   connections = 50,
-): Promise<Measure & { maxRssMb: number }> {
+): Promise<Measure & { maxRssMb: number; maxRssAnonMb: number }> {
   const wrkBin = which('wrk') as string;
   // Warm-up (JIT, keep-alive pools), not measured.
   execFileSync('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, '-d2s', url], { encoding: 'utf8' });
   const cpu0 = pids.reduce((s, p) => s + cpuUs(p), 0);
   let maxRss = 0;
+  let maxAnon = 0;
   const sampler = setInterval(() => {
     maxRss = Math.max(
       maxRss,
       pids.reduce((s, p) => s + rssMb(p), 0),
+    );
+    maxAnon = Math.max(
+      maxAnon,
+      pids.reduce((s, p) => s + rssMb(p, 'RssAnon'), 0),
     );
   }, 250);
   const out = await new Promise<string>((resolve, reject) => {
@@ -186,6 +193,7 @@ async function wrk(
     p99Us: w.p99Us,
     cpuUsPerRequest: (cpu1 - cpu0) / w.requests,
     maxRssMb: maxRss,
+    maxRssAnonMb: maxAnon,
   };
 }
 
@@ -335,7 +343,11 @@ async function main(): Promise<void> {
     // 2. Reverse proxies under wrk. Every proxy is started up front (pinned to the proxy CPU; idle
     //    ones cost nothing); the sidecar and nginx are measured in alternating pairs.
     let nginxRow: Measure | undefined;
-    let sidecarRow: (Measure & { maxRssMb: number }) | undefined;
+    let sidecarRow: (Measure & { maxRssMb: number; maxRssAnonMb: number }) | undefined;
+    let unbundledRss: { maxRssMb: number; maxRssAnonMb: number } | undefined;
+    /** sidecar ÷ nginx per adjacent pair (the machine drifts between pairs; within one it mostly does not). */
+    const pairRps: number[] = [];
+    const pairCpu: number[] = [];
     const path = '/reviews/api/v1/reviews/1';
     if (which('wrk') !== undefined && process.env.BENCH_ONLY !== 'inprocess') {
       const [mini, miniLine] = await start(
@@ -343,9 +355,23 @@ async function main(): Promise<void> {
         process.execPath,
         nodeArgs('minimal.mjs', [String(upstreamPort)]),
       );
+      // The sidecar program as it would be shipped: one esbuild bundle (tree-shaken, one module to
+      // load). Loading the same program from node_modules (dist) is measured once for comparison.
+      const bundle = join(dir, 'sidecar.bundle.mjs');
+      buildSync({
+        entryPoints: [join(here, 'sidecar.mjs')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        outfile: bundle,
+        logLevel: 'error',
+      });
       const [sc, line] = await start(PROXY_CPU, process.execPath, [
         ...SIDECAR_FLAGS,
-        ...nodeArgs('sidecar.mjs', [String(upstreamPort)]),
+        '--no-warnings',
+        bundle,
+        String(upstreamPort),
       ]);
       const scUrl = `http://127.0.0.1:${line.split(' ')[1]}${path}`;
       let nginx: { url: string; port: number; pids: number[]; proc: ChildProcess } | undefined;
@@ -368,21 +394,31 @@ async function main(): Promise<void> {
           proc,
         };
       }
-      const scRuns: Array<Measure & { maxRssMb: number }> = [];
+      const scRuns: Array<Measure & { maxRssMb: number; maxRssAnonMb: number }> = [];
       const ngRuns: Measure[] = [];
-      const pairs = Math.max(1, Math.ceil(ROUNDS / 3));
+      const pairs = Math.max(1, Math.ceil(ROUNDS / 2));
       for (let r = 0; r < pairs; r++) {
         const order = r % 2 === 0 ? ['sidecar', 'nginx'] : ['nginx', 'sidecar'];
         for (const which_ of order) {
           if (which_ === 'sidecar') scRuns.push(await wrk('Weft sidecar (rules loaded)', scUrl, [sc.pid as number]));
           else if (nginx !== undefined) ngRuns.push(await wrk('nginx (1 worker)', nginx.url, nginx.pids));
         }
+        const a = scRuns[scRuns.length - 1];
+        const b = ngRuns[ngRuns.length - 1];
+        if (a !== undefined && b !== undefined) {
+          pairRps.push(a.rps / b.rps);
+          pairCpu.push(a.cpuUsPerRequest / b.cpuUsPerRequest);
+        }
       }
       const medRow = <T extends Measure>(runs: T[]): T => {
         const s = [...runs].sort((x, y) => x.rps - y.rps);
         return s[(s.length - 1) >> 1] as T;
       };
-      sidecarRow = { ...medRow(scRuns), maxRssMb: Math.max(...scRuns.map((x) => x.maxRssMb)) };
+      sidecarRow = {
+        ...medRow(scRuns),
+        maxRssMb: Math.max(...scRuns.map((x) => x.maxRssMb)),
+        maxRssAnonMb: Math.max(...scRuns.map((x) => x.maxRssAnonMb)),
+      };
       rows.push(
         await wrk('node:http + undici Pool, minimal (reference)', `http://127.0.0.1:${miniLine.split(' ')[1]}${path}`, [
           mini.pid as number,
@@ -391,6 +427,18 @@ async function main(): Promise<void> {
       rows.push(sidecarRow);
       await stop(mini);
       await stop(sc);
+      const [scDist, distLine] = await start(PROXY_CPU, process.execPath, [
+        ...SIDECAR_FLAGS,
+        ...nodeArgs('sidecar.mjs', [String(upstreamPort)]),
+      ]);
+      const distRun = await wrk(
+        'Weft sidecar, loaded from dist (not bundled)',
+        `http://127.0.0.1:${distLine.split(' ')[1]}${path}`,
+        [scDist.pid as number],
+      );
+      rows.push(distRun);
+      unbundledRss = { maxRssMb: distRun.maxRssMb, maxRssAnonMb: distRun.maxRssAnonMb };
+      await stop(scDist);
       if (nginx !== undefined) {
         nginxRow = medRow(ngRuns);
         rows.push(nginxRow);
@@ -488,19 +536,29 @@ async function main(): Promise<void> {
         unit: 'MB',
         target: '<= 80',
         node_flags: SIDECAR_FLAGS.join(' '),
+        program: 'bench/proxy/sidecar.mjs bundled by esbuild',
+        private_anonymous_mb: sidecarRow.maxRssAnonMb,
+        note: 'VmRSS includes the file-backed pages of the node binary (shared by every Node process on the host); private_anonymous_mb is RssAnon',
+        ...(unbundledRss === undefined
+          ? {}
+          : { unbundled_rss_mb: unbundledRss.maxRssMb, unbundled_private_anonymous_mb: unbundledRss.maxRssAnonMb }),
       });
       if (nginxRow !== undefined) {
         report.add({
           name: 'proxy.sidecar_vs_nginx_rps_ratio',
-          value: sidecarRow.rps / nginxRow.rps,
+          value: median(pairRps),
           unit: 'ratio',
           target: '>= 0.80',
+          method: 'median of sidecar ÷ nginx over adjacent pairs of runs',
+          pair_ratios: pairRps.map(r3),
         });
         report.add({
           name: 'proxy.sidecar_vs_nginx_cpu_ratio',
-          value: sidecarRow.cpuUsPerRequest / nginxRow.cpuUsPerRequest,
+          value: median(pairCpu),
           unit: 'ratio',
           target: '<= 1.60',
+          method: 'median of sidecar ÷ nginx over adjacent pairs of runs',
+          pair_ratios: pairCpu.map(r3),
         });
       }
     }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { compile } from '@weft/core';
+import { compile, VirtualClock } from '@weft/core';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMeshRequestError, MeshAgent, type MeshAgentOptions, rulesRouter } from '../../packages/proxy/src/index.js';
@@ -145,5 +145,65 @@ describe('a rule backend’s resilience block', () => {
     const res = await second;
     expect(res.statusCode).toBe(200);
     await res.body.dump();
+  });
+
+  it('frees a backend left unused (own pools and breakers), rebuilds it when it is used again', async () => {
+    const clock = new VirtualClock(Date.now());
+    const { mesh } = await setup(1, { resilience: { max_connections: 2 } }, { clock });
+    expect(await status(mesh)).toBe(200);
+    const table = mesh.engine.table('svc');
+    const first = [...table.subsets.values()][0]?.backend;
+    expect(first).toBeDefined();
+    // One sweep clears the "used" mark, the next one frees what nobody used in between.
+    clock.advance(60_000);
+    expect(table.subsets.size).toBe(1);
+    clock.advance(60_000);
+    expect(table.subsets.size).toBe(0);
+    expect(await status(mesh)).toBe(200);
+    const second = [...table.subsets.values()][0]?.backend;
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    // A backend in use survives every sweep.
+    for (let i = 0; i < 3; i++) {
+      expect(await status(mesh)).toBe(200);
+      clock.advance(60_000);
+    }
+    expect([...table.subsets.values()][0]?.backend).toBe(second);
+  });
+
+  it('reports a backend’s breakers apart from the shared ones of the same endpoint', async () => {
+    const ups = await upstreams('b', 1, ['version=v1']);
+    const d = discoveryOf([['svc', ups]]);
+    const router = rulesRouter(
+      compile([
+        {
+          destination: 'svc',
+          match: { headers: { 'x-own': '^yes$' } },
+          priority: 2,
+          route: { backends: [{ tags: ['version=v1'], resilience: { consecutive_errors: 1, sleep_window: '60s' } }] },
+        },
+        { destination: 'svc', priority: 1, route: { backends: [{ tags: ['version=v1'] }] } },
+      ]),
+    );
+    const mesh = new MeshAgent({ discovery: d.discovery, router, retry: false, outlier: false });
+    cleanup.push(async () => {
+      await mesh.destroy();
+      await Promise.all(ups.map((u) => u.close().catch(() => undefined)));
+    });
+    failWith503(ups[0] as Upstream);
+    await request('http://svc/', { dispatcher: mesh, headers: { 'x-own': 'yes' } }).then((r) => r.body.dump());
+    const series = () => (mesh.metrics?.text() ?? '').split('\n').filter((l) => l.startsWith('weft_breaker_state{'));
+    // The backend's breaker opened after one error; the shared breaker of the same endpoint did not.
+    expect(series().filter((l) => / 2$/.test(l))).toHaveLength(1);
+    expect(series().some((l) => /backend="shared"/.test(l))).toBe(false);
+    // Enough plain calls open the shared breaker too: two series for one endpoint.
+    for (let i = 0; i < 10; i++)
+      await request('http://svc/', { dispatcher: mesh }).then(
+        (r) => r.body.dump(),
+        (e: unknown) => expect(isMeshRequestError(e) && e.code).toBe('WEFT_ERR_CIRCUIT_OPEN'),
+      );
+    const open = series().filter((l) => / 2$/.test(l));
+    expect(open).toHaveLength(2);
+    expect(open.filter((l) => /backend="shared"/.test(l))).toHaveLength(1);
   });
 });

@@ -1,5 +1,12 @@
 import type { Tracer } from '@opentelemetry/api';
-import { type Clock, InvalidArgumentError, type RetryBudget, systemClock, type ValidationIssue } from '@weft/core';
+import {
+  type Clock,
+  InvalidArgumentError,
+  type RetryBudget,
+  systemClock,
+  type TimerHandle,
+  type ValidationIssue,
+} from '@weft/core';
 import type { Registry } from 'prom-client';
 import type { Dispatcher, Pool } from 'undici';
 import { type AccessLogSink, pinoAccessLog } from '../telemetry/access-log.js';
@@ -85,6 +92,9 @@ export interface MeshEngineOptions {
   /** Clock for breakers, ejections and budgets. Default the system clock. */
   clock?: Clock;
 }
+
+/** How often subsets of rule backends are checked for disuse (freed after two idle periods). */
+const SUBSET_SWEEP_MS = 60_000;
 
 const RETRY_ON_BITS: Record<string, number> = {
   'connect-failure': RetryOn.ConnectFailure,
@@ -212,7 +222,12 @@ export class MeshEngine {
       if (t !== undefined) t.dirty = true;
     };
     this.discovery.on('change', this.onChange);
+    this.subsetSweeper = this.clock.setInterval(() => {
+      for (const t of this.tables.values()) t.sweepUnused();
+    }, SUBSET_SWEEP_MS);
   }
+
+  private readonly subsetSweeper: TimerHandle;
 
   /** True when `host` names a mesh service: Discovery knows it, or a rule names it. */
   isMeshService(host: string): boolean {
@@ -262,7 +277,7 @@ export class MeshEngine {
 
   /** A breaker changed state. */
   onBreakerChange(entry: EndpointEntry, state: BreakerState): void {
-    this.metrics?.breaker(entry.service, entry.address, state);
+    this.metrics?.breaker(entry.service, entry.address, state, entry.group.label);
   }
 
   /** Closes every pool (in-flight requests finish first) and detaches from Discovery. */
@@ -270,6 +285,7 @@ export class MeshEngine {
     if (this.closed) return;
     this.closed = true;
     this.discovery.off('change', this.onChange);
+    this.subsetSweeper.clear();
     this.deadlines.clear();
     await Promise.all([...this.tables.values()].map((t) => t.close()));
     this.tables.clear();
@@ -280,6 +296,7 @@ export class MeshEngine {
   async destroy(): Promise<void> {
     this.closed = true;
     this.discovery.off('change', this.onChange);
+    this.subsetSweeper.clear();
     this.deadlines.clear();
     await Promise.all(
       [...this.tables.values()].flatMap((t) => [...t.allEntries()].map((e) => e.pool.destroy().catch(() => undefined))),

@@ -74,6 +74,8 @@ export class Subset {
   picker: Picker<EndpointEntry>;
   /** Round-robin cursor for panic mode (every endpoint ejected). */
   panicCursor = 0;
+  /** A call used the subset since the last {@link ServiceTable.sweepUnused}. */
+  used = false;
 
   constructor(
     readonly key: string,
@@ -114,6 +116,8 @@ export class EndpointGroup {
     private readonly engine: MeshEngine,
     /** The backend's policies; undefined for the service's shared group. */
     readonly backend: BackendPolicy | undefined,
+    /** Names the group in metrics: `shared`, or the key of the backend's subset. */
+    readonly label = 'shared',
   ) {
     const outlier = backend === undefined ? engine.options.outlier : backend.outlier;
     if (outlier !== false) {
@@ -170,16 +174,25 @@ export class EndpointGroup {
       this.entries.delete(id);
       // Graceful: in-flight requests finish, then the sockets close.
       entry.retire();
-      if (this.backend === undefined) this.engine.metrics?.forgetEndpoint(this.table.name, entry.address);
+      this.engine.metrics?.forgetEndpoint(this.table.name, entry.address, this.label);
       removed = true;
     }
     return removed;
   }
 
+  /** True when no call is using the group's endpoints. */
+  get idle(): boolean {
+    for (const e of this.entries.values()) if (e.inflight > 0) return false;
+    return this.backend === undefined || this.backend.bulkhead.running + this.backend.bulkhead.queued === 0;
+  }
+
   /** Closes every pool. */
   async close(): Promise<void> {
     this.detector?.dispose();
-    for (const e of this.entries.values()) e.breaker.dispose();
+    for (const e of this.entries.values()) {
+      e.breaker.dispose();
+      this.engine.metrics?.forgetEndpoint(this.table.name, e.address, this.label);
+    }
     await Promise.all([...this.entries.values()].map((e) => e.pool.close().catch(() => undefined)));
     this.entries.clear();
   }
@@ -249,14 +262,18 @@ export class ServiceTable {
    */
   subset(tags: readonly string[], policy: LbPolicy, resilience?: BackendResilienceSettings): Subset {
     if (this.dirty) this.refresh();
+    const last = this.lastSubset;
     if (
       tags === this.lastTags &&
       policy === this.lastPolicy &&
       resilience === this.lastResilience &&
-      this.lastSubset !== undefined
-    )
-      return this.lastSubset;
+      last !== undefined
+    ) {
+      last.used = true;
+      return last;
+    }
     const s = this.lookup(tags, policy, resilience);
+    s.used = true;
     this.lastTags = tags;
     this.lastPolicy = policy;
     this.lastResilience = resilience;
@@ -296,12 +313,31 @@ export class ServiceTable {
                 { pool: engine.poolOptions, breaker: engine.options.breaker, outlier: engine.options.outlier },
                 engine.clock,
               ),
+              key,
             );
       s = new Subset(key, tags, policy, group);
       this.subsets.set(key, s);
       this.rebuild(s, engine.discovery);
     }
     return s;
+  }
+
+  /**
+   * Frees the subsets of rule backends with their own settings (own pools, breakers, detector)
+   * that no call used since the previous sweep and that have nothing in flight: what a rule
+   * update left behind. Called periodically by the engine; a backend that comes back is rebuilt.
+   */
+  sweepUnused(): void {
+    for (const [key, s] of this.subsets) {
+      if (s.used || s.group === this.shared || !s.group.idle) {
+        s.used = false;
+        continue;
+      }
+      this.subsets.delete(key);
+      for (const e of s.entries) e.retire();
+      void s.group.close();
+      if (this.lastSubset === s) this.lastSubset = undefined;
+    }
   }
 
   /** Re-reads every subset from Discovery; rebuilds pickers whose set revision changed. */

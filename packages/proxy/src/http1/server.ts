@@ -32,6 +32,14 @@ const DISCARD_LIMIT = 256 * 1024;
 const enum_ = { Head: 0, Body: 1, Wait: 2, Upgraded: 3, Closed: 4 } as const;
 type State = (typeof enum_)[keyof typeof enum_];
 
+/** What a request's handler hears from its exchange besides the request itself. */
+export interface ExchangeListener {
+  /** The client went away before the response finished. */
+  onClientAbort(): void;
+  /** The socket drained after a `write` returned false. */
+  onDrain(): void;
+}
+
 /** A request body as a Readable; reading it is what lets more bytes in (and sends `100 Continue`). */
 class RequestBody extends Readable {
   constructor(private readonly exchange: Http1Exchange) {
@@ -57,12 +65,12 @@ export class Http1Exchange {
   private chunked = false;
   /** Close the connection after this response. */
   closeAfter = false;
-  private pendingHead: string | null = null;
-  private flushQueued = false;
-  /** The client went away before the response finished. */
-  onAbort: (() => void) | undefined;
-  /** The socket drained after a `write` returned false. */
-  onDrain: (() => void) | undefined;
+  /** @internal The response head, held for the first body bytes. */
+  pendingHead: string | null = null;
+  /** Told when the client goes away before the response finished, and when the socket drains. */
+  listener: ExchangeListener | undefined;
+  /** A `write` returned false: the listener waits for `drain`. */
+  waitingForDrain = false;
   /** `100 Continue` was sent (or is not needed). */
   continued: boolean;
 
@@ -103,17 +111,8 @@ export class Http1Exchange {
     if (this.closeAfter) s += 'connection: close\r\n';
     else if (head.minor === 0) s += 'connection: keep-alive\r\n';
     this.pendingHead = `${s}\r\n`;
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flushHead());
-    }
-  }
-
-  private flushHead(): void {
-    const h = this.pendingHead;
-    if (h === null || this.conn.state === enum_.Closed) return;
-    this.pendingHead = null;
-    this.conn.socket.write(h, 'latin1');
+    // Body bytes usually follow in the same tick; if not, the head leaves at the end of it.
+    queueMicrotask(this.conn.flushHead);
   }
 
   /** Writes body bytes; false when the socket's buffer is full (wait for {@link onDrain}). */
@@ -193,6 +192,14 @@ export class ServerConnection {
   /** Start of the current timeout window (performance.now() ms) and its kind. */
   since = performance.now();
   private readonly pushBody = (buf: Buffer, start: number, end: number): void => this.bodyBytes(buf, start, end);
+  /** Writes the current exchange's held response head (queued as a microtask by writeHead). */
+  readonly flushHead = (): void => {
+    const ex = this.exchange;
+    const h = ex?.pendingHead;
+    if (h == null || this.state === enum_.Closed) return;
+    (ex as Http1Exchange).pendingHead = null;
+    this.socket.write(h, 'latin1');
+  };
 
   constructor(
     readonly server: Http1Server,
@@ -201,7 +208,13 @@ export class ServerConnection {
     socket.on('data', this.onData);
     socket.on('error', () => this.close());
     socket.on('close', () => this.onClose());
-    socket.on('drain', () => this.exchange?.onDrain?.());
+    socket.on('drain', () => {
+      const ex = this.exchange;
+      if (ex?.waitingForDrain) {
+        ex.waitingForDrain = false;
+        ex.listener?.onDrain();
+      }
+    });
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -386,7 +399,7 @@ export class ServerConnection {
     if (ex !== null && !ex.finished) {
       ex.finished = true;
       ex.body?.destroy(new Error('the client closed the connection'));
-      ex.onAbort?.();
+      ex.listener?.onClientAbort();
     }
   }
 

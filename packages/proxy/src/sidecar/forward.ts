@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { HOP_BY_HOP } from '../engine/headers.js';
-import type { Http1Exchange } from '../http1/server.js';
+import type { ExchangeListener, Http1Exchange } from '../http1/server.js';
 
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
@@ -53,16 +53,15 @@ function forwardable(headers: Headers): string[] {
  * filtered, body chunks written as they come with backpressure, errors turned into JSON answers
  * with the request id, and protocol upgrades (WebSocket) spliced through.
  */
-export class ForwardHandler implements Dispatcher.DispatchHandler {
+export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListener {
   private controller: Controller | null = null;
   private done = false;
-  private readonly onDrain = (): void => this.controller?.resume();
 
   constructor(
     private readonly ex: Http1Exchange,
     private readonly requestId: string,
   ) {
-    ex.onAbort = () => this.clientClosed();
+    ex.listener = this;
   }
 
   onRequestStart(controller: Controller): void {
@@ -70,10 +69,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   /** The client went away before the response ended: abort the upstream call. */
-  private clientClosed(): void {
+  onClientAbort(): void {
     if (this.done) return;
     this.done = true;
     this.controller?.abort(new Error('client closed the connection'));
+  }
+
+  /** The client caught up: read upstream again. */
+  onDrain(): void {
+    this.controller?.resume();
   }
 
   onResponseStart(controller: Controller, statusCode: number, headers: Headers, statusMessage?: string): void {
@@ -94,7 +98,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (!this.ex.write(chunk)) {
       // Backpressure: stop reading upstream until the client drains.
       controller.pause();
-      this.ex.onDrain = this.onDrain;
+      this.ex.waitingForDrain = true;
     }
   }
 

@@ -74,7 +74,8 @@ function formatValue(v: number): string {
  * next to the application's own metrics. Metric names:
  * `weft_requests_total{service,code}`, `weft_request_duration_seconds{service}` (histogram),
  * `weft_retries_total{service}`, `weft_ejections_total{service}`, `weft_endpoints_ejected{service}`,
- * `weft_breaker_state{service,endpoint}` (0 closed, 1 half-open, 2 open),
+ * `weft_breaker_state{service,endpoint,backend}` (0 closed, 1 half-open, 2 open; `backend` is `shared`
+ * or the rule backend with its own resilience settings),
  * `weft_mirror_requests_total{service,result}` (`ok`, `failed`, `skipped`).
  */
 export class MeshMetrics {
@@ -136,7 +137,10 @@ export class MeshMetrics {
       'gauge',
       () =>
         this.each((svc, c) =>
-          [...c.breakers].map(([endpoint, value]) => ({ labels: { service: svc, endpoint }, value })),
+          [...c.breakers].map(([key, value]) => {
+            const cut = key.indexOf('\n');
+            return { labels: { service: svc, endpoint: key.slice(0, cut), backend: key.slice(cut + 1) }, value };
+          }),
         ),
     );
   }
@@ -199,14 +203,17 @@ export class MeshMetrics {
     } else c.ejected = Math.max(0, c.ejected - 1);
   }
 
-  /** Records a breaker state change. */
-  breaker(service: string, endpoint: string, state: keyof typeof BREAKER_VALUE): void {
-    this.counters(service).breakers.set(endpoint, BREAKER_VALUE[state]);
+  /**
+   * Records a breaker state change. `backend` tells breakers of one endpoint apart: `shared` for
+   * the agent's settings, or the key of a rule backend with its own resilience settings.
+   */
+  breaker(service: string, endpoint: string, state: keyof typeof BREAKER_VALUE, backend = 'shared'): void {
+    this.counters(service).breakers.set(`${endpoint}\n${backend}`, BREAKER_VALUE[state]);
   }
 
-  /** Forgets an endpoint's breaker series (it left discovery). */
-  forgetEndpoint(service: string, endpoint: string): void {
-    this.services.get(service)?.breakers.delete(endpoint);
+  /** Forgets an endpoint's breaker series (it left discovery, or its backend was freed). */
+  forgetEndpoint(service: string, endpoint: string, backend = 'shared'): void {
+    this.services.get(service)?.breakers.delete(`${endpoint}\n${backend}`);
   }
 
   /** A snapshot for tests and `/debug`: calls by status, retries, ejections, mirrors per service. */
