@@ -2,7 +2,14 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
-import { Framing, findHeadEnd, Http1ParseError, parseResponseHead, type ResponseHead } from './parse.js';
+import {
+  Framing,
+  findHeadEnd,
+  Http1ParseError,
+  headerNameLower,
+  parseResponseHead,
+  type ResponseHead,
+} from './parse.js';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Dispatcher.DispatchController;
@@ -46,7 +53,6 @@ class Http1ClientError extends Error {
  * read allocates.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0\r\n]/;
 /** Request headers the connection itself decides (framing, reuse); the caller's are dropped. */
 const OWN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
@@ -234,13 +240,13 @@ class Http1Connection {
       return;
     }
     const v = typeof value === 'string' ? value : String(value);
-    if (!TOKEN.test(name) || BAD_VALUE.test(v)) {
+    const lower = headerNameLower(name);
+    if (lower === undefined || BAD_VALUE.test(v)) {
       this.bad ??= name;
       return;
     }
     const len = name.length;
     if (len === 4 || len === 7 || len === 10 || len === 14 || len === 17) {
-      const lower = name.toLowerCase();
       if (lower === 'host') this.hasHost = true;
       else if (lower === 'content-length') this.length = Number(v);
       else if (OWN_HEADERS.has(lower)) return;

@@ -41,7 +41,7 @@ interface HeadCommon {
   /** The connection may carry another message after this one. */
   keepAlive: boolean;
   /** Lower-case header names the `Connection` header lists (hop-by-hop by declaration), if any. */
-  connectionNames: string[] | undefined;
+  connectionNames: readonly string[] | undefined;
   /** Bytes of the head, blank line included. */
   size: number;
 }
@@ -76,6 +76,27 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+
+/**
+ * Header names seen before, as received → lower-cased. Peers send the same few names in the same
+ * case on every message, so a hit skips both the token check and the lower-casing; bounded so a
+ * peer sending random names cannot grow it.
+ */
+const knownNames = new Map<string, string>();
+const KNOWN_NAMES_MAX = 512;
+
+/** The lower-case form of a valid header name, or undefined when `name` is not a token. */
+export function headerNameLower(name: string): string | undefined {
+  const known = knownNames.get(name);
+  if (known !== undefined) return known;
+  if (!TOKEN.test(name)) return undefined;
+  const lower = name.toLowerCase();
+  if (knownNames.size < KNOWN_NAMES_MAX) knownNames.set(name, lower);
+  return lower;
+}
+
+const KEEP_ALIVE_TOKENS: readonly string[] = Object.freeze(['keep-alive']);
+const CLOSE_TOKENS: readonly string[] = Object.freeze(['close']);
 
 /** Index of the CRLFCRLF that ends a head in `buf` from `from`, or -1. */
 export function findHeadEnd(buf: Buffer, from: number): number {
@@ -142,7 +163,8 @@ function parseFields(
     if (colon < 0 || colon > eol)
       throw new Http1ParseError(errorStatus, `header line without a colon: ${head.slice(pos, eol)}`);
     const name = head.slice(pos, colon);
-    if (!TOKEN.test(name)) throw new Http1ParseError(errorStatus, `invalid header name ${JSON.stringify(name)}`);
+    const lower = headerNameLower(name);
+    if (lower === undefined) throw new Http1ParseError(errorStatus, `invalid header name ${JSON.stringify(name)}`);
     // Optional whitespace trimmed by index, so the value is sliced once.
     let a = colon + 1;
     let b = eol;
@@ -153,11 +175,9 @@ function parseFields(
       throw new Http1ParseError(errorStatus, `control characters in the value of header ${JSON.stringify(name)}`);
     pos = eol + 2;
     if (headers !== undefined) headers.push(name, value);
-    // Only a handful of names matter here: look at the length before lower-casing.
+    // Only a handful of names matter here: look at the length before comparing.
     const len = name.length;
-    let lower: string | undefined;
     if (len === 4 || len === 6 || len === 7 || len === 10 || len === 14 || len === 17) {
-      lower = name.toLowerCase();
       switch (lower) {
         case 'content-length':
           fContentLength = parseLength(value, fContentLength, errorStatus);
@@ -181,7 +201,6 @@ function parseFields(
       }
     }
     if (record !== undefined) {
-      lower ??= name.toLowerCase();
       if (lower === 'keep-alive') fKeepAlive = value;
       const prev = record[lower];
       if (prev === undefined) record[lower] = value;
@@ -192,8 +211,11 @@ function parseFields(
 }
 
 /** Splits a Connection header into its lower-case tokens. */
-function connectionTokens(value: string | undefined): string[] | undefined {
+function connectionTokens(value: string | undefined): readonly string[] | undefined {
   if (value === undefined) return undefined;
+  // The two values nearly every peer sends.
+  if (value.length === 10 && value.toLowerCase() === 'keep-alive') return KEEP_ALIVE_TOKENS;
+  if (value.length === 5 && value.toLowerCase() === 'close') return CLOSE_TOKENS;
   const out: string[] = [];
   for (const t of value.split(',')) {
     const s = t.trim().toLowerCase();
