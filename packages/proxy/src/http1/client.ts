@@ -583,7 +583,7 @@ export class Http1Pool {
     return conn;
   }
 
-  /** A socket is free: the oldest queued request takes it, or it waits in the idle stack. */
+  /** @internal A socket is free: the oldest queued request takes it, or it waits in the idle stack. */
   release(conn: Http1Connection): void {
     const next = this.queue.shift();
     if (next !== undefined) {
@@ -597,7 +597,7 @@ export class Http1Pool {
     this.idle.push(conn);
   }
 
-  /** A socket closed. */
+  /** @internal A socket closed. */
   forget(conn: Http1Connection): void {
     if (!this.all.delete(conn)) return;
     const i = this.idle.indexOf(conn);
@@ -614,7 +614,7 @@ export class Http1Pool {
     }
   }
 
-  /** Removes a queued request (aborted before it got a socket). */
+  /** @internal Removes a queued request (aborted before it got a socket). */
   unqueue(req: Http1Request): void {
     const i = this.queue.indexOf(req);
     if (i >= 0) this.queue.splice(i, 1);
