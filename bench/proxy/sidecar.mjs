@@ -1,6 +1,7 @@
-// The Weft sidecar as the benchmark runs it: one process from the built packages (dist), access
+// The Weft sidecar as the benchmark runs it: `@weft/proxy/sidecar` from the built packages, access
 // log off (as in the nginx and HAProxy configs), with a routing rule set loaded (a cookie rule for
 // user jason that the load does not match, in front of the default route to version=v1).
+// run.ts bundles this file with esbuild (as a sidecar would be shipped) and also runs it unbundled.
 // Plain JavaScript so Node loads no TypeScript stripper (it would add ~17 MB of RSS).
 // `node bench/proxy/sidecar.mjs <upstream-port>`; prints `ready <port> <pid>`.
 import { Discovery, instanceId, ManualSource } from '@weft/core';
