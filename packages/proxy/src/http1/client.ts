@@ -293,7 +293,7 @@ class Http1Connection {
       if (chunked) socket.write(LAST_CHUNK, 'latin1');
       this.bodyDone(req);
     } catch (err) {
-      if (this.req === req) this.fail(err as Error, false);
+      if (this.req === req) this.fail(err as Error);
       else req.error(err as Error);
     }
   }
@@ -322,7 +322,7 @@ class Http1Connection {
           }
           const at = findHeadEnd(data, partial === null ? s : Math.max(0, partial.length - 3));
           const max = this.pool.maxHeaderSize;
-          if (at < 0 || at > e) {
+          if (at < 0 || at + 4 > e) {
             if (e - s > max) throw new Http1ParseError(502, `response head larger than ${max} bytes`);
             this.partial = Buffer.from(data.subarray(s, e));
             return;
@@ -419,6 +419,7 @@ class Http1Connection {
   private upgrade(req: Http1Request, head: ResponseHead, rest: Buffer): void {
     const socket = this.socket;
     socket.off('data', this.onData);
+    socket.pause();
     this.state = enum_.Closed;
     this.req = null;
     req.conn = null;
@@ -570,7 +571,11 @@ export class Http1Pool {
       this.add(new Http1Connection(this, true)).send(req);
       return true;
     }
-    const conn = this.idle.pop();
+    let conn = this.idle.pop();
+    while (conn !== undefined && performance.now() >= conn.retireAt) {
+      conn.close();
+      conn = this.idle.pop();
+    }
     if (conn !== undefined) conn.send(req);
     else if (this.all.size < this.maxConnections) this.add(new Http1Connection(this, false)).send(req);
     else this.queue.push(req);
@@ -603,7 +608,7 @@ export class Http1Pool {
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
     // Queued requests need a socket of their own now.
-    if (this.queue.length > 0 && !this.closed && this.all.size < this.maxConnections) {
+    if (this.queue.length > 0 && this.all.size < this.maxConnections) {
       const next = this.queue.shift() as Http1Request;
       this.add(new Http1Connection(this, false)).send(next);
     }

@@ -229,11 +229,12 @@ function isChunkedLast(te: string): boolean {
   return (parts[parts.length - 1] as string).trim().toLowerCase() === 'chunked';
 }
 
-function minorOf(version: string, what: string): number {
+function minorOf(version: string, what: string, errorStatus?: number): number {
   if (version === 'HTTP/1.1') return 1;
   if (version === 'HTTP/1.0') return 0;
-  if (/^HTTP\/\d\.\d$/.test(version)) throw new Http1ParseError(505, `HTTP version ${version} is not supported`);
-  throw new Http1ParseError(400, `invalid ${what} line`);
+  if (/^HTTP\/\d\.\d$/.test(version))
+    throw new Http1ParseError(errorStatus ?? 505, `HTTP version ${version} is not supported`);
+  throw new Http1ParseError(errorStatus ?? 400, `invalid ${what} line`);
 }
 
 /** Parses a request head: `buf[start, end)` holds it without the final blank line. */
@@ -297,14 +298,14 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
   if (lineEnd < 0) lineEnd = head.length;
   const sp1 = head.indexOf(' ');
   if (sp1 < 0 || sp1 > lineEnd) throw new Http1ParseError(502, 'invalid status line');
-  const minor = minorOf(head.slice(0, sp1), 'status');
+  const minor = minorOf(head.slice(0, sp1), 'status', 502);
   const code = head.slice(sp1 + 1, sp1 + 4);
   if (!/^[1-5]\d\d$/.test(code) || (sp1 + 4 < lineEnd && head.charCodeAt(sp1 + 4) !== 32))
     throw new Http1ParseError(502, `invalid status code ${JSON.stringify(code)}`);
   const status = Number(code);
   const reason = sp1 + 5 <= lineEnd ? head.slice(sp1 + 5, lineEnd) : '';
   if (BAD_VALUE.test(reason)) throw new Http1ParseError(502, 'control characters in the status line');
-  const record: Record<string, string | string[]> = {};
+  const record: Record<string, string | string[]> = Object.create(null);
   parseFields(head, lineEnd + 2, undefined, record, 502);
   let framing: Framing;
   let contentLength = 0;

@@ -107,7 +107,8 @@ export class Http1Exchange {
         s += 'transfer-encoding: chunked\r\n';
       } else this.closeAfter = true;
     }
-    if (!head.keepAlive || this.conn.server.draining || !this.continued) this.closeAfter = true;
+    if (!head.keepAlive || this.conn.server.draining || !this.continued || this.conn.bodyTooLargeToDrop)
+      this.closeAfter = true;
     if (this.closeAfter) s += 'connection: close\r\n';
     else if (head.minor === 0) s += 'connection: keep-alive\r\n';
     this.pendingHead = `${s}\r\n`;
@@ -324,7 +325,7 @@ export class ServerConnection {
 
   /** The response of `ex` was written in full. */
   responseDone(ex: Http1Exchange): void {
-    if (ex !== this.exchange) return;
+    if (ex !== this.exchange || this.state === enum_.Closed) return;
     if (ex.closeAfter || this.server.draining) {
       this.state = enum_.Closed;
       this.socket.end();
@@ -401,6 +402,11 @@ export class ServerConnection {
       ex.body?.destroy(new Error('the client closed the connection'));
       ex.listener?.onClientAbort();
     }
+  }
+
+  /** The request body still to come is too large to read and drop: the connection closes after the response. */
+  get bodyTooLargeToDrop(): boolean {
+    return this.state === enum_.Body && this.decoder === null && this.remaining > DISCARD_LIMIT;
   }
 
   /** True between requests (nothing buffered, no response in progress). */

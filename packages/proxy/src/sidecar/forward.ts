@@ -85,7 +85,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
     // Informational answers stay between the sidecar and the upstream (the front end says
     // `100 Continue` itself when the client's body is first read).
     if (statusCode < 200) return;
-    const length = headers['content-length'];
+    const length = headers['transfer-encoding'] === undefined ? headers['content-length'] : undefined;
     this.ex.writeHead(
       statusCode,
       statusMessage || (STATUS_CODES[statusCode] ?? ''),
