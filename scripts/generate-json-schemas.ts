@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { wireSchemas } from '../packages/core/src/wire-schemas.js';
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'core', 'schemas');

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import {
   Amalgam8InstanceSchema,
   Amalgam8RegistrationSchema,
@@ -13,7 +13,7 @@ import { RuleSchema, RulesDocumentSchema } from './rules/index.js';
  * Every wire type Weft defines, by the name of its JSON Schema file. `npm run schemas` writes
  * `packages/core/schemas/<name>.schema.json` from these; CI fails when the files are stale.
  */
-export const wireSchemas: Readonly<Record<string, z.ZodType>> = Object.freeze({
+export const wireSchemas: Readonly<Record<string, z.core.$ZodType>> = Object.freeze({
   Registration: RegistrationSchema,
   ServiceInstance: ServiceInstanceSchema,
   Endpoint: EndpointSchema,

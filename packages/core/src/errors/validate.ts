@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidArgumentError, type ValidationIssue } from './specific.js';
 
 /** Formats a zod issue path as `a.b[2].c`, the form every Weft error message uses. */
@@ -36,8 +36,8 @@ export function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
  *
  * @param what - a noun for the message, e.g. `"registration"`.
  */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
+export function parseOrThrow<S extends z.core.$ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   throw new InvalidArgumentError(what, toValidationIssues(result.error), { cause: result.error });
 }

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { withDescription, withMeta } from '../zod-setup.js';
 import { EndpointTypeSchema } from './endpoint.js';
 import {
   InstanceStatusSchema,
@@ -12,31 +13,33 @@ import {
 } from './instance.js';
 
 /** Amalgam8's `POST /api/v1/instances` body, accepted verbatim. */
-export const Amalgam8RegistrationSchema = z
-  .object({
+export const Amalgam8RegistrationSchema = withMeta(
+  z.object({
     service_name: ServiceNameSchema,
-    endpoint: z.object({ type: EndpointTypeSchema, value: z.string() }).strict(),
-    ttl: TtlSchema.optional(),
-    status: InstanceStatusSchema.optional(),
-    metadata: MetadataSchema.optional(),
-    tags: TagsSchema.optional(),
-  })
-  .meta({ id: 'Amalgam8Registration', description: 'Amalgam8 registry registration body.' });
+    endpoint: z.strictObject({ type: EndpointTypeSchema, value: z.string() }),
+    ttl: z.optional(TtlSchema),
+    status: z.optional(InstanceStatusSchema),
+    metadata: z.optional(MetadataSchema),
+    tags: z.optional(TagsSchema),
+  }),
+  { id: 'Amalgam8Registration', description: 'Amalgam8 registry registration body.' },
+);
 export type Amalgam8Registration = z.input<typeof Amalgam8RegistrationSchema>;
 
 /** An instance as Amalgam8's `GET /api/v1/instances` returns it. */
-export const Amalgam8InstanceSchema = z
-  .object({
+export const Amalgam8InstanceSchema = withMeta(
+  z.object({
     id: z.string(),
     service_name: z.string(),
     endpoint: z.object({ type: EndpointTypeSchema, value: z.string() }),
     ttl: z.number(),
     status: InstanceStatusSchema,
-    metadata: z.record(z.string(), z.json()).optional(),
-    last_heartbeat: z.string().describe('RFC 3339 time of the last heartbeat.'),
-    tags: z.array(z.string()).optional(),
-  })
-  .meta({ id: 'Amalgam8Instance', description: 'Amalgam8 registry instance record.' });
+    metadata: z.optional(z.record(z.string(), z.json())),
+    last_heartbeat: withDescription(z.string(), 'RFC 3339 time of the last heartbeat.'),
+    tags: z.optional(z.array(z.string())),
+  }),
+  { id: 'Amalgam8Instance', description: 'Amalgam8 registry instance record.' },
+);
 export type Amalgam8Instance = z.output<typeof Amalgam8InstanceSchema>;
 
 /** Maps an Amalgam8 registration body onto Weft's registration input (validated later, with Weft's field names). */

@@ -1,10 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { withMeta } from '../zod-setup.js';
 import { Limits, utf8Length } from './limits.js';
 
 /** How an endpoint is reached. `user` endpoints carry an opaque value Weft does not interpret. */
-export const EndpointTypeSchema = z
-  .enum(['http', 'https', 'tcp', 'udp', 'user'])
-  .meta({ id: 'EndpointType', description: 'Protocol of the endpoint; `user` values are opaque.' });
+export const EndpointTypeSchema = withMeta(z.enum(['http', 'https', 'tcp', 'udp', 'user']), {
+  id: 'EndpointType',
+  description: 'Protocol of the endpoint; `user` values are opaque.',
+});
 export type EndpointType = z.infer<typeof EndpointTypeSchema>;
 
 /** Splits `host:port` (IPv6 as `[::1]:80`). Returns undefined when the value is not of that form. */
@@ -32,68 +34,74 @@ export function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-const PortSchema = z.int().min(0).max(65535);
+const PortSchema = z.int().check(z.minimum(0)).check(z.maximum(65535));
 
 /**
  * An endpoint as accepted on input: Amalgam8's `{type, value: "host:port"}` or `{type, host, port}`.
  * It is normalised to an {@link Endpoint} that has both forms.
  */
-export const EndpointInputSchema = z
-  .object({
-    type: EndpointTypeSchema.default('http'),
-    value: z.string().optional(),
-    host: z.string().min(1).optional(),
-    port: PortSchema.optional(),
-  })
-  .strict()
-  .superRefine((e, ctx) => {
-    if (e.value !== undefined && (e.host !== undefined || e.port !== undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'give either value or host and port, not both', path: [] });
-      return;
-    }
-    if (e.value === undefined) {
-      if (e.host === undefined || e.port === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'is required (or give host and port)', path: ['value'] });
-        return;
+export const EndpointInputSchema = withMeta(
+  z.pipe(
+    z
+      .strictObject({
+        type: z._default(EndpointTypeSchema, 'http'),
+        value: z.optional(z.string()),
+        host: z.optional(z.string().check(z.minLength(1))),
+        port: z.optional(PortSchema),
+      })
+      .check(
+        z.superRefine((e, ctx) => {
+          if (e.value !== undefined && (e.host !== undefined || e.port !== undefined)) {
+            ctx.addIssue({ code: 'custom', message: 'give either value or host and port, not both', path: [] });
+            return;
+          }
+          if (e.value === undefined) {
+            if (e.host === undefined || e.port === undefined) {
+              ctx.addIssue({ code: 'custom', message: 'is required (or give host and port)', path: ['value'] });
+              return;
+            }
+          }
+          const value = e.value ?? joinHostPort(e.host ?? '', e.port ?? 0);
+          const bytes = utf8Length(value);
+          if (value === '') ctx.addIssue({ code: 'custom', message: 'must not be empty', path: ['value'] });
+          if (bytes > Limits.endpointValueBytes)
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be at most ${Limits.endpointValueBytes} bytes (got ${bytes})`,
+              path: ['value'],
+            });
+          if (e.type !== 'user' && e.value !== undefined && e.value !== '' && splitHostPort(e.value) === undefined)
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be "host:port" for a ${e.type} endpoint (got ${JSON.stringify(e.value)})`,
+              path: ['value'],
+            });
+        }),
+      ),
+    z.transform((e): Endpoint => {
+      if (e.value === undefined) {
+        const host = e.host as string;
+        const port = e.port as number;
+        return { type: e.type, value: joinHostPort(host, port), host, port };
       }
-    }
-    const value = e.value ?? joinHostPort(e.host ?? '', e.port ?? 0);
-    const bytes = utf8Length(value);
-    if (value === '') ctx.addIssue({ code: 'custom', message: 'must not be empty', path: ['value'] });
-    if (bytes > Limits.endpointValueBytes)
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be at most ${Limits.endpointValueBytes} bytes (got ${bytes})`,
-        path: ['value'],
-      });
-    if (e.type !== 'user' && e.value !== undefined && e.value !== '' && splitHostPort(e.value) === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be "host:port" for a ${e.type} endpoint (got ${JSON.stringify(e.value)})`,
-        path: ['value'],
-      });
-  })
-  .transform((e): Endpoint => {
-    if (e.value === undefined) {
-      const host = e.host as string;
-      const port = e.port as number;
-      return { type: e.type, value: joinHostPort(host, port), host, port };
-    }
-    const hp = e.type === 'user' ? undefined : splitHostPort(e.value);
-    return hp === undefined ? { type: e.type, value: e.value } : { type: e.type, value: e.value, ...hp };
-  })
-  .meta({ id: 'EndpointInput', description: 'An endpoint: `{type, value: "host:port"}` or `{type, host, port}`.' });
+      const hp = e.type === 'user' ? undefined : splitHostPort(e.value);
+      return hp === undefined ? { type: e.type, value: e.value } : { type: e.type, value: e.value, ...hp };
+    }),
+  ),
+  { id: 'EndpointInput', description: 'An endpoint: `{type, value: "host:port"}` or `{type, host, port}`.' },
+);
 export type EndpointInput = z.input<typeof EndpointInputSchema>;
 
 /** A normalised endpoint. `host` and `port` are present for every type but `user`. */
-export const EndpointSchema = z
-  .object({
+export const EndpointSchema = withMeta(
+  z.object({
     type: EndpointTypeSchema,
     value: z.string(),
-    host: z.string().optional(),
-    port: PortSchema.optional(),
-  })
-  .meta({ id: 'Endpoint', description: 'A normalised endpoint.' });
+    host: z.optional(z.string()),
+    port: z.optional(PortSchema),
+  }),
+  { id: 'Endpoint', description: 'A normalised endpoint.' },
+);
 export interface Endpoint {
   readonly type: EndpointType;
   /** `host:port`, or the opaque value of a `user` endpoint. */

@@ -1,9 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type Clock, systemClock } from '../clock/index.js';
 import { InvalidArgumentError, parseOrThrow } from '../errors/index.js';
 import type { ServiceInstance } from '../model/index.js';
+import { setUpZod } from '../zod-setup.js';
 import { type TtlPolicy, TtlPolicySchema } from './ttl.js';
 import type { RegistrySnapshot } from './types.js';
+
+setUpZod();
 
 /** Per-namespace instance limit: one number for every namespace, or a function of the namespace. */
 export type CapacityOption = number | ((namespace: string) => number);
@@ -55,26 +58,27 @@ export interface ResolvedOptions {
   readonly snapshotDebounceMs: number;
 }
 
-const OptionsSchema = z
-  .object({
-    clock: z
-      .custom<Clock>(
-        (c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c,
-        'must be a Clock (now, setTimeout)',
-      )
-      .optional(),
-    ttl: z.unknown().optional(),
-    capacity: z
-      .union([
-        z.number().int({ error: 'must be a whole number or a function' }).min(0, { error: 'must not be negative' }),
-        z.literal(Number.POSITIVE_INFINITY),
-        z.custom<(namespace: string) => number>((f) => typeof f === 'function'),
-      ])
-      .optional(),
-    snapshotFile: z.string().min(1, { error: 'must not be empty' }).optional(),
-    snapshotDebounceMs: z.number().min(0, { error: 'must not be negative' }).optional(),
-  })
-  .strict();
+const OptionsSchema = z.strictObject({
+  clock: z.optional(
+    z.custom<Clock>(
+      (c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c,
+      'must be a Clock (now, setTimeout)',
+    ),
+  ),
+  ttl: z.optional(z.unknown()),
+  capacity: z.optional(
+    z.union([
+      z
+        .number()
+        .check(z.int({ error: 'must be a whole number or a function' }))
+        .check(z.minimum(0, { error: 'must not be negative' })),
+      z.literal(Number.POSITIVE_INFINITY),
+      z.custom<(namespace: string) => number>((f) => typeof f === 'function'),
+    ]),
+  ),
+  snapshotFile: z.optional(z.string().check(z.minLength(1, { error: 'must not be empty' }))),
+  snapshotDebounceMs: z.optional(z.number().check(z.minimum(0, { error: 'must not be negative' }))),
+});
 
 /** Validates options (naming any bad field) and fills in the defaults. */
 export function resolveOptions(options: MemoryRegistryOptions | undefined): ResolvedOptions {

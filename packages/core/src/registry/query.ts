@@ -1,23 +1,26 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidArgumentError, parseOrThrow } from '../errors/index.js';
 import { hasAllTags, type InstanceStatus, InstanceStatusSchema, type ServiceInstance } from '../model/index.js';
+import { setUpZod } from '../zod-setup.js';
 import { DEFAULT_NAMESPACE, type InstanceQuery, type NamespaceOption } from './types.js';
 
-/** A namespace name: any non-empty string (Amalgam8 derived it from the caller's token). */
-export const NamespaceSchema = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+setUpZod();
 
-const InstanceQuerySchema = z
-  .object({
-    namespace: NamespaceSchema.optional(),
-    service: z.string({ error: 'must be a string' }).optional(),
-    tags: z.array(z.string({ error: 'must be a string' })).optional(),
-    status: z.union([z.literal('ALL'), z.array(InstanceStatusSchema)]).optional(),
-  })
-  .strict();
+/** A namespace name: any non-empty string (Amalgam8 derived it from the caller's token). */
+export const NamespaceSchema = z
+  .string({ error: 'must be a string' })
+  .check(z.minLength(1, { error: 'must not be empty' }));
+
+const InstanceQuerySchema = z.strictObject({
+  namespace: z.optional(NamespaceSchema),
+  service: z.optional(z.string({ error: 'must be a string' })),
+  tags: z.optional(z.array(z.string({ error: 'must be a string' }))),
+  status: z.optional(z.union([z.literal('ALL'), z.array(InstanceStatusSchema)])),
+});
 
 const WatchScopeSchema = z.object({
-  namespace: NamespaceSchema.optional(),
-  service: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
+  namespace: z.optional(NamespaceSchema),
+  service: z.optional(z.string({ error: 'must be a string' }).check(z.minLength(1, { error: 'must not be empty' }))),
 });
 
 /** A validated {@link InstanceQuery} with its defaults applied. */

@@ -1,23 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Clock, TimerHandle } from '../clock/index.js';
 import { InvalidArgumentError, parseOrThrow } from '../errors/index.js';
 import { type Registration, RegistrationSchema, type ServiceInstance, ServiceInstanceSchema } from '../model/index.js';
+import { withDescription, withMeta } from '../zod-setup.js';
 
 /** Marks a file as a Weft registry snapshot, so a wrong path fails clearly instead of loading junk. */
 const FORMAT = 'weft-registry-snapshot';
 
 /** The on-disk form of a registry: every instance of every namespace, any status. */
-export const RegistryFileSchema = z
-  .object({
+export const RegistryFileSchema = withMeta(
+  z.object({
     format: z.literal(FORMAT),
     version: z.literal(1),
-    savedAt: z.number().describe('When the file was written, ms since the epoch.'),
+    savedAt: withDescription(z.number(), 'When the file was written, ms since the epoch.'),
     instances: z.array(ServiceInstanceSchema),
-  })
-  .meta({ id: 'RegistryFile', description: 'A registry snapshot file.' });
+  }),
+  { id: 'RegistryFile', description: 'A registry snapshot file.' },
+);
 export type RegistryFile = z.output<typeof RegistryFileSchema>;
 
 /** Renders instances as the contents of a snapshot file. */

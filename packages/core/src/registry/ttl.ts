@@ -1,4 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { setUpZod } from '../zod-setup.js';
+
+setUpZod();
 
 /** How a registry turns a requested TTL into the one it applies. All values are in seconds. */
 export interface TtlPolicy {
@@ -13,27 +16,30 @@ export interface TtlPolicy {
 /** Amalgam8's TTL policy: default 30 s, clamped to [10 s, 10 min]. */
 export const DEFAULT_TTL_POLICY: TtlPolicy = Object.freeze({ defaultSeconds: 30, minSeconds: 10, maxSeconds: 600 });
 
-const seconds = z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be greater than 0' });
+const seconds = z
+  .number({ error: 'must be a number of seconds' })
+  .check(z.positive({ error: 'must be greater than 0' }));
 
 /** Validates a partial {@link TtlPolicy}, filling gaps from {@link DEFAULT_TTL_POLICY}. */
 export const TtlPolicySchema = z
-  .object({
-    defaultSeconds: seconds.default(DEFAULT_TTL_POLICY.defaultSeconds),
-    minSeconds: seconds.default(DEFAULT_TTL_POLICY.minSeconds),
-    maxSeconds: seconds.default(DEFAULT_TTL_POLICY.maxSeconds),
+  .strictObject({
+    defaultSeconds: z._default(seconds, DEFAULT_TTL_POLICY.defaultSeconds),
+    minSeconds: z._default(seconds, DEFAULT_TTL_POLICY.minSeconds),
+    maxSeconds: z._default(seconds, DEFAULT_TTL_POLICY.maxSeconds),
   })
-  .strict()
-  .superRefine((p, ctx) => {
-    // A default outside the bounds would be clamped on every registration, which is never what was meant.
-    if (p.minSeconds > p.maxSeconds)
-      ctx.addIssue({ code: 'custom', path: ['minSeconds'], message: `must not exceed maxSeconds (${p.maxSeconds})` });
-    else if (p.defaultSeconds < p.minSeconds || p.defaultSeconds > p.maxSeconds)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['defaultSeconds'],
-        message: `must lie within [minSeconds, maxSeconds] = [${p.minSeconds}, ${p.maxSeconds}]`,
-      });
-  });
+  .check(
+    z.superRefine((p, ctx) => {
+      // A default outside the bounds would be clamped on every registration, which is never what was meant.
+      if (p.minSeconds > p.maxSeconds)
+        ctx.addIssue({ code: 'custom', path: ['minSeconds'], message: `must not exceed maxSeconds (${p.maxSeconds})` });
+      else if (p.defaultSeconds < p.minSeconds || p.defaultSeconds > p.maxSeconds)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['defaultSeconds'],
+          message: `must lie within [minSeconds, maxSeconds] = [${p.minSeconds}, ${p.maxSeconds}]`,
+        });
+    }),
+  );
 
 /**
  * The TTL a registration gets, in seconds: the policy default for 0, otherwise the request

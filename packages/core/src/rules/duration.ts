@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { withMeta } from '../zod-setup.js';
 
 // No g/y flag: the regex is shared and must stay stateless.
 const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
@@ -8,15 +9,16 @@ const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
  * `"http_req_timeout": 15`), or — a Weft extension — a string with units such as `"250ms"`,
  * `"1.5s"`, `"1m30s"` (units `ms`, `s`, `m`, `h`). Converted to milliseconds by {@link durationToMs}.
  */
-export const DurationSchema = z
-  .union([
-    z.number({ error: 'must be a number of seconds' }).nonnegative({ error: 'must not be negative' }).finite(),
-    z.string().regex(DURATION_RE, { error: 'must be seconds or a duration like "250ms", "1.5s", "1m30s"' }),
-  ])
-  .meta({
+export const DurationSchema = withMeta(
+  z.union([
+    z.number({ error: 'must be a number of seconds' }).check(z.nonnegative({ error: 'must not be negative' })),
+    z.string().check(z.regex(DURATION_RE, { error: 'must be seconds or a duration like "250ms", "1.5s", "1m30s"' })),
+  ]),
+  {
     id: 'RuleDuration',
     description: 'Seconds (number), or a duration string with units ms, s, m, h (e.g. "250ms", "1m30s").',
-  });
+  },
+);
 /** A duration as written in a rule. */
 export type Duration = z.input<typeof DurationSchema>;
 

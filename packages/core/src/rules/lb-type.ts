@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LbPolicy } from '../balancers/picker.js';
+import { withMeta } from '../zod-setup.js';
 
 /**
  * Every load-balancing policy a backend may ask for. Amalgam8 knew `round_robin`,
@@ -24,7 +25,7 @@ void _everyPolicyListed;
 export const HASHING_LB_TYPES: ReadonlySet<LbPolicy> = new Set<LbPolicy>(['ring_hash', 'maglev']);
 
 /** `lb_type` of a backend. */
-export const LbTypeSchema = z.enum(LB_TYPES).meta({
+export const LbTypeSchema = withMeta(z.enum(LB_TYPES), {
   id: 'RuleLbType',
   description: 'Load-balancing policy among the instances of one backend.',
 });

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { InvalidArgumentError, type ValidationIssue } from '../errors/specific.js';
 import { formatPath } from '../errors/validate.js';
 import { type RulesDocument, RulesDocumentSchema } from './rule-schema.js';

@@ -1,5 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { setUpZod } from '../zod-setup.js';
 import { patternProblem } from './regex.js';
+
+setUpZod();
 
 /**
  * Options for cross-field refinements that must run even when a nested field already failed,
@@ -11,10 +14,12 @@ export const ALWAYS_ON_OBJECTS = {
 };
 
 /** A JavaScript regular expression in source form; invalid patterns are reported with the engine's reason. */
-export const RegexSourceSchema = z.string({ error: 'must be a regular expression string' }).superRefine((s, ctx) => {
-  const problem = patternProblem(s);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const RegexSourceSchema = z.string({ error: 'must be a regular expression string' }).check(
+  z.superRefine((s, ctx) => {
+    const problem = patternProblem(s);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 
 /** Counts how many of `keys` are present (not undefined) on an object that may be malformed. */
 export function countPresent(value: unknown, keys: readonly string[]): number {
