@@ -34,9 +34,7 @@ const PROXY_CPU = '0';
  * rate, though live data is ~12 MB), for ~1 µs more CPU per request in scavenges.
  * SIDECAR_NODE_FLAGS overrides.
  */
-const SIDECAR_FLAGS = (process.env.SIDECAR_NODE_FLAGS ?? '--max-semi-space-size=2')
-  .split(' ')
-  .filter(Boolean);
+const SIDECAR_FLAGS = (process.env.SIDECAR_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 const LOAD_CPU = cpus().length > 1 ? '1' : '0';
 const CLK_TCK = 100;
 const children = new Set<ChildProcess>();
