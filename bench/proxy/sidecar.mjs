@@ -4,14 +4,14 @@
 // run.ts bundles this file with esbuild (as a sidecar would be shipped) and also runs it unbundled.
 // Plain JavaScript so Node loads no TypeScript stripper (it would add ~17 MB of RSS).
 // `node bench/proxy/sidecar.mjs <upstream-port>`; prints `ready <port> <pid>`.
-import { Discovery, instanceId, ManualSource } from '@weft/core';
+import { Discovery, ManualSource } from '@weft/core';
 import * as proxy from '@weft/proxy/sidecar';
 
 const upstreamPort = Number(process.argv[2]);
 const value = `127.0.0.1:${upstreamPort}`;
 const source = new ManualSource('bench', [
   {
-    id: instanceId('reviews', 'http', value),
+    id: 'reviews-bench-1', // any id will do (core's instanceId hashes with node:crypto, which a sidecar need not load)
     namespace: 'default',
     service: 'reviews',
     endpoint: { type: 'http', value, host: '127.0.0.1', port: upstreamPort },

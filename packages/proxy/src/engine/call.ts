@@ -1,9 +1,9 @@
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Span } from '@opentelemetry/api';
 import { type Bulkhead, type ErrorCode, outcomeOfError, type TimerHandle } from '@weft/core';
 import type { Dispatcher } from 'undici';
 import { type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
+import { reasonPhrase } from '../http1/status-text.js';
 import type { AccessLogRecord } from '../telemetry/access-log.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/tracing.js';
 import { BodySource, BodyTooLargeError } from './body.js';
@@ -720,7 +720,7 @@ export class MeshCall implements Controller, HasDeadline {
         'x-weft-fault': 'abort',
         'x-request-id': this.requestId,
       },
-      STATUS_CODES[code] ?? '',
+      reasonPhrase(code),
     );
     if (!this.aborted_) this.handler.onResponseData?.(this, body);
     if (!this.aborted_) this.handler.onResponseEnd?.(this, {});

@@ -2,6 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { Readable } from 'node:stream';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
 import { Framing, findHeadEnd, Http1ParseError, parseRequestHead, type RequestHead } from './parse.js';
+import { reasonPhrase } from './status-text.js';
 
 /** Limits and timeouts of an {@link Http1Server}. */
 export interface Http1ServerOptions {
@@ -14,15 +15,6 @@ export interface Http1ServerOptions {
   /** Idle time of a keep-alive connection between requests, ms. */
   keepAliveTimeout: number;
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  413: 'Content Too Large',
-  431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
-  505: 'HTTP Version Not Supported',
-};
 
 /** Pipelined bytes buffered while a response is in progress before the socket is paused. */
 const PIPELINE_LIMIT = 64 * 1024;
@@ -382,7 +374,7 @@ export class ServerConnection {
     if (this.exchange === null || !this.exchange.headersSent) {
       const body = JSON.stringify({ error: err.message, code: 'WEFT_ERR_BAD_REQUEST', status });
       this.socket.end(
-        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} ${reasonPhrase(status) || 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
         'latin1',
       );
     } else this.socket.destroy();

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/metrics.js';
 import type { Sidecar } from './sidecar.js';
@@ -17,28 +17,33 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  * - `GET /debug/explain?service=&path=&method=&header.<name>=` — what the router would do with such a request.
  */
 export class AdminServer {
-  readonly server: Server;
+  /** The admin node:http server, once listening. */
+  server: Server | undefined;
 
   constructor(
     private readonly sidecar: Sidecar,
     private readonly options: { port?: number; host?: string },
-  ) {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => json(res, 500, { error: String(err) }));
-    });
-  }
+  ) {}
 
   async listen(defaultHost: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 8082, this.options.host ?? defaultHost, () => resolve());
+    // node:http is loaded here, not at import: a sidecar without an admin listener never loads it.
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => json(res, 500, { error: String(err) }));
     });
-    return (this.server.address() as AddressInfo).port;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 8082, this.options.host ?? defaultHost, () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
+    const server = this.server;
+    if (server === undefined) return Promise.resolve();
+    server.closeAllConnections();
+    return new Promise((r) => server.close(() => r()));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,8 +1,8 @@
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { HOP_BY_HOP } from '../engine/headers.js';
 import type { ExchangeListener, Http1Exchange } from '../http1/server.js';
+import { reasonPhrase } from '../http1/status-text.js';
 
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
@@ -23,7 +23,7 @@ export function sendError(
   const body = Buffer.from(JSON.stringify({ error: message, code, status, request_id: requestId, ...extra }));
   ex.writeHead(
     status,
-    STATUS_CODES[status] ?? '',
+    reasonPhrase(status),
     ['content-type', 'application/json', 'x-request-id', requestId],
     body.length,
   );
@@ -88,7 +88,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
     const length = headers['transfer-encoding'] === undefined ? headers['content-length'] : undefined;
     this.ex.writeHead(
       statusCode,
-      statusMessage || (STATUS_CODES[statusCode] ?? ''),
+      statusMessage || reasonPhrase(statusCode),
       forwardable(headers),
       typeof length === 'string' ? Number(length) : -1,
     );
@@ -141,7 +141,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
     }
     this.ex.upgrade(
       statusCode,
-      STATUS_CODES[statusCode] ?? 'Switching Protocols',
+      reasonPhrase(statusCode) || 'Switching Protocols',
       out,
       socket as NodeJS.ReadWriteStream,
     );
