@@ -59,6 +59,18 @@ export function rebuildHeaders(
   extra: readonly string[],
 ): string[] {
   const out: string[] = [];
+  if (Array.isArray(headers) && typeof headers[0] !== 'object') {
+    // The flat string form (the sidecar's): a plain loop, no callback per header.
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = String(headers[i]);
+      const value = headers[i + 1];
+      if (value == null || drop?.has(name.toLowerCase())) continue;
+      if (Array.isArray(value)) for (const v of value) out.push(name, String(v));
+      else out.push(name, String(value));
+    }
+    for (let i = 0; i < extra.length; i++) out.push(extra[i] as string);
+    return out;
+  }
   forEachHeader(headers, (name, value) => {
     if (value == null) return;
     if (drop?.has(name.toLowerCase())) return;

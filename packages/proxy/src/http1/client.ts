@@ -58,6 +58,8 @@ const BAD_VALUE = /[\0\r\n]/;
 const OWN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'QUERY']);
 const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** The context undici passes to `onRequestStart`: nothing here. */
+const NO_CONTEXT = Object.freeze({});
 
 const enum_ = { Connecting: 0, Idle: 1, Head: 2, Body: 3, Closed: 4 } as const;
 type State = (typeof enum_)[keyof typeof enum_];
@@ -561,7 +563,7 @@ export class Http1Pool {
   /** Starts a request; the handler gets undici's v2 callbacks. Returns true (no need to wait for `drain`). */
   dispatch(opts: Options, handler: Handler): boolean {
     const req = new Http1Request(this, opts, handler);
-    handler.onRequestStart?.(req, {});
+    handler.onRequestStart?.(req, NO_CONTEXT);
     if (req.done) return true;
     if (this.closed) {
       req.error(new Http1ClientError('UND_ERR_CLOSED', 'the pool is closed'));

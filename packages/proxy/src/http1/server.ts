@@ -85,11 +85,20 @@ export class Http1Exchange {
    * clients, close-delimited for HTTP/1.0 ones).
    */
   writeHead(status: number, reason: string, headers: readonly string[], length: number): void {
+    let lines = '';
+    for (let i = 0; i + 1 < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.writeHeadLines(status, reason, lines, length);
+  }
+
+  /**
+   * {@link writeHead} with the header lines already formatted (`name: value\r\n` each), as the
+   * sidecar builds them from an upstream response in one pass.
+   */
+  writeHeadLines(status: number, reason: string, lines: string, length: number): void {
     if (this.headersSent) return;
     this.headersSent = true;
     const head = this.head;
-    let s = `HTTP/1.1 ${status} ${reason}\r\n`;
-    for (let i = 0; i + 1 < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    let s = `HTTP/1.1 ${status} ${reason}\r\n${lines}`;
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
     if (length >= 0) {
       if (status !== 204 && status !== 304) s += `content-length: ${length}\r\n`;

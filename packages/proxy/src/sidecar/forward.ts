@@ -30,9 +30,12 @@ export function sendError(
   ex.end(body);
 }
 
-/** Response headers minus hop-by-hop ones, those the Connection header names, and the framing ones. */
-function forwardable(headers: Headers): string[] {
-  const out: string[] = [];
+/**
+ * Response header lines (`name: value\r\n`) minus hop-by-hop headers, those the Connection header
+ * names, and the framing ones (the front end frames the response itself).
+ */
+function forwardable(headers: Headers): string {
+  let out = '';
   const connection = headers.connection;
   let named: string[] | undefined;
   if (connection !== undefined) {
@@ -42,8 +45,8 @@ function forwardable(headers: Headers): string[] {
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || name === 'content-length' || HOP_BY_HOP.has(name) || named?.includes(name)) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
-    else out.push(name, value);
+    if (typeof value === 'string') out += `${name}: ${value}\r\n`;
+    else for (const v of value) out += `${name}: ${v}\r\n`;
   }
   return out;
 }
@@ -86,7 +89,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
     // `100 Continue` itself when the client's body is first read).
     if (statusCode < 200) return;
     const length = headers['transfer-encoding'] === undefined ? headers['content-length'] : undefined;
-    this.ex.writeHead(
+    this.ex.writeHeadLines(
       statusCode,
       statusMessage || reasonPhrase(statusCode),
       forwardable(headers),
