@@ -95,6 +95,16 @@ export function headerNameLower(name: string): string | undefined {
   return lower;
 }
 
+let lastKeepAlive: string | undefined;
+let lastKeepAliveSeconds = -1;
+
+/**
+ * A response's header record: no inherited members (a header named `constructor` or `__proto__`
+ * is just a header), and cheaper to make than `Object.create(null)`.
+ */
+const HeaderRecord = function HeaderRecord(this: object) {} as unknown as new () => object;
+HeaderRecord.prototype = Object.create(null);
+
 const KEEP_ALIVE_TOKENS: readonly string[] = Object.freeze(['keep-alive']);
 const CLOSE_TOKENS: readonly string[] = Object.freeze(['close']);
 
@@ -305,7 +315,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
   const status = Number(code);
   const reason = sp1 + 5 <= lineEnd ? head.slice(sp1 + 5, lineEnd) : '';
   if (BAD_VALUE.test(reason)) throw new Http1ParseError(502, 'control characters in the status line');
-  const record: Record<string, string | string[]> = Object.create(null);
+  const record = new HeaderRecord() as Record<string, string | string[]>;
   parseFields(head, lineEnd + 2, undefined, record, 502);
   let framing: Framing;
   let contentLength = 0;
@@ -321,8 +331,13 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
     framing !== Framing.Close && (minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true);
   let keepAliveSeconds = -1;
   if (fKeepAlive !== undefined) {
-    const m = /(?:^|[\s,])timeout\s*=\s*(\d+)/i.exec(fKeepAlive);
-    if (m !== null) keepAliveSeconds = Number(m[1]);
+    // A server sends the same Keep-Alive value every time: parse it once.
+    if (fKeepAlive !== lastKeepAlive) {
+      const m = /(?:^|[\s,])timeout\s*=\s*(\d+)/i.exec(fKeepAlive);
+      lastKeepAlive = fKeepAlive;
+      lastKeepAliveSeconds = m === null ? -1 : Number(m[1]);
+    }
+    keepAliveSeconds = lastKeepAliveSeconds;
   }
   return {
     status,
