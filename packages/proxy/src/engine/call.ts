@@ -623,6 +623,13 @@ export class MeshCall implements Controller, HasDeadline {
       this.fail('WEFT_ERR_PAYLOAD_TOO_LARGE', tooLarge.message, 413);
       return;
     }
+    if (error instanceof MeshRequestError && error.code === 'WEFT_ERR_INVALID_ARGUMENT') {
+      // The endpoint's pool cannot serve it at all (configuration, not upstream health): no
+      // retry, no breaker or outlier penalty, and the caller gets the error that says why.
+      this.settle(a, 0, error);
+      this.finishWithError(error, error.status);
+      return;
+    }
     const outcome = classifyError(error);
     // A keep-alive socket the server closed under us: retry once, transparently, when safe.
     const transparent =
