@@ -365,6 +365,8 @@ async function main(): Promise<void> {
         target: 'node22',
         outfile: bundle,
         logLevel: 'error',
+        // CommonJS dependencies (pino) require Node built-ins; an ESM bundle needs a `require`.
+        banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
       });
       const [sc, line] = await start(PROXY_CPU, process.execPath, [
         ...SIDECAR_FLAGS,

@@ -6,8 +6,6 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  // `import.meta.url` in the CommonJS build (pino is loaded lazily through createRequire).
-  shims: true,
   target: 'node22',
   tsconfig: 'tsconfig.build.json',
 });

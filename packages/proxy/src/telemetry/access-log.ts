@@ -1,15 +1,15 @@
-import { createRequire } from 'node:module';
 import type { DestinationStream, Logger } from 'pino';
 
 type Pino = typeof import('pino');
-let pinoModule: Pino | undefined;
+let pinoLoading: Promise<Pino> | undefined;
 /**
- * pino, loaded on first use: a process that logs no access records (or logs through its own
- * logger) never pays for it (~8 MB of resident memory in a sidecar).
+ * pino, imported on first use: a process that logs no access records (or logs through its own
+ * logger) never evaluates it (~8 MB of resident memory in a sidecar). A dynamic `import()`
+ * rather than a lazy `require`, so bundlers still include it (evaluated only when imported).
  */
-function loadPino(): Pino {
-  pinoModule ??= createRequire(import.meta.url)('pino') as Pino;
-  return pinoModule;
+function loadPino(): Promise<Pino> {
+  pinoLoading ??= import('pino').then((m) => ((m as { default?: Pino }).default ?? m) as Pino);
+  return pinoLoading;
 }
 
 /**
@@ -64,34 +64,52 @@ export interface PinoAccessLogOptions {
   destination?: DestinationStream | string | number;
 }
 
+/** Records written before pino finished loading are kept, up to this many. */
+const EARLY_RECORDS_MAX = 10_000;
+
+type Destination = DestinationStream & { flush?: (cb?: (err?: Error) => void) => void };
+
 /**
  * The default sink: one JSON line per call through pino (asynchronous destination, flushed on
- * close), at level `info`.
+ * close), at level `info`. With a `logger` it logs at once; otherwise pino is imported on the
+ * first call of this function, and the few records written before it is ready are queued.
  */
 export function pinoAccessLog(options: PinoAccessLogOptions = {}): AccessLogSink {
-  let dest: (DestinationStream & { flushSync?: () => void; flush?: (cb?: (err?: Error) => void) => void }) | undefined;
+  let child: Logger | undefined;
+  let dest: Destination | undefined;
   let logger = options.logger;
-  if (logger === undefined) {
-    const d = options.destination;
-    dest =
-      d !== undefined && typeof d === 'object'
-        ? d
-        : loadPino().destination({
-            dest: typeof d === 'string' || typeof d === 'number' ? d : 1,
-            sync: false,
-            minLength: 4096,
-          });
-    logger = loadPino().pino({ base: null, timestamp: false, messageKey: 'msg' }, dest);
+  let early: AccessLogRecord[] | undefined;
+  let ready: Promise<void> | undefined;
+  if (logger !== undefined) child = logger.child({ log: 'access' });
+  else {
+    early = [];
+    ready = loadPino().then((pino) => {
+      const d = options.destination;
+      dest =
+        d !== undefined && typeof d === 'object'
+          ? d
+          : pino.destination({
+              dest: typeof d === 'string' || typeof d === 'number' ? d : 1,
+              sync: false,
+              minLength: 4096,
+            });
+      logger = pino.pino({ base: null, timestamp: false, messageKey: 'msg' }, dest);
+      const c = logger.child({ log: 'access' });
+      for (const r of early ?? []) c.info(r);
+      early = undefined;
+      child = c;
+    });
   }
-  const child = logger.child({ log: 'access' });
   return {
     write(record) {
-      child.info(record);
+      if (child !== undefined) child.info(record);
+      else if (early !== undefined && early.length < EARLY_RECORDS_MAX) early.push(record);
     },
-    flush() {
-      return new Promise<void>((resolve) => {
+    async flush() {
+      await ready;
+      await new Promise<void>((resolve) => {
         if (dest?.flush !== undefined) dest.flush(() => resolve());
-        else if (typeof (logger as { flush?: unknown }).flush === 'function')
+        else if (typeof (logger as { flush?: unknown } | undefined)?.flush === 'function')
           (logger as unknown as { flush(cb: () => void): void }).flush(() => resolve());
         else resolve();
       });
