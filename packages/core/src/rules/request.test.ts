@@ -45,6 +45,9 @@ describe('findQueryParam', () => {
     expect(findQueryParam('/p?q=a+b%21', 'q', 'q')).toBe('a b!');
     expect(findQueryParam('/p?x=1#a=2', 'a', 'a')).toBeUndefined();
     expect(findQueryParam('/p?%C3%A9t%C3%A9=1', 'été', encodeURIComponent('été'))).toBe('1');
+    // A name with `%` or `+` never matches a raw key: there they are an escape and a space.
+    expect(findQueryParam('/x?%20=', '%20', '%2520')).toBeUndefined();
+    expect(findQueryParam('/x?%2520=1', '%20', '%2520')).toBe('1');
   });
 
   it('agrees with URLSearchParams on simple queries (property)', () => {

@@ -88,6 +88,9 @@ export function findCookie(header: string, name: string): string | undefined {
   return undefined;
 }
 
+/** Characters that a query parameter name can only hold encoded. */
+const QUERY_SPECIAL = /[%+=&#]/;
+
 /**
  * The first value of query parameter `name` in `path` (`/x?a=1&b=2`), decoded like
  * `URLSearchParams` (`+` is a space, percent-escapes decoded; a malformed escape is kept as is),
@@ -99,12 +102,16 @@ export function findQueryParam(path: string, name: string, encodedName: string):
   if (q < 0) return undefined;
   const hash = path.indexOf('#', q);
   const n = hash < 0 ? path.length : hash;
+  // In a query `%` starts an escape, `+` is a space, and `=`, `&`, `#` delimit: a name holding
+  // any of them can only appear encoded (`%20=` is the key " ", never the name "%20").
+  const rawMatches = !QUERY_SPECIAL.test(name);
   let i = q + 1;
   while (i < n) {
     let end = path.indexOf('&', i);
     if (end < 0 || end > n) end = n;
     const len =
-      keyLength(path, i, end, name) ?? (encodedName === name ? undefined : keyLength(path, i, end, encodedName));
+      (rawMatches ? keyLength(path, i, end, name) : undefined) ??
+      (encodedName === name ? undefined : keyLength(path, i, end, encodedName));
     if (len !== undefined) {
       const at = i + len;
       return at >= end ? '' : decodeQueryComponent(path.slice(at + 1, end));
