@@ -58,6 +58,7 @@ export {
   type EjectionEvent,
   type EjectionReason,
   type EjectionTarget,
+  type FailurePercentageOptions,
   OutlierDetector,
   type OutlierDetectorOptions,
   type PanicEvent,

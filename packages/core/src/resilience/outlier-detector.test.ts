@@ -172,6 +172,50 @@ describe('OutlierDetector — success rate', () => {
   });
 });
 
+describe('OutlierDetector — failure percentage', () => {
+  function traffic(d: OutlierDetector, failureShares: number[], volume: number): void {
+    failureShares.forEach((share, i) => {
+      for (let k = 0; k < volume; k++) d.record(i, k < share * volume ? 503 : 200);
+    });
+  }
+
+  it('ejects every busy endpoint at or above the threshold, even when many fail alike', () => {
+    const { clock, picker, detector, log } = setup(6, {
+      consecutive5xx: 0,
+      successRate: false,
+      failurePercentage: { threshold: 85, minimumHosts: 5, requestVolume: 50 },
+      maxEjectionPercent: 100,
+      panicThresholdPercent: 0,
+    });
+    traffic(detector, [0.9, 0.86, 0.84, 0.1, 0, 0.85], 100);
+    expect(picker.list).toEqual([]);
+    clock.advance(10_000);
+    expect(picker.list.sort()).toEqual([0, 1, 5]);
+    expect(log).toContain('eject 0 failure-percentage 30000ms x1');
+  });
+
+  it('is off by default (as in Envoy) and needs enough hosts and volume', () => {
+    const off = setup(5, { consecutive5xx: 0, successRate: false });
+    traffic(off.detector, [1, 1, 1, 1, 1], 100);
+    off.clock.advance(10_000);
+    expect(off.picker.list).toEqual([]);
+
+    const few = setup(4, { consecutive5xx: 0, successRate: false, failurePercentage: {} });
+    traffic(few.detector, [1, 0, 0, 0], 100);
+    few.clock.advance(10_000);
+    expect(few.picker.list).toEqual([]);
+
+    const quiet = setup(5, { consecutive5xx: 0, successRate: false, failurePercentage: { requestVolume: 50 } });
+    traffic(quiet.detector, [1, 0, 0, 0, 0], 49);
+    quiet.clock.advance(10_000);
+    expect(quiet.picker.list).toEqual([]);
+  });
+
+  it('names a bad threshold', () => {
+    expect(() => setup(3, { failurePercentage: { threshold: 120 } })).toThrow(/failurePercentage\.threshold/);
+  });
+});
+
 describe('OutlierDetector — lifecycle', () => {
   it('carries ejections over a picker rebuild', () => {
     const { clock, detector } = setup(3, {

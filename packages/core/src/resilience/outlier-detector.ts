@@ -22,6 +22,20 @@ export interface SuccessRateOptions {
   stdevFactor?: number;
 }
 
+/**
+ * Failure-percentage ejection settings (Envoy's `failure_percentage_*`): an endpoint whose share
+ * of failed calls in an interval reaches `threshold` is ejected, whatever its peers do — the
+ * check that still works when most endpoints fail alike, where success-rate statistics do not.
+ */
+export interface FailurePercentageOptions {
+  /** Ejected at or above this % of failures in an interval. Default 85. */
+  threshold?: number;
+  /** Endpoints with enough volume needed before any is judged. Default 5. */
+  minimumHosts?: number;
+  /** Requests an endpoint needs in an interval to be judged. Default 50. */
+  requestVolume?: number;
+}
+
 /** Options of an {@link OutlierDetector}; the defaults are Envoy's. */
 export interface OutlierDetectorOptions {
   /** Consecutive 5xx (or local failures) that eject; 0 disables. Default 5 (Amalgam8's `consecutive_errors`). */
@@ -41,6 +55,8 @@ export interface OutlierDetectorOptions {
   maxEjectionPercent?: number;
   /** Success-rate ejection, or `false` to disable it. Default enabled with Envoy's settings. */
   successRate?: SuccessRateOptions | false;
+  /** Failure-percentage ejection. Default off, as in Envoy (`enforcing_failure_percentage` 0). */
+  failurePercentage?: FailurePercentageOptions | false;
   /**
    * When fewer than this % of endpoints are un-ejected, the detector is in panic: it puts every
    * endpoint back into rotation (keeping its own ejection state) so traffic spreads over all of
@@ -52,7 +68,7 @@ export interface OutlierDetectorOptions {
 }
 
 /** Why an endpoint was ejected. */
-export type EjectionReason = 'consecutive-5xx' | 'consecutive-gateway-errors' | 'success-rate';
+export type EjectionReason = 'consecutive-5xx' | 'consecutive-gateway-errors' | 'success-rate' | 'failure-percentage';
 
 /** Emitted by {@link OutlierDetector.onEject}. */
 export interface EjectionEvent {
@@ -74,8 +90,9 @@ export interface PanicEvent {
 
 /**
  * Passive health checking per endpoint, Envoy-style: an endpoint is ejected from its picker
- * after consecutive 5xx / gateway errors, or when its success rate over an interval is a
- * statistical outlier among its peers. Ejection lasts `base × times ejected` (capped); the
+ * after consecutive 5xx / gateway errors, when its success rate over an interval is a
+ * statistical outlier among its peers, or (opt-in) when its failure percentage over an interval
+ * reaches a threshold. Ejection lasts `base × times ejected` (capped); the
  * multiplier decays by one per interval spent healthy. At most `maxEjectionPercent` of the
  * endpoints are ejected, and below `panicThresholdPercent` healthy the detector stops enforcing.
  *
@@ -92,6 +109,7 @@ export class OutlierDetector {
   private readonly maxEjectionPercent: number;
   private readonly panicThreshold: number;
   private readonly successRate: Required<SuccessRateOptions> | undefined;
+  private readonly failurePercentage: Required<FailurePercentageOptions> | undefined;
   private readonly clock: Clock;
   private readonly interval: TimerHandle;
 
@@ -148,6 +166,17 @@ export class OutlierDetector {
         minimumHosts: num('successRate.minimumHosts', sr.minimumHosts ?? 5, (sr.minimumHosts ?? 5) >= 1),
         requestVolume: num('successRate.requestVolume', sr.requestVolume ?? 100, (sr.requestVolume ?? 100) >= 1),
         stdevFactor: num('successRate.stdevFactor', sr.stdevFactor ?? 1.9, (sr.stdevFactor ?? 1.9) >= 0),
+      };
+    }
+    const fp = options.failurePercentage;
+    if (fp !== undefined && fp !== false) {
+      const threshold = fp.threshold ?? 85;
+      const hosts = fp.minimumHosts ?? 5;
+      const volume = fp.requestVolume ?? 50;
+      this.failurePercentage = {
+        threshold: num('failurePercentage.threshold', threshold, threshold >= 0 && threshold <= 100),
+        minimumHosts: num('failurePercentage.minimumHosts', hosts, Number.isInteger(hosts) && hosts >= 0),
+        requestVolume: num('failurePercentage.requestVolume', volume, volume >= 1),
       };
     }
     if (issues.length > 0) throw new InvalidArgumentError('outlier detection options', issues);
@@ -314,6 +343,7 @@ export class OutlierDetector {
       if (this.ejected[i] === 0 && times > 0) this.ejections[i] = times - 1;
     }
     if (this.successRate !== undefined) this.evaluateSuccessRates(this.successRate);
+    if (this.failurePercentage !== undefined) this.evaluateFailurePercentages(this.failurePercentage);
     this.ok.fill(0);
     this.total.fill(0);
   }
@@ -340,6 +370,18 @@ export class OutlierDetector {
       if (this.ejected[i] === 0 && (this.total[i] as number) >= sr.requestVolume) {
         if ((this.ok[i] as number) / (this.total[i] as number) < threshold) this.eject(i, 'success-rate');
       }
+    }
+  }
+
+  private evaluateFailurePercentages(fp: Required<FailurePercentageOptions>): void {
+    let hosts = 0;
+    for (let i = 0; i < this.n; i++)
+      if (this.ejected[i] === 0 && (this.total[i] as number) >= fp.requestVolume) hosts++;
+    if (hosts < fp.minimumHosts) return;
+    for (let i = 0; i < this.n; i++) {
+      const total = this.total[i] as number;
+      if (this.ejected[i] !== 0 || total < fp.requestVolume) continue;
+      if (((total - (this.ok[i] as number)) * 100) / total >= fp.threshold) this.eject(i, 'failure-percentage');
     }
   }
 }

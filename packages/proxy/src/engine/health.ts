@@ -3,6 +3,7 @@ import {
   type CircuitBreakerOptions,
   type Clock,
   type EjectionTarget,
+  type FailurePercentageOptions,
   OutlierDetector,
   type OutlierDetectorOptions,
   RetryBudget,
@@ -37,6 +38,11 @@ export interface OutlierOptions {
   maxEjectionPercent?: number;
   /** Success-rate ejection (statistical outliers among peers) each interval. Default on. */
   successRate?: boolean;
+  /**
+   * Failure-percentage ejection each interval (core's, Envoy's defaults: 85 %, 5 hosts, 50
+   * requests): `true` or the settings turn it on. Default off.
+   */
+  failurePercentage?: boolean | FailurePercentageOptions;
   /** Analysis interval, ms (Amalgam8's `detection_interval`). Default 10 000. */
   intervalMs?: number;
   /** Below this share of healthy endpoints, 0..100, every endpoint is put back (core's panic threshold). Default core's. */
@@ -81,6 +87,9 @@ export function createOutlierDetector(
     maxEjectionPercent: options.maxEjectionPercent ?? 50,
     intervalMs: options.intervalMs ?? 10_000,
     ...(options.successRate === false ? { successRate: false as const } : {}),
+    ...(options.failurePercentage === undefined || options.failurePercentage === false
+      ? {}
+      : { failurePercentage: options.failurePercentage === true ? {} : options.failurePercentage }),
     ...(options.panicThresholdPercent === undefined ? {} : { panicThresholdPercent: options.panicThresholdPercent }),
     clock,
   };
