@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createSecureServer, type Http2Session } from 'node:http2';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { instanceId, type ServiceInstance } from '@weft/core';
 import { Pool } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../packages/proxy/src/index.js';
 import { http } from '../servers/http.js';
 import { Discovery, ManualSource } from './helpers.js';
@@ -109,5 +110,70 @@ describe('Sidecar to an https upstream', () => {
     expect(r2.status).toBe(200);
     expect(JSON.parse(r2.body).path).toBe('/again?x=1');
     expect(handshakes - before).toBe(1);
+  });
+
+  it('with allowH2, proxies HTTP/1.1 clients to an HTTP/2 upstream over one TLS session', async () => {
+    const sent: string[] = [];
+    const sessions = new Set<Http2Session>();
+    const h2 = createSecureServer({ ...selfSigned(), allowHTTP1: false }, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const { ':path': path, 'x-forwarded-for': xff } = req.headers;
+        // `pad` makes the body span several HTTP/2 DATA frames (16 KiB each).
+        const body = JSON.stringify({ path, xff, version: req.httpVersion, pad: 'x'.repeat(40_000) });
+        sent.push(body);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    });
+    let h2Handshakes = 0;
+    h2.on('secureConnection', () => h2Handshakes++);
+    h2.on('session', (s) => sessions.add(s));
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    // Runs after afterEach closed the sidecar (and with it the pool's HTTP/2 session).
+    onTestFinished(async () => {
+      for (const s of sessions) s.destroy();
+      await new Promise<void>((r) => h2.close(() => r()));
+    });
+    const port = (h2.address() as AddressInfo).port;
+    const value = `127.0.0.1:${port}`;
+    const instance: ServiceInstance = {
+      id: instanceId('h2svc', 'https', value),
+      namespace: 'default',
+      service: 'h2svc',
+      endpoint: { type: 'https', value, host: '127.0.0.1', port },
+      tags: [],
+      metadata: {},
+      status: 'UP',
+      ttl: 30,
+      registeredAt: 0,
+      lastHeartbeat: 0,
+    };
+    const base = await start({
+      discovery: new Discovery({ sources: [new ManualSource('h2', [instance])] }),
+      upstreamPool: (origin, options) =>
+        new Pool(origin, { ...options, allowH2: true, connect: { rejectUnauthorized: false } }),
+    });
+    const r1 = await http(`${base}/h2svc/h2/path?q=1`);
+    expect(r1.status).toBe(200);
+    expect(r1.body).toBe(sent[0]);
+    expect(JSON.parse(r1.body)).toMatchObject({ path: '/h2/path?q=1', xff: '127.0.0.1', version: '2.0' });
+    // The second request by hand, to see the raw HTTP/1.1 head the client gets.
+    const { port: sidecarPort } = new URL(base);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(sidecarPort), '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+      socket.write('GET /h2svc/h2/path?q=1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    });
+    const [head, body] = [raw.slice(0, raw.indexOf('\r\n\r\n')), raw.slice(raw.indexOf('\r\n\r\n') + 4)];
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head.split('\r\n').filter((line) => line.startsWith(':'))).toEqual([]);
+    expect(body).toBe(sent[1]);
+    expect(JSON.parse(body)).toMatchObject({ path: '/h2/path?q=1', version: '2.0' });
+    expect(sent).toHaveLength(2);
+    expect(h2Handshakes).toBe(1);
   });
 });
