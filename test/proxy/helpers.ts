@@ -56,19 +56,7 @@ export class Upstream {
 
   /** The instance record Discovery serves for this upstream. */
   instance(service: string): ServiceInstance {
-    const value = `127.0.0.1:${this.port}`;
-    return {
-      id: instanceId(service, 'http', value),
-      namespace: 'default',
-      service,
-      endpoint: { type: 'http', value, host: '127.0.0.1', port: this.port },
-      tags: this.tags,
-      metadata: {},
-      status: 'UP',
-      ttl: 30,
-      registeredAt: 0,
-      lastHeartbeat: 0,
-    };
+    return loopbackInstance(service, 'http', this.port, this.tags);
   }
 
   /** Crashes the upstream: stops listening and resets every open connection. */
@@ -83,6 +71,28 @@ export class Upstream {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/** An UP instance of `service` listening on 127.0.0.1:`port`, as Discovery serves it. */
+export function loopbackInstance(
+  service: string,
+  type: 'http' | 'https',
+  port: number,
+  tags: string[] = [],
+): ServiceInstance {
+  const value = `127.0.0.1:${port}`;
+  return {
+    id: instanceId(service, type, value),
+    namespace: 'default',
+    service,
+    endpoint: { type, value, host: '127.0.0.1', port },
+    tags,
+    metadata: {},
+    status: 'UP',
+    ttl: 30,
+    registeredAt: 0,
+    lastHeartbeat: 0,
+  };
 }
 
 /** Starts `count` upstreams named `<prefix><i>`, each with the given tags. */

@@ -5,12 +5,11 @@ import { createServer, type Server } from 'node:https';
 import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { instanceId, type ServiceInstance } from '@weft/core';
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../packages/proxy/src/index.js';
 import { http } from '../servers/http.js';
-import { Discovery, ManualSource } from './helpers.js';
+import { Discovery, loopbackInstance, ManualSource } from './helpers.js';
 
 /** A throwaway self-signed certificate for `localhost`, made with the openssl CLI. */
 function selfSigned(): { key: Buffer; cert: Buffer } {
@@ -53,20 +52,7 @@ describe('Sidecar to an https upstream', () => {
     server.on('secureConnection', () => handshakes++);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     upstream = server;
-    const upstreamPort = (server.address() as AddressInfo).port;
-    const value = `127.0.0.1:${upstreamPort}`;
-    const instance: ServiceInstance = {
-      id: instanceId('svc', 'https', value),
-      namespace: 'default',
-      service: 'svc',
-      endpoint: { type: 'https', value, host: '127.0.0.1', port: upstreamPort },
-      tags: [],
-      metadata: {},
-      status: 'UP',
-      ttl: 30,
-      registeredAt: 0,
-      lastHeartbeat: 0,
-    };
+    const instance = loopbackInstance('svc', 'https', (server.address() as AddressInfo).port);
     discovery = new Discovery({ sources: [new ManualSource('test', [instance])] });
   });
 
@@ -135,20 +121,7 @@ describe('Sidecar to an https upstream', () => {
       for (const s of sessions) s.destroy();
       await new Promise<void>((r) => h2.close(() => r()));
     });
-    const port = (h2.address() as AddressInfo).port;
-    const value = `127.0.0.1:${port}`;
-    const instance: ServiceInstance = {
-      id: instanceId('h2svc', 'https', value),
-      namespace: 'default',
-      service: 'h2svc',
-      endpoint: { type: 'https', value, host: '127.0.0.1', port },
-      tags: [],
-      metadata: {},
-      status: 'UP',
-      ttl: 30,
-      registeredAt: 0,
-      lastHeartbeat: 0,
-    };
+    const instance = loopbackInstance('h2svc', 'https', (h2.address() as AddressInfo).port);
     const base = await start({
       discovery: new Discovery({ sources: [new ManualSource('h2', [instance])] }),
       upstreamPool: (origin, options) =>

@@ -82,10 +82,8 @@ class Parser {
         } else if (next === '<' && (s[this.i + 2] === '=' || s[this.i + 2] === '!')) {
           lookaround = true;
           this.i += 3;
-        } else if (next === '<') {
-          const close = s.indexOf('>', this.i);
-          this.i = close < 0 ? s.length : close + 1;
-        } else this.i += 2;
+        } else if (next === '<') this.skipPast('>');
+        else this.i += 2;
       }
       const inner = this.body();
       if (s[this.i] === ')') this.i++;
@@ -105,23 +103,19 @@ class Parser {
       const e = s[this.i + 1];
       this.i += 2;
       // \b, \B match no text; \k<name> and \1 are back-references (treated as text).
-      if (e === 'k' && s[this.i] === '<') {
-        const close = s.indexOf('>', this.i);
-        this.i = close < 0 ? s.length : close + 1;
-      } else if (e === 'u' && s[this.i] === '{') {
-        const close = s.indexOf('}', this.i);
-        this.i = close < 0 ? s.length : close + 1;
-      } else if (e === 'p' || e === 'P') {
-        if (s[this.i] === '{') {
-          const close = s.indexOf('}', this.i);
-          this.i = close < 0 ? s.length : close + 1;
-        }
-      }
+      if (e === 'k' && s[this.i] === '<') this.skipPast('>');
+      else if ((e === 'u' || e === 'p' || e === 'P') && s[this.i] === '{') this.skipPast('}');
       return { repeatsFreely: false, nullable: e === 'b' || e === 'B', exponential: undefined, group: false };
     }
     this.i++;
     // ^ and $ match no text.
     return { repeatsFreely: false, nullable: c === '^' || c === '$', exponential: undefined, group: false };
+  }
+
+  /** Moves past the next `ch` (a group name's `>`, an escape's `}`), or to the end. */
+  private skipPast(ch: string): void {
+    const close = this.src.indexOf(ch, this.i);
+    this.i = close < 0 ? this.src.length : close + 1;
   }
 
   /** A quantifier after an atom (or none): its minimum and whether it is unbounded. */

@@ -176,6 +176,8 @@ export class MeshEngine {
   readonly deadlines: DeadlineSweeper;
   private readonly tables = new Map<string, ServiceTable>();
   private readonly onChange: (service: string) => void;
+  /** Frees rule-backend subsets left unused. */
+  private readonly subsetSweeper: TimerHandle;
   private closed = false;
   /** Concurrent requests allowed to one endpoint. */
   readonly maxRequestsPerEndpoint: number;
@@ -226,8 +228,6 @@ export class MeshEngine {
       for (const t of this.tables.values()) t.sweepUnused();
     }, SUBSET_SWEEP_MS);
   }
-
-  private readonly subsetSweeper: TimerHandle;
 
   /** True when `host` names a mesh service: Discovery knows it, or a rule names it. */
   isMeshService(host: string): boolean {
@@ -280,13 +280,18 @@ export class MeshEngine {
     this.metrics?.breaker(entry.service, entry.address, state, entry.group.label);
   }
 
-  /** Closes every pool (in-flight requests finish first) and detaches from Discovery. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Stops taking Discovery changes and every timer of the engine's own. */
+  private detach(): void {
     this.closed = true;
     this.discovery.off('change', this.onChange);
     this.subsetSweeper.clear();
     this.deadlines.clear();
+  }
+
+  /** Closes every pool (in-flight requests finish first) and detaches from Discovery. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.detach();
     await Promise.all([...this.tables.values()].map((t) => t.close()));
     this.tables.clear();
     await this.accessLog?.flush?.();
@@ -294,10 +299,7 @@ export class MeshEngine {
 
   /** Destroys every pool at once. */
   async destroy(): Promise<void> {
-    this.closed = true;
-    this.discovery.off('change', this.onChange);
-    this.subsetSweeper.clear();
-    this.deadlines.clear();
+    this.detach();
     await Promise.all(
       [...this.tables.values()].flatMap((t) => [...t.allEntries()].map((e) => e.pool.destroy().catch(() => undefined))),
     );

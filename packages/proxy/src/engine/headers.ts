@@ -61,24 +61,17 @@ export function rebuildHeaders(
   const out: string[] = [];
   if (Array.isArray(headers) && typeof headers[0] !== 'object') {
     // The flat string form (the sidecar's): a plain loop, no callback per header.
-    for (let i = 0; i + 1 < headers.length; i += 2) {
-      const name = String(headers[i]);
-      const value = headers[i + 1];
-      if (value == null || drop?.has(name.toLowerCase())) continue;
-      if (Array.isArray(value)) for (const v of value) out.push(name, String(v));
-      else out.push(name, String(value));
-    }
-    for (let i = 0; i < extra.length; i++) out.push(extra[i] as string);
-    return out;
-  }
-  forEachHeader(headers, (name, value) => {
-    if (value == null) return;
-    if (drop?.has(name.toLowerCase())) return;
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
-    else out.push(name, String(value));
-  });
+    for (let i = 0; i + 1 < headers.length; i += 2) keepHeader(out, drop, String(headers[i]), headers[i + 1]);
+  } else forEachHeader(headers, (name, value) => keepHeader(out, drop, name, value));
   for (let i = 0; i < extra.length; i++) out.push(extra[i] as string);
   return out;
+}
+
+/** Appends one header (each value of a repeated one) to `out` unless it has no value or `drop` names it. */
+function keepHeader(out: string[], drop: ReadonlySet<string> | undefined, name: string, value: HeaderValue): void {
+  if (value == null || drop?.has(name.toLowerCase())) return;
+  if (Array.isArray(value)) for (const v of value) out.push(name, String(v));
+  else out.push(name, String(value));
 }
 
 /** HTTP/1.1 hop-by-hop headers (RFC 9110 §7.6.1), never forwarded by a proxy. */

@@ -334,7 +334,7 @@ export class ServiceTable {
         continue;
       }
       this.subsets.delete(key);
-      for (const e of s.entries) e.retire();
+      // Disposes the breakers, forgets their series and closes the (idle) pools.
       void s.group.close();
       if (this.lastSubset === s) this.lastSubset = undefined;
     }

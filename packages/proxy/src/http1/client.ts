@@ -127,8 +127,6 @@ class Http1Connection {
   retireAt = 0;
   /** When the current phase (connect, head, body read) last made progress. */
   lastActivity = performance.now();
-  /** Served at least one response (a failure before any byte then counts as a reset). */
-  reused = false;
   private readonly deliver = (buf: Buffer, start: number, end: number): void => this.data(buf, start, end);
 
   constructor(
@@ -402,7 +400,6 @@ class Http1Connection {
     this.req = null;
     this.head = null;
     this.decoder = null;
-    this.reused = true;
     req.conn = null;
     req.done = true;
     if (head.keepAlive && req.bodySent && !extraBytes && this.state !== enum_.Closed) {
@@ -438,7 +435,10 @@ class Http1Connection {
 
   private onClose(): void {
     if (this.state === enum_.Closed) return;
-    if (this.state === enum_.Body && this.head?.framing === Framing.Close) this.complete(false);
+    if (this.state === enum_.Body && this.head?.framing === Framing.Close) {
+      this.complete(false);
+      return;
+    }
     this.fail(
       new Http1ClientError(
         this.state === enum_.Connecting ? 'ECONNREFUSED' : 'ECONNRESET',

@@ -234,6 +234,11 @@ function connectionTokens(value: string | undefined): readonly string[] | undefi
   return out;
 }
 
+/** RFC 9112 §9.3: HTTP/1.1 connections persist unless `close`; HTTP/1.0 ones only with `keep-alive`. */
+function persistent(minor: number, tokens: readonly string[] | undefined): boolean {
+  return minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true;
+}
+
 function isChunkedLast(te: string): boolean {
   const parts = te.split(',');
   return (parts[parts.length - 1] as string).trim().toLowerCase() === 'chunked';
@@ -281,7 +286,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   }
   if (minor === 1 && fHost === undefined) throw new Http1ParseError(400, 'HTTP/1.1 request without a Host header');
   const tokens = connectionTokens(fConnection);
-  const keepAlive = minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true;
+  const keepAlive = persistent(minor, tokens);
   return {
     method,
     target,
@@ -327,8 +332,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
     framing = contentLength === 0 ? Framing.None : Framing.Length;
   } else framing = Framing.Close;
   const tokens = connectionTokens(fConnection);
-  const keepAlive =
-    framing !== Framing.Close && (minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true);
+  const keepAlive = framing !== Framing.Close && persistent(minor, tokens);
   let keepAliveSeconds = -1;
   if (fKeepAlive !== undefined) {
     // A server sends the same Keep-Alive value every time: parse it once.

@@ -24,6 +24,13 @@ const DISCARD_LIMIT = 256 * 1024;
 const enum_ = { Head: 0, Body: 1, Wait: 2, Upgraded: 3, Closed: 4 } as const;
 type State = (typeof enum_)[keyof typeof enum_];
 
+/** Header lines (`name: value\r\n` each) of flat `[name, value, …]` headers. */
+function headerLines(headers: readonly string[]): string {
+  let lines = '';
+  for (let i = 0; i + 1 < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return lines;
+}
+
 /** What a request's handler hears from its exchange besides the request itself. */
 export interface ExchangeListener {
   /** The client went away before the response finished. */
@@ -85,9 +92,7 @@ export class Http1Exchange {
    * clients, close-delimited for HTTP/1.0 ones).
    */
   writeHead(status: number, reason: string, headers: readonly string[], length: number): void {
-    let lines = '';
-    for (let i = 0; i + 1 < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    this.writeHeadLines(status, reason, lines, length);
+    this.writeHeadLines(status, reason, headerLines(headers), length);
   }
 
   /**
@@ -169,13 +174,14 @@ export class Http1Exchange {
     this.conn.close();
   }
 
-  /** Answers `101` and turns the connection into a byte pipe to `upstream`. */
-  upgrade(status: number, reason: string, headers: readonly string[], upstream: Socket | NodeJS.ReadWriteStream): void {
-    let s = `HTTP/1.1 ${status} ${reason}\r\n`;
-    for (let i = 0; i + 1 < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  /**
+   * Answers `101` with the header lines given (formatted as for {@link writeHeadLines}) and turns
+   * the connection into a byte pipe to `upstream`.
+   */
+  upgrade(status: number, reason: string, lines: string, upstream: Socket | NodeJS.ReadWriteStream): void {
     this.headersSent = true;
     this.finished = true;
-    this.conn.upgrade(`${s}\r\n`, upstream as Socket);
+    this.conn.upgrade(`HTTP/1.1 ${status} ${reason}\r\n${lines}\r\n`, upstream as Socket);
   }
 }
 
@@ -278,7 +284,7 @@ export class ServerConnection {
             at = n;
             if (this.remaining === 0) this.bodyEnd();
           }
-          if (at >= 0 && at < buf.length) this.buf = this.buf === null ? buf.subarray(at) : this.buf;
+          if (at >= 0 && at < buf.length) this.buf = buf.subarray(at);
           continue;
         }
         // Wait / Upgraded: the bytes stay buffered (the next request, or the upgraded protocol's).
@@ -303,11 +309,15 @@ export class ServerConnection {
     this.decoder = null;
     const ex = this.exchange;
     ex?.body?.push(null);
-    if (ex === null || ex.finished) {
-      this.state = enum_.Head;
-      this.exchange = null;
-      this.since = performance.now();
-    } else this.state = enum_.Wait;
+    if (ex === null || ex.finished) this.awaitNextRequest();
+    else this.state = enum_.Wait;
+  }
+
+  /** The exchange is over, request and response: the next request head may come. */
+  private awaitNextRequest(): void {
+    this.exchange = null;
+    this.state = enum_.Head;
+    this.since = performance.now();
   }
 
   /** The body's reader wants more: resume reading, and say `100 Continue` once. */
@@ -347,9 +357,7 @@ export class ServerConnection {
       }
       return;
     }
-    this.exchange = null;
-    this.state = enum_.Head;
-    this.since = performance.now();
+    this.awaitNextRequest();
     if (this.buf !== null) {
       this.socket.resume();
       setImmediate(() => this.process());
@@ -491,6 +499,13 @@ export class Http1Server {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.closeIdle();
+    return closed;
+  }
+
+  /** Stops accepting and closes every connection now; resolves once the listener is closed. */
+  close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.closeAll();
     return closed;
   }
 

@@ -31,20 +31,22 @@ export function sendError(
 }
 
 /**
- * Response header lines (`name: value\r\n`) minus hop-by-hop headers, those the Connection header
- * names, and the framing ones (the front end frames the response itself).
+ * Header lines (`name: value\r\n`, one per value) of an upstream response's header record. When
+ * `forwarding`, hop-by-hop headers, those the Connection header names, and `content-length` (the
+ * front end frames the response itself) are left out; a `101`'s headers go back as they are.
  */
-function forwardable(headers: Headers): string {
-  let out = '';
-  const connection = headers.connection;
+function headerLines(headers: Headers, forwarding: boolean): string {
   let named: string[] | undefined;
-  if (connection !== undefined) {
+  const connection = headers.connection;
+  if (forwarding && connection !== undefined) {
     const c = String(connection).toLowerCase();
     if (c !== 'keep-alive' && c !== 'close') named = c.split(/\s*,\s*/);
   }
+  let out = '';
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || name === 'content-length' || HOP_BY_HOP.has(name) || named?.includes(name)) continue;
+    if (value === undefined) continue;
+    if (forwarding && (name === 'content-length' || HOP_BY_HOP.has(name) || named?.includes(name))) continue;
     if (typeof value === 'string') out += `${name}: ${value}\r\n`;
     else for (const v of value) out += `${name}: ${v}\r\n`;
   }
@@ -92,7 +94,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
     this.ex.writeHeadLines(
       statusCode,
       statusMessage || reasonPhrase(statusCode),
-      forwardable(headers),
+      headerLines(headers, true),
       typeof length === 'string' ? Number(length) : -1,
     );
   }
@@ -135,17 +137,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
 
   onRequestUpgrade(_controller: Controller, statusCode: number, headers: Headers, socket: Duplex): void {
     this.done = true;
-    const out: string[] = [];
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const v of value) out.push(name, v);
-      else out.push(name, value);
-    }
     this.ex.upgrade(
       statusCode,
       reasonPhrase(statusCode) || 'Switching Protocols',
-      out,
+      headerLines(headers, false),
       socket as NodeJS.ReadWriteStream,
     );
   }

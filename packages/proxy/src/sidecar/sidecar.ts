@@ -4,7 +4,7 @@ import { type EndpointPool, MeshEngine, type MeshEngineOptions, type PoolFactory
 import { HOP_BY_HOP } from '../engine/headers.js';
 import { nextRequestId } from '../engine/request-id.js';
 import { MeshRequestError } from '../errors.js';
-import { Http1Pool } from '../http1/client.js';
+import { Http1Pool, type Http1PoolOptions } from '../http1/client.js';
 import { type Http1Exchange, Http1Server } from '../http1/server.js';
 import { AdminServer } from './admin.js';
 import { ForwardHandler, sendError } from './forward.js';
@@ -53,12 +53,10 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
 }
 
 /** The default upstream pools: plain HTTP/1.1 on the sidecar's own client. */
-function defaultUpstreamPool(origin: string, options: Http1PoolOptionsLike): EndpointPool {
+function defaultUpstreamPool(origin: string, options: Http1PoolOptions): EndpointPool {
   if (origin.startsWith('http:')) return new Http1Pool(origin, options);
   return new UnsupportedPool(origin);
 }
-
-type Http1PoolOptionsLike = ConstructorParameters<typeof Http1Pool>[1];
 
 /** Stands in for an endpoint the default pools cannot reach: each call fails with a clear error. */
 class UnsupportedPool implements EndpointPool {
@@ -306,9 +304,7 @@ export class Sidecar {
     this.options.discovery.off('change', this.onDiscoveryChange);
     process.off('SIGTERM', this.onSignal);
     process.off('SIGINT', this.onSignal);
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
-    this.front.closeAll();
-    await closed;
+    await this.front.close();
     for (const t of this.tcp) t.close();
     await this.admin?.close();
     await this.engine.destroy();

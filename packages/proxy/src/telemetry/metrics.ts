@@ -53,8 +53,14 @@ interface Family {
 /** The Prometheus text format's content type. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** Escapes a HELP text: backslash and line feed (the text format's rules). */
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** Escapes a label value: as HELP text, and double quotes too. */
 function escapeLabel(v: string | number): string {
-  return String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  return escapeHelp(String(v)).replace(/"/g, '\\"');
 }
 
 function formatValue(v: number): string {
@@ -162,7 +168,7 @@ export class MeshMetrics {
   text(): string {
     let out = '';
     for (const f of this.families) {
-      out += `# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${f.name} ${f.type}\n`;
+      out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
       for (const v of f.values()) {
         let labels = '';
         for (const k in v.labels)
