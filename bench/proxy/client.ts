@@ -5,8 +5,9 @@
  *
  * `node bench/proxy/client.ts <mode> <target-port> <seconds> <concurrency>` (built packages; Node strips the types)
  * with mode `pool` | `mesh` | `url`, or `ab`: Pool and MeshAgent in one process, alternating
- * 250 ms slices for `seconds`, which cancels the machine's drift (the shared CI machines vary by
- * ±20 % from one run to the next) and prints both and their ratios.
+ * 100 ms slices for `seconds` (A-B, then B-A), which cancels the machine's drift (the shared CI
+ * machines vary by ±20 % from one run to the next) and prints both, their ratios over the whole
+ * run, and the quartiles of the per-round ratios.
  */
 
 import { Discovery, instanceId, ManualSource } from '@weft/core';
@@ -73,34 +74,58 @@ async function run(
 }
 
 if (mesh !== undefined) {
-  // A/B: alternate slices of Pool and MeshAgent in this process.
+  // A/B: alternate 100 ms slices of Pool and MeshAgent in this process, in A-B then B-A order
+  // (so neither always follows the other and inherits its GC debt or warm caches). The machine
+  // drifts on a scale of seconds; within one round of two slices it mostly does not, so each
+  // round gives one ratio, and the median of those is robust to a slice that hit a major GC.
   await run(1000, false);
   await run(1000, false, mesh, meshUrl);
   const pool = { n: 0, cpu: 0, lat: [] as number[] };
   const viaMesh = { n: 0, cpu: 0, lat: [] as number[] };
-  const slices = Math.max(4, Math.round((seconds * 1000) / 500));
-  for (let i = 0; i < slices; i++) {
-    for (const [acc, d, target] of [
-      [pool, dispatcher, url],
-      [viaMesh, mesh, meshUrl],
-    ] as const) {
-      const c0 = process.cpuUsage();
-      const r = await run(250, true, d, target);
-      const c = process.cpuUsage(c0);
-      acc.n += r.n;
-      acc.cpu += c.user + c.system;
-      acc.lat.push(...r.lat);
+  const roundRps: number[] = [];
+  const roundCpu: number[] = [];
+  const SLICE_MS = 100;
+  const rounds = Math.max(10, Math.round((seconds * 1000) / (2 * SLICE_MS)));
+  const slice = async (acc: typeof pool, d: Dispatcher, target: string) => {
+    const c0 = process.cpuUsage();
+    const r = await run(SLICE_MS, true, d, target);
+    const c = process.cpuUsage(c0);
+    acc.n += r.n;
+    acc.cpu += c.user + c.system;
+    acc.lat.push(...r.lat);
+    return { n: r.n, cpuPerRequest: (c.user + c.system) / r.n };
+  };
+  for (let i = 0; i < rounds; i++) {
+    let p: { n: number; cpuPerRequest: number };
+    let m: { n: number; cpuPerRequest: number };
+    if (i % 2 === 0) {
+      p = await slice(pool, dispatcher, url);
+      m = await slice(viaMesh, mesh, meshUrl);
+    } else {
+      m = await slice(viaMesh, mesh, meshUrl);
+      p = await slice(pool, dispatcher, url);
     }
+    roundRps.push(m.n / p.n);
+    roundCpu.push(m.cpuPerRequest / p.cpuPerRequest);
   }
   const p50 = (xs: number[]) => (xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN) * 1000;
-  const sec = (slices * 250) / 1000;
+  const quartiles = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+    return { q1: at(0.25), median: at(0.5), q3: at(0.75) };
+  };
+  const sec = (rounds * SLICE_MS) / 1000;
   process.stdout.write(
     `${JSON.stringify({
       mode,
+      rounds,
+      sliceMs: SLICE_MS,
       pool: { rps: pool.n / sec, cpuUsPerRequest: pool.cpu / pool.n, p50Us: p50(pool.lat) },
       mesh: { rps: viaMesh.n / sec, cpuUsPerRequest: viaMesh.cpu / viaMesh.n, p50Us: p50(viaMesh.lat) },
       rpsRatio: viaMesh.n / pool.n,
       cpuRatio: viaMesh.cpu / viaMesh.n / (pool.cpu / pool.n),
+      roundRpsRatio: quartiles(roundRps),
+      roundCpuRatio: quartiles(roundCpu),
     })}\n`,
   );
   process.exit(0);

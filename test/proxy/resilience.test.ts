@@ -200,6 +200,38 @@ describe('MeshAgent resilience on real sockets', () => {
     expect((ups[0] as Upstream).hits).toBe(hits);
   });
 
+  it('least_request keeps in-flight counts across a discovery change: a busy instance is not taken for idle', async () => {
+    const { ups, mesh, source } = await setup(1); // least_request is the default
+    const busy = ups[0] as Upstream;
+    const held: Array<() => void> = [];
+    busy.handler = (req, res) => {
+      req.resume();
+      held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"upstream":"u0"}'));
+    };
+    const slow = Array.from({ length: 8 }, () => get(mesh));
+    while (held.length < 8) await sleep(5);
+    // A second instance registers while u0 has 8 requests in flight: the rebuilt picker must
+    // still know they are there (a fresh one would send about half of the next calls to u0).
+    const extra = await upstreams('x', 1);
+    cleanup.push(() => (extra[0] as Upstream).close());
+    source.set([busy, ...extra].map((u) => u.instance('svc')));
+    const next = Array.from({ length: 6 }, () => get(mesh));
+    const x0 = extra[0] as Upstream;
+    while (x0.hits + busy.hits < 14) await sleep(5);
+    expect(busy.hits).toBe(8);
+    expect(x0.hits).toBe(6);
+    // The 8 calls started on the old picker end on the new one: u0 is idle again and shares load.
+    for (const release of held) release();
+    expect((await Promise.all([...slow, ...next])).map((r) => r.status)).toEqual(Array(14).fill(200));
+    const subset = mesh.engine.table('svc').subsets.values().next().value;
+    const picker = subset?.picker as unknown as { inFlight(i: number): number; endpoints: Array<{ id: string }> };
+    expect(picker.endpoints.map((_, i) => picker.inFlight(i))).toEqual([0, 0]);
+    busy.handler = undefined;
+    const seen = new Set<string | undefined>();
+    for (let i = 0; i < 30; i++) seen.add((await get(mesh)).upstream);
+    expect(seen).toEqual(new Set(['u0', 'x0']));
+  });
+
   it('retries a buffered POST body, and refuses to replay a stream larger than the buffer with a clear error', async () => {
     const { ups, mesh } = await setup(2, {
       lbPolicy: 'round_robin',

@@ -1,6 +1,7 @@
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
 import { EligibleSet } from './eligible.js';
+import { forEachSameEndpoint } from './inherit.js';
 import type { RandomOptions } from './options.js';
 import type { BalancerEndpoint, Picker } from './picker.js';
 import { checkFunction, readWeights, throwIfInvalid } from './validate.js';
@@ -91,5 +92,14 @@ export class LeastRequestPicker<E extends BalancerEndpoint = BalancerEndpoint> i
   /** Requests currently in flight to `index` (0 for indices out of range). */
   inFlight(index: number): number {
     return this.active[index] ?? 0;
+  }
+
+  /** Takes over the in-flight counts of the least-request picker this one replaces (by endpoint id). */
+  inherit(previous: Picker<E>): void {
+    if (!(previous instanceof LeastRequestPicker) || previous === this) return;
+    const from = previous.active;
+    forEachSameEndpoint(previous.endpoints, this.endpoints, (i, j) => {
+      this.active[i] = from[j] as number;
+    });
   }
 }

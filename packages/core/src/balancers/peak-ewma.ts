@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock/index.js';
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
 import { EligibleSet } from './eligible.js';
+import { forEachSameEndpoint } from './inherit.js';
 import type { ClockOptions, RandomOptions } from './options.js';
 import type { BalancerEndpoint, Picker } from './picker.js';
 import { checkClock, checkFunction, checkNumber, readWeights, throwIfInvalid } from './validate.js';
@@ -140,6 +141,19 @@ export class PeakEwmaPicker<E extends BalancerEndpoint = BalancerEndpoint> imple
   /** Requests currently in flight to `index` (0 for indices out of range). */
   inFlight(index: number): number {
     return this.active[index] ?? 0;
+  }
+
+  /**
+   * Takes over the in-flight counts and latency estimates of the peak-EWMA picker this one
+   * replaces (by endpoint id); new endpoints keep the default estimate. Both must share a clock.
+   */
+  inherit(previous: Picker<E>): void {
+    if (!(previous instanceof PeakEwmaPicker) || previous === this) return;
+    forEachSameEndpoint(previous.endpoints, this.endpoints, (i, j) => {
+      this.active[i] = previous.active[j] as number;
+      this.estimate[i] = previous.estimate[j] as number;
+      this.stamp[i] = previous.stamp[j] as number;
+    });
   }
 
   /** The current (decayed) latency estimate of `index` in ms, NaN for indices out of range. */

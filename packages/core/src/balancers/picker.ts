@@ -48,4 +48,13 @@ export interface Picker<E extends BalancerEndpoint = BalancerEndpoint> {
   onStart(index: number): void;
   /** A request to `index` ended after `latencyMs` (peak-EWMA learns from it). */
   onEnd(index: number, latencyMs: number): void;
+  /**
+   * Takes over the per-endpoint state of `previous` — the picker this one replaces after the
+   * endpoint set changed — for the endpoints both have, matched by id: in-flight counts
+   * (least-request, peak-EWMA) and latency estimates (peak-EWMA). Without it a rebuilt picker
+   * sees a busy endpoint as idle and forgets a slow one. Afterwards the caller reports the end
+   * of every request started on `previous` to this picker instead. Ignores a picker of another
+   * policy. Optional: pickers without such state do not implement it.
+   */
+  inherit?(previous: Picker<E>): void;
 }

@@ -79,7 +79,6 @@ class Attempt implements Handler {
   status = 0;
   headersAt = 0;
   timer: TimerHandle | undefined;
-  readonly startedAt = now();
 
   constructor(
     readonly call: MeshCall,
@@ -89,6 +88,7 @@ class Attempt implements Handler {
     readonly picker: Picker<EndpointEntry> | undefined,
     readonly token: number,
     readonly transparent: boolean,
+    readonly startedAt: number,
   ) {}
 
   onRequestStart(controller: Controller, _context: unknown): void {
@@ -351,7 +351,9 @@ export class MeshCall implements Controller, HasDeadline {
     const timeoutMs = plan.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0) this.armOverall(timeoutMs);
     if (queued) this.waitForSlot(bulkhead as Bulkhead);
-    else this.nextAttempt(false);
+    // The first attempt starts now, in the same turn: its start time is the call's (a clock
+    // read costs ~45 ns here, and a call needs three more).
+    else this.nextAttempt(false, this.startedAt);
     if (plan.mirror !== undefined) this.startMirror(plan.mirror.tags);
   }
 
@@ -446,7 +448,8 @@ export class MeshCall implements Controller, HasDeadline {
     return new SendOptions(o, this.plan.path ?? o.path, headers ?? null) as unknown as Dispatcher.DispatchOptions;
   }
 
-  private nextAttempt(transparent: boolean): void {
+  /** Picks an endpoint and launches the next attempt; `at` is its start time when already read. */
+  private nextAttempt(transparent: boolean, at?: number): void {
     if (this.finished) return;
     const no = ++this.attemptNo;
     if (!transparent) this.tries++;
@@ -479,7 +482,7 @@ export class MeshCall implements Controller, HasDeadline {
           this.wait = this.engine.clock.setTimeout(() => {
             this.wait = undefined;
             if (fault.abort !== undefined) this.injectAbort(no, fault.abort);
-            else this.launch(no, picker, index, transparent);
+            else this.launchAfterDelay(no, entry, picker, index, transparent);
           }, fault.delayMs);
           return;
         }
@@ -490,10 +493,39 @@ export class MeshCall implements Controller, HasDeadline {
         }
       }
     }
-    this.launch(no, picker, index, transparent);
+    this.launch(no, picker, index, transparent, at ?? now());
   }
 
-  private launch(no: number, picker: Picker<EndpointEntry>, index: number, transparent: boolean): void {
+  /**
+   * Launches an attempt whose endpoint was picked before a fault delay. If the endpoint set
+   * changed meanwhile, it goes to the same endpoint through the current picker (so its start
+   * and end are counted by one picker), or, when the endpoint left, to a new pick.
+   */
+  private launchAfterDelay(
+    no: number,
+    entry: EndpointEntry,
+    picker: Picker<EndpointEntry>,
+    index: number,
+    transparent: boolean,
+  ): void {
+    const current = this.subset.picker;
+    if (current === picker) {
+      this.launch(no, picker, index, transparent, now());
+      return;
+    }
+    let i = this.subset.indexOf(entry);
+    if (i < 0) i = current.pickIndex(this.plan.hashKey);
+    if (i < 0) {
+      if (current.endpoints.length === 0) {
+        this.failNoEndpoint();
+        return;
+      }
+      i = this.subset.panicCursor++ % current.endpoints.length;
+    }
+    this.launch(no, current, i, transparent, now());
+  }
+
+  private launch(no: number, picker: Picker<EndpointEntry>, index: number, transparent: boolean, at: number): void {
     if (this.finished) return;
     const n = picker.endpoints.length;
     const maxRequests = this.engine.maxRequestsPerEndpoint;
@@ -521,7 +553,7 @@ export class MeshCall implements Controller, HasDeadline {
     }
     picker.onStart(index);
     entry.inflight++;
-    const a = new Attempt(this, no, entry, index, picker, token, transparent);
+    const a = new Attempt(this, no, entry, index, picker, token, transparent, at);
     this.attempt = a;
     const perTry = this.retry?.perTryTimeoutMs;
     if (perTry !== undefined && perTry > 0)
@@ -794,7 +826,14 @@ export class MeshCall implements Controller, HasDeadline {
     const duration = end - a.startedAt;
     const entry = a.entry;
     if (entry !== undefined) {
-      a.picker?.onEnd(a.index, duration);
+      const picker = this.subset.picker;
+      if (a.picker === picker) picker.onEnd(a.index, duration);
+      else if (a.picker !== undefined) {
+        // The endpoint set changed while the attempt ran: the rebuilt picker inherited its
+        // in-flight count, so the end is reported there (to the endpoint's new index).
+        const index = this.subset.indexOf(entry);
+        if (index >= 0) picker.onEnd(index, duration);
+      }
       entry.inflight--;
       entry.breaker.release(a.token, outcome);
       if (outcome !== 0) this.engine.recordOutcome(entry, outcome);

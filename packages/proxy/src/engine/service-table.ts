@@ -91,6 +91,12 @@ export class Subset {
   get backend(): BackendPolicy | undefined {
     return this.group.backend;
   }
+
+  /** Index of `entry` in the current picker, or -1 when the entry is no longer a member. */
+  indexOf(entry: EndpointEntry): number {
+    for (const m of entry.memberships) if (m.subset === this) return m.index;
+    return -1;
+  }
 }
 
 export function subsetKey(tags: readonly string[], policy: LbPolicy, resilience?: BackendResilienceSettings): string {
@@ -377,7 +383,11 @@ export class ServiceTable {
     if (group !== this.shared && group.retireMissing(new Set(entries.map((e) => e.id)))) changed = true;
     if (changed) group.reindex();
     s.entries = entries;
+    const previous = s.picker;
     s.picker = makePicker<EndpointEntry>(s.policy, entries);
+    // In-flight counts and latency estimates survive the rebuild; calls started on the previous
+    // picker report their end to this one (MeshCall.settle).
+    s.picker.inherit?.(previous);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as EndpointEntry;
       e.memberships.push({ subset: s, index: i });
