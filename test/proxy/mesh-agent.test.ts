@@ -107,4 +107,32 @@ describe('MeshAgent basics', () => {
     await m.close();
     await m2.close();
   });
+
+  it('passes undici\'s own invalid-argument errors through: not retried, no penalty for the endpoint', async () => {
+    const { discovery } = discoveryOf([['solo', ups.slice(0, 1)]]);
+    // A breaker that opens on the first failure, and ejection on the first gateway failure.
+    const m = new MeshAgent({
+      discovery,
+      breaker: { consecutiveFailures: 1 },
+      outlier: { consecutiveGatewayFailures: 1 },
+      retry: { attempts: 3, retryOn: ['connect-failure', 'reset', '5xx'] },
+    });
+    const before = (ups[0] as Upstream).hits;
+    for (let i = 0; i < 3; i++) {
+      const err = await request('http://solo/', { dispatcher: m, headers: { 'x-bad': 'a\u0000b' } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+    }
+    expect((ups[0] as Upstream).hits).toBe(before);
+    // The endpoint was not blamed: a good request goes through at once.
+    const res = await request('http://solo/', { dispatcher: m });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    const entry = [...m.engine.table('solo').allEntries()][0];
+    expect(entry?.breaker.state).toBe('closed');
+    expect(entry?.ejected).toBe(false);
+    await m.close();
+  });
 });

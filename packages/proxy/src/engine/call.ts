@@ -32,6 +32,16 @@ export const classifyError = outcomeOfError;
 
 const NO_EXTRA: readonly string[] = Object.freeze([]);
 
+/**
+ * An error a pool raised about the request or its configuration before anything was sent:
+ * undici's `InvalidArgumentError` (`UND_ERR_INVALID_ARG`: an invalid header, method or path) or
+ * the sidecar pool's `WEFT_ERR_INVALID_ARGUMENT` (an endpoint it cannot serve).
+ */
+function isCallerError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'UND_ERR_INVALID_ARG' || (error instanceof MeshRequestError && code === 'WEFT_ERR_INVALID_ARGUMENT');
+}
+
 /** The fields of `Dispatcher.DispatchOptions` undici's Request reads, copied into one fixed shape. */
 class SendOptions {
   readonly method: string;
@@ -655,11 +665,12 @@ export class MeshCall implements Controller, HasDeadline {
       this.fail('WEFT_ERR_PAYLOAD_TOO_LARGE', tooLarge.message, 413);
       return;
     }
-    if (error instanceof MeshRequestError && error.code === 'WEFT_ERR_INVALID_ARGUMENT') {
-      // The endpoint's pool cannot serve it at all (configuration, not upstream health): no
-      // retry, no breaker or outlier penalty, and the caller gets the error that says why.
+    if (isCallerError(error)) {
+      // The pool refused the request itself (a bad header from the caller, or an endpoint it
+      // cannot serve): not the upstream's fault, and a retry would fail alike. No retry, no
+      // breaker or outlier penalty; the caller gets the error that says why, as undici gives it.
       this.settle(a, 0, error);
-      this.finishWithError(error, error.status);
+      this.finishWithError(error, (error as { status?: number }).status ?? 400);
       return;
     }
     const outcome = classifyError(error);
