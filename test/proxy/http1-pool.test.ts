@@ -279,13 +279,41 @@ describe('Http1Pool', () => {
   });
 
   it('does not reuse an idle socket past its keepAliveTimeout', async () => {
-    const up = await upstream((_req, res) => res.end('ok'), 10_000);
+    const sockets = new Set<Socket>();
+    // No Keep-Alive hint in the response: the pool's own keepAliveTimeout applies.
+    const up = await rawUpstream((s) => {
+      sockets.add(s);
+      s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
     const p = pool(up.port, { keepAliveTimeout: 50 });
     await call(p, {});
     await new Promise((r) => setTimeout(r, 150));
     await call(p, {});
     // The first socket was idle three times its allowance: a request must not be written on it.
-    expect(up.distinct()).toBe(2);
+    expect(sockets.size).toBe(2);
+  });
+
+  it("follows the server's Keep-Alive hint, less the threshold, longer or shorter than keepAliveTimeout (as undici)", async () => {
+    // `Keep-Alive: timeout=10`: idle up to 9 s, although keepAliveTimeout is 50 ms.
+    const long = await upstream((_req, res) => res.end('ok'), 10_000);
+    const p1 = pool(long.port, { keepAliveTimeout: 50 });
+    await call(p1, {});
+    await new Promise((r) => setTimeout(r, 150));
+    await call(p1, {});
+    expect(long.distinct()).toBe(1);
+    // `timeout=1` less the 1 s threshold leaves nothing: the socket closes after each response.
+    const short = await upstream((_req, res) => res.end('ok'), 1_000);
+    const p2 = pool(short.port);
+    await call(p2, {});
+    await call(p2, {});
+    expect(short.distinct()).toBe(2);
+    // The hint is capped by keepAliveMaxTimeout.
+    const capped = await upstream((_req, res) => res.end('ok'), 10_000);
+    const p3 = pool(capped.port, { keepAliveMaxTimeout: 50 });
+    await call(p3, {});
+    await new Promise((r) => setTimeout(r, 150));
+    await call(p3, {});
+    expect(capped.distinct()).toBe(2);
   });
 
   it('fails on a reset, a response cut short, a refused connection, a malformed head', async () => {

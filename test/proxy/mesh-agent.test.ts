@@ -108,7 +108,7 @@ describe('MeshAgent basics', () => {
     await m2.close();
   });
 
-  it('passes undici\'s own invalid-argument errors through: not retried, no penalty for the endpoint', async () => {
+  it("passes undici's own invalid-argument errors through: not retried, no penalty for the endpoint", async () => {
     const { discovery } = discoveryOf([['solo', ups.slice(0, 1)]]);
     // A breaker that opens on the first failure, and ejection on the first gateway failure.
     const m = new MeshAgent({

@@ -21,7 +21,10 @@ export interface Http1PoolOptions {
   connections?: number | null;
   /** Idle time after which a keep-alive socket is closed, ms. Default 4 000. */
   keepAliveTimeout?: number;
-  /** Upper bound for a server's `Keep-Alive: timeout` hint, ms. Default 600 000. */
+  /**
+   * Upper bound for the idle time a server's `Keep-Alive: timeout` hint sets, ms. Default 600 000.
+   * A hint (less `keepAliveTimeoutThreshold`) replaces `keepAliveTimeout`, as in undici.
+   */
   keepAliveMaxTimeout?: number;
   /** Subtracted from a server's hint, so the client closes first, ms. Default 1 000. */
   keepAliveTimeoutThreshold?: number;
@@ -402,12 +405,15 @@ class Http1Connection {
     this.decoder = null;
     req.conn = null;
     req.done = true;
-    if (head.keepAlive && req.bodySent && !extraBytes && this.state !== enum_.Closed) {
+    // As undici: a server's `Keep-Alive: timeout` hint, less the threshold and capped at the
+    // maximum, replaces the default idle time (longer or shorter); a hint too short to use closes.
+    const p = this.pool;
+    const idle =
+      head.keepAliveSeconds >= 0
+        ? Math.min(head.keepAliveSeconds * 1000 - p.keepAliveThreshold, p.keepAliveMax)
+        : p.keepAliveTimeout;
+    if (head.keepAlive && idle > 0 && req.bodySent && !extraBytes && this.state !== enum_.Closed) {
       this.state = enum_.Idle;
-      const p = this.pool;
-      let idle = p.keepAliveTimeout;
-      if (head.keepAliveSeconds >= 0)
-        idle = Math.min(idle, Math.max(0, head.keepAliveSeconds * 1000 - p.keepAliveThreshold), p.keepAliveMax);
       this.retireAt = performance.now() + idle;
       if (req.paused) this.socket.resume();
       p.release(this);
