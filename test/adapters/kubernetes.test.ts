@@ -6,6 +6,10 @@
  * service, pod labels, bad slices) and the faults: a cut connection, an API server restart and
  * 410 Gone after etcd compaction.
  */
+
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1EndpointSlice, type V1Pod } from '@kubernetes/client-node';
 import type { AdapterWarning } from '@weft/adapters/kubernetes';
 import { KubernetesSource } from '@weft/adapters/kubernetes';
@@ -13,7 +17,13 @@ import { describeSourceConformance, type SourceFixture, type TestRecord } from '
 import type { ServiceInstance, SourceSnapshot } from '@weft/core';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubeApiserver, startKubeApiserver, TcpCutProxy, waitFor } from '../servers/index.js';
+import {
+  type KubeApiserver,
+  selfSignedCertificate,
+  startKubeApiserver,
+  TcpCutProxy,
+  waitFor,
+} from '../servers/index.js';
 
 let kube: KubeApiserver;
 let k8s: KubeClient;
@@ -332,6 +342,168 @@ describe('KubernetesSource: EndpointSlice mapping', () => {
       await k8s.deleteSlice('ns-svc-a', 'weft-other');
       await k8s.deleteSlice('ns-svc-b');
     }
+  });
+});
+
+describe('KubernetesSource: authentication paths', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'weft-kube-auth-'));
+    try {
+      await k8s.core.createNamespace({ body: { metadata: { name: 'weft-ctx' } } });
+    } catch (err) {
+      if (status(err) !== 409) throw err;
+    }
+    await k8s.upsertSlice(slice('auth-svc-a', 'auth-svc', [{ ip: '10.30.0.1' }]));
+    await k8s.upsertSlice(slice('auth-svc-b', 'auth-svc', [{ ip: '10.30.0.2' }]), 'weft-ctx');
+  });
+  afterAll(async () => {
+    await k8s.deleteSlice('auth-svc-a');
+    await k8s.deleteSlice('auth-svc-b', 'weft-ctx');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The endpoints of auth-svc the source sees first (waits for one), or its first error. */
+  async function firstSight(source: KubernetesSource): Promise<string[] | Error> {
+    const rec = new Recorder(source);
+    try {
+      await waitFor(() => rec.errors.length > 0 || rec.of('auth-svc').length > 0, 15_000, {
+        intervalMs: 20,
+        description: 'a snapshot with auth-svc, or an error',
+      });
+      return rec.errors[0] ?? rec.describe('auth-svc');
+    } finally {
+      rec.close();
+    }
+  }
+
+  /** Runs `fn` with these environment variables (undefined: unset), then restores them. */
+  async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    const apply = (v: Record<string, string | undefined>) => {
+      for (const [k, x] of Object.entries(v)) {
+        if (x === undefined) delete process.env[k];
+        else process.env[k] = x;
+      }
+    };
+    apply(vars);
+    try {
+      return await fn();
+    } finally {
+      apply(saved);
+    }
+  }
+
+  /** A kubeconfig whose current context points at a closed port; context `weft` at the server, namespace weft-ctx. */
+  function twoContexts(): string {
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: dead',
+      '  cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true }',
+      '- name: weft',
+      `  cluster: { server: "${kube.url}", insecure-skip-tls-verify: true }`,
+      'users:',
+      '- name: admin',
+      `  user: { token: "${kube.token}" }`,
+      'contexts:',
+      '- name: dead',
+      '  context: { cluster: dead, user: admin }',
+      '- name: weft',
+      '  context: { cluster: weft, user: admin, namespace: weft-ctx }',
+      'current-context: dead',
+      '',
+    ].join('\n');
+  }
+
+  it('a kubeconfig file; a context other than the current one, whose namespace is the default', async () => {
+    expect(
+      await firstSight(new KubernetesSource({ auth: { kubeconfigPath: kube.kubeconfigPath }, services: ['auth-svc'] })),
+    ).toEqual(['10.30.0.1:8080:UP']);
+    const path = join(dir, 'two-contexts.yaml');
+    await writeFile(path, twoContexts(), { mode: 0o600 });
+    expect(
+      await firstSight(
+        new KubernetesSource({ auth: { kubeconfigPath: path, context: 'weft' }, services: ['auth-svc'] }),
+      ),
+    ).toEqual(['10.30.0.2:8080:UP']);
+    expect(
+      await firstSight(
+        new KubernetesSource({ auth: { kubeconfig: twoContexts(), context: 'weft' }, services: ['auth-svc'] }),
+      ),
+    ).toEqual(['10.30.0.2:8080:UP']);
+  });
+
+  it('says which setting is wrong: an unknown context, a missing file, text that is not a kubeconfig', async () => {
+    const path = join(dir, 'ctx.yaml');
+    await writeFile(path, twoContexts(), { mode: 0o600 });
+    const unknown = await firstSight(
+      new KubernetesSource({ auth: { kubeconfigPath: path, context: 'prod' }, services: ['auth-svc'] }),
+    );
+    expect(unknown).toMatchObject({ code: 'WEFT_ERR_INVALID_ARGUMENT' });
+    expect(String(unknown)).toMatch(/auth\.context: no context "prod" in the kubeconfig \(it has "dead", "weft"\)/);
+    const missing = await firstSight(
+      new KubernetesSource({ auth: { kubeconfigPath: join(dir, 'nope.yaml') }, services: ['auth-svc'] }),
+    );
+    expect(String(missing)).toMatch(/auth\.kubeconfigPath: cannot load ".*nope\.yaml"/);
+    const garbage = await firstSight(
+      new KubernetesSource({ auth: { kubeconfig: '{ not: [yaml' }, services: ['auth-svc'] }),
+    );
+    expect(String(garbage)).toMatch(/auth\.kubeconfig: is not a valid kubeconfig/);
+  });
+
+  it('no auth: the KUBECONFIG variable, as kubectl reads it', async () => {
+    const seen = await withEnv({ KUBECONFIG: kube.kubeconfigPath }, () =>
+      firstSight(new KubernetesSource({ services: ['auth-svc'] })),
+    );
+    expect(seen).toEqual(['10.30.0.1:8080:UP']);
+  });
+
+  it('a KubeConfig built by the caller; anything else is refused', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(kube.kubeconfig);
+    expect(await firstSight(new KubernetesSource({ auth: { kubeConfig: kc }, services: ['auth-svc'] }))).toEqual([
+      '10.30.0.1:8080:UP',
+    ]);
+    const wrong = await firstSight(
+      new KubernetesSource({ auth: { kubeConfig: { clusters: [] } }, services: ['auth-svc'] }),
+    );
+    expect(String(wrong)).toMatch(/auth\.kubeConfig: must be a KubeConfig/);
+  });
+
+  it('in cluster: service-account token, CA (TLS verified) and namespace files, the server from the environment', async () => {
+    const prefix = join(dir, 'pod');
+    const sa = join(prefix, 'var/run/secrets/kubernetes.io/serviceaccount');
+    await mkdir(sa, { recursive: true });
+    await writeFile(join(sa, 'token'), kube.token);
+    // kube-apiserver's self-signed serving certificate, followed by the CA that signed it.
+    await writeFile(join(sa, 'ca.crt'), await readFile(join(kube.certDir, 'apiserver.crt')));
+    await writeFile(join(sa, 'namespace'), 'weft-ctx');
+    const env = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(kube.port) };
+    const seen = await withEnv(env, () =>
+      firstSight(new KubernetesSource({ auth: { inCluster: true, pathPrefix: prefix }, services: ['auth-svc'] })),
+    );
+    expect(seen).toEqual(['10.30.0.2:8080:UP']);
+    // A CA that did not sign the server's certificate: refused, not silently trusted.
+    await writeFile(join(sa, 'ca.crt'), selfSignedCertificate('weft-other-ca').cert);
+    const untrusted = await withEnv(env, () =>
+      firstSight(new KubernetesSource({ auth: { inCluster: true, pathPrefix: prefix }, services: ['auth-svc'] })),
+    );
+    expect(untrusted).toBeInstanceOf(Error);
+    const why = (untrusted as Error & { cause?: unknown }).cause ?? untrusted;
+    expect(String(why)).toMatch(/certificate|self.signed|CERT/i);
+  });
+
+  it('in cluster, outside a pod: an error that says what is missing', async () => {
+    const seen = await withEnv({ KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined }, () =>
+      firstSight(
+        new KubernetesSource({ auth: { inCluster: true, pathPrefix: join(dir, 'no-pod') }, services: ['auth-svc'] }),
+      ),
+    );
+    expect(String(seen)).toMatch(
+      /auth\.inCluster: not running in a Kubernetes pod with a service account: KUBERNETES_SERVICE_HOST is not set; KUBERNETES_SERVICE_PORT is not set; .*no-pod\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token does not exist/,
+    );
   });
 });
 

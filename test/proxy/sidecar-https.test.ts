@@ -1,37 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createSecureServer, type Http2Session } from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import { type AddressInfo, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../packages/proxy/src/index.js';
 import { http } from '../servers/http.js';
+import { selfSignedCertificate } from '../servers/tls.js';
 import { Discovery, loopbackInstance, ManualSource } from './helpers.js';
 
-/** A throwaway self-signed certificate for `localhost`, made with the openssl CLI. */
-function selfSigned(): { key: Buffer; cert: Buffer } {
-  const dir = mkdtempSync(join(tmpdir(), 'weft-https-'));
-  try {
-    try {
-      const subject = ['-days', '1', '-subj', '/CN=localhost'];
-      const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem'];
-      execFileSync('openssl', [...args, ...subject], { cwd: dir, stdio: 'pipe' });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-      throw new Error(
-        err.code === 'ENOENT'
-          ? 'sidecar-https.test.ts needs the `openssl` CLI on PATH to make a self-signed certificate'
-          : `openssl failed to make a self-signed certificate: ${err.stderr?.toString() ?? err.message}`,
-      );
-    }
-    return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const selfSigned = () => selfSignedCertificate('localhost');
 
 describe('Sidecar to an https upstream', () => {
   let upstream: Server | undefined;

@@ -14,3 +14,4 @@ export { type KubeApiserver, type KubeApiserverOptions, type KubeToken, startKub
 export { freePort, freePorts, LOOPBACK, type WaitForOptions, waitFor } from './ports.js';
 export { ServerProcess, type ServerProcessSpec } from './process.js';
 export { TcpCutProxy, type TcpCutProxyOptions } from './tcp-proxy.js';
+export { selfSignedCertificate } from './tls.js';

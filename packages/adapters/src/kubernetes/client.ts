@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from '@weft/core';
 import { importPeer } from '../internal/peer.js';
 
@@ -10,8 +11,13 @@ export type KubernetesAuth =
   | { kubeconfigPath: string; context?: string }
   /** A kubeconfig as YAML text. */
   | { kubeconfig: string; context?: string }
-  /** The pod's service account (`/var/run/secrets/kubernetes.io/serviceaccount`), as in-cluster clients do. */
-  | { inCluster: true }
+  /**
+   * The pod's service account, as in-cluster clients do: the API server from
+   * `KUBERNETES_SERVICE_HOST` / `KUBERNETES_SERVICE_PORT`, the token (re-read as it rotates),
+   * CA and namespace from `/var/run/secrets/kubernetes.io/serviceaccount/`. `pathPrefix` is put
+   * in front of that path (a sandbox or test that mounts the files elsewhere).
+   */
+  | { inCluster: true; pathPrefix?: string }
   /** A `KubeConfig` of `@kubernetes/client-node` you built yourself. */
   | { kubeConfig: object };
 
@@ -81,6 +87,53 @@ export function httpStatusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+type KubeConfig = InstanceType<K8s['KubeConfig']>;
+
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+function invalid(path: string, message: string): InvalidArgumentError {
+  return new InvalidArgumentError('Kubernetes source options', [{ path, message }]);
+}
+
+/** The in-cluster config, refused with what is missing when the process is not in a pod. */
+function loadInCluster(kc: KubeConfig, pathPrefix: string): void {
+  const missing: string[] = [];
+  for (const name of ['KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'])
+    if (!process.env[name]) missing.push(`${name} is not set`);
+  const token = `${pathPrefix}${SERVICE_ACCOUNT_DIR}/token`;
+  if (!existsSync(token)) missing.push(`${token} does not exist`);
+  if (missing.length > 0)
+    throw invalid('auth.inCluster', `not running in a Kubernetes pod with a service account: ${missing.join('; ')}`);
+  kc.loadFromCluster(pathPrefix);
+}
+
+function loadFile(kc: KubeConfig, path: string): void {
+  try {
+    kc.loadFromFile(path);
+  } catch (err) {
+    throw invalid('auth.kubeconfigPath', `cannot load ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+}
+
+function loadText(kc: KubeConfig, text: string): void {
+  try {
+    kc.loadFromString(text);
+  } catch (err) {
+    throw invalid('auth.kubeconfig', `is not a valid kubeconfig: ${(err as Error).message}`);
+  }
+}
+
+function useContext(kc: KubeConfig, name: string): void {
+  if (kc.getContextObject(name) === null) {
+    const known = kc.getContexts().map((c) => JSON.stringify(c.name));
+    throw invalid(
+      'auth.context',
+      `no context ${JSON.stringify(name)} in the kubeconfig (it has ${known.length === 0 ? 'none' : known.join(', ')})`,
+    );
+  }
+  kc.setCurrentContext(name);
+}
+
 /** Creates the {@link KubeApi} over a freshly loaded client. */
 export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<KubeApi> {
   const k8s = await loadKubernetesClient();
@@ -94,10 +147,10 @@ export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<K
   } else {
     kc = new k8s.KubeConfig();
     if (auth === undefined) kc.loadFromDefault();
-    else if ('inCluster' in auth) kc.loadFromCluster();
-    else if ('kubeconfigPath' in auth) kc.loadFromFile(auth.kubeconfigPath);
-    else kc.loadFromString(auth.kubeconfig);
-    if (auth !== undefined && 'context' in auth && auth.context !== undefined) kc.setCurrentContext(auth.context);
+    else if ('inCluster' in auth) loadInCluster(kc, auth.pathPrefix ?? '');
+    else if ('kubeconfigPath' in auth) loadFile(kc, auth.kubeconfigPath);
+    else loadText(kc, auth.kubeconfig);
+    if (auth !== undefined && 'context' in auth && auth.context !== undefined) useContext(kc, auth.context);
   }
   const cluster = kc.getCurrentCluster();
   if (cluster === null)
