@@ -1,5 +1,6 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import type { SecureContextOptions, TlsOptions, Server as TlsServer } from 'node:tls';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
 import { Framing, findHeadEnd, Http1ParseError, parseRequestHead, type RequestHead } from './parse.js';
 import { reasonPhrase } from './status-text.js';
@@ -14,6 +15,8 @@ export interface Http1ServerOptions {
   requestTimeout: number;
   /** Idle time of a keep-alive connection between requests, ms. */
   keepAliveTimeout: number;
+  /** Serve HTTPS with these options (key and certificate, or pfx; `requestCert` + `ca` for mTLS). */
+  tls?: TlsOptions | undefined;
 }
 
 /** Pipelined bytes buffered while a response is in progress before the socket is paused. */
@@ -462,11 +465,41 @@ export class Http1Server {
     readonly options: Http1ServerOptions,
     readonly onRequest: (exchange: Http1Exchange) => void,
   ) {
-    this.server = createServer({ noDelay: true }, (socket) => {
+    const accept = (socket: Socket): void => {
       const conn = new ServerConnection(this, socket);
       this.connections.add(conn);
       this.sweeper ??= setInterval(() => this.sweep(), 1_000).unref();
-    });
+    };
+    const tls = options.tls;
+    if (tls === undefined) {
+      this.server = createServer({ noDelay: true }, accept);
+      this.secure = false;
+    } else {
+      // node:tls (and with it node:crypto, ~3 MB resident) is loaded only for an HTTPS listener.
+      const { createServer: createTlsServer } = process.getBuiltinModule('node:tls');
+      this.server = createTlsServer(
+        // HTTP/1.1 only, said in ALPN so an HTTP/2-capable client does not try h2; a client
+        // that has not finished its handshake within the head timeout is cut off.
+        { handshakeTimeout: options.headersTimeout, ...tls, ALPNProtocols: ['http/1.1'], noDelay: true },
+        accept,
+      );
+      // A failed or timed-out handshake (garbage, plain HTTP, a silent client) is only reported;
+      // the connection would stay open without this.
+      this.server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+      this.secure = true;
+    }
+  }
+
+  /** True when the listener serves HTTPS. */
+  readonly secure: boolean;
+
+  /**
+   * Replaces the certificate (and other secure-context options) for new connections, as when a
+   * certificate is renewed; established connections keep theirs.
+   */
+  setSecureContext(options: SecureContextOptions): void {
+    if (!this.secure) throw new TypeError('the listener serves plain HTTP; it has no secure context');
+    (this.server as TlsServer).setSecureContext(options);
   }
 
   /** Listens; resolves with the bound port. */

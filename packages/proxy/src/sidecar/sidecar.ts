@@ -1,4 +1,6 @@
 import type { Server } from 'node:net';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import { InvalidArgumentError } from '@weft/core';
 import type { Dispatcher } from 'undici';
 import { type EndpointPool, MeshEngine, type MeshEngineOptions, type PoolFactory } from '../engine/engine.js';
 import { HOP_BY_HOP } from '../engine/headers.js';
@@ -28,6 +30,13 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
   admin?: { port?: number; host?: string } | false;
   /** TCP listeners: one per service, L4 load balancing over its instances. */
   tcp?: readonly TcpProxyOptions[];
+  /**
+   * Serve HTTPS (a gateway terminating TLS): node:tls server options with `key` and `cert` (or
+   * `pfx`); `requestCert` with `ca` asks clients for certificates. HTTP/1.1 only (said in ALPN).
+   * Requests are forwarded with `x-forwarded-proto: https`. Renew the certificate with
+   * {@link Sidecar.setSecureContext}.
+   */
+  tls?: TlsOptions;
   /** Largest request body, bytes (413 above). Default 10 MiB. */
   maxBodyBytes?: number;
   /** Largest request head, bytes (node answers 431 above). Default 16 KiB. */
@@ -50,6 +59,16 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
    * `(origin, options) => new Pool(origin, options)`.
    */
   upstreamPool?: PoolFactory;
+}
+
+/** Refuses TLS options without a certificate up front, rather than a failed handshake per client. */
+function checkTls(tls: SecureContextOptions): void {
+  if (tls === null || typeof tls !== 'object')
+    throw new InvalidArgumentError('sidecar options', [{ path: 'tls', message: 'must be node:tls options' }]);
+  if (tls.pfx === undefined && (tls.key === undefined || tls.cert === undefined))
+    throw new InvalidArgumentError('sidecar options', [
+      { path: 'tls', message: 'needs `key` and `cert` (PEM), or `pfx`' },
+    ]);
 }
 
 /** The default upstream pools: plain HTTP/1.1 on the sidecar's own client. */
@@ -112,6 +131,8 @@ export class Sidecar {
   private readonly maxBody: number;
   private readonly routing: SidecarRouting;
   private draining = false;
+  /** `x-forwarded-proto` of forwarded requests. */
+  private readonly proto: 'http' | 'https';
   /** Host header → whether it names a mesh service (cleared when Discovery changes). */
   private readonly hostVerdicts = new Map<string, string | null>();
   private routerVersion: number | undefined;
@@ -131,15 +152,18 @@ export class Sidecar {
     );
     this.routing = options.routing ?? 'both';
     this.maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
+    if (options.tls !== undefined) checkTls(options.tls);
     this.front = new Http1Server(
       {
         maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
         headersTimeout: options.headersTimeoutMs ?? 10_000,
         requestTimeout: options.requestTimeoutMs ?? 300_000,
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+        tls: options.tls,
       },
       (ex) => this.handle(ex),
     );
+    this.proto = this.front.secure ? 'https' : 'http';
     this.server = this.front.server;
     this.admin = options.admin === false ? undefined : new AdminServer(this, options.admin ?? {});
     this.tcp = (options.tcp ?? []).map((t) => new TcpProxy(this.engine, t));
@@ -165,6 +189,16 @@ export class Sidecar {
     if (this.hostVerdicts.size > 1000) this.hostVerdicts.clear();
     this.hostVerdicts.set(hostHeader, verdict);
     return verdict;
+  }
+
+  /**
+   * Replaces the HTTPS listener's certificate (or other secure-context options) for new
+   * connections, e.g. when it was renewed; connections already open keep theirs.
+   * @throws TypeError when the sidecar was not started with `tls`.
+   */
+  setSecureContext(options: SecureContextOptions): void {
+    checkTls(options);
+    this.front.setSecureContext(options);
   }
 
   /** True once {@link drain} started. */
@@ -250,7 +284,7 @@ export class Sidecar {
       'x-forwarded-for',
       xff === undefined ? remote : `${xff}, ${remote}`,
       'x-forwarded-proto',
-      'http',
+      this.proto,
       'x-forwarded-host',
       head.host ?? '',
     ];
