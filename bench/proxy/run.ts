@@ -14,7 +14,9 @@
  * BENCH_SECONDS (default 10) per measurement; BENCH_ROUNDS (default 6) Pool/MeshAgent pairs of
  * BENCH_SECONDS / 2 each, in A-B / B-A order (their medians are kept in the results). The shared
  * machines drift by ±20 % from one run to the next, so the headline MeshAgent ratios come from
- * one process alternating 100 ms slices of Pool and MeshAgent (A-B, then B-A) for 4 × BENCH_SECONDS.
+ * one process alternating 100 ms slices of Pool and MeshAgent (A-B, then B-A) for 4 × BENCH_SECONDS,
+ * and the sidecar ÷ nginx ratios are medians over BENCH_PAIRS (default 10) adjacent pairs of
+ * BENCH_PAIR_SECONDS (default 3) runs in alternating order.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,11 @@ import { Report } from '../lib/results.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+/** Sidecar / nginx pairs (alternating order) of PAIR_SECONDS each. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 10);
+const PAIR_SECONDS = Number(process.env.BENCH_PAIR_SECONDS ?? 3);
+/** app → nginx / app → MeshAgent latency runs of SECONDS / 4 each. */
+const E2E_ROUNDS = Math.max(1, Math.ceil(ROUNDS / 2)) + 1;
 const PROXY_CPU = '0';
 /**
  * V8 heap setting of the sidecar process: a small young generation keeps its resident memory
@@ -157,10 +164,14 @@ async function wrk(
   url: string,
   pids: number[],
   connections = 50,
+  seconds = SECONDS,
+  warmupSeconds = 2,
 ): Promise<Measure & { maxRssMb: number; maxRssAnonMb: number }> {
   const wrkBin = which('wrk') as string;
   // Warm-up (JIT, keep-alive pools), not measured.
-  execFileSync('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, '-d2s', url], { encoding: 'utf8' });
+  execFileSync('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, `-d${warmupSeconds}s`, url], {
+    encoding: 'utf8',
+  });
   const cpu0 = pids.reduce((s, p) => s + cpuUs(p), 0);
   let maxRss = 0;
   let maxAnon = 0;
@@ -175,7 +186,7 @@ async function wrk(
     );
   }, 250);
   const out = await new Promise<string>((resolve, reject) => {
-    const c = spawn('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', url]);
+    const c = spawn('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
     let s = '';
     c.stdout.on('data', (d: Buffer) => {
       s += d.toString();
@@ -400,12 +411,15 @@ async function main(): Promise<void> {
       }
       const scRuns: Array<Measure & { maxRssMb: number; maxRssAnonMb: number }> = [];
       const ngRuns: Measure[] = [];
-      const pairs = Math.max(1, Math.ceil(ROUNDS / 2));
-      for (let r = 0; r < pairs; r++) {
+      // Many short adjacent pairs rather than a few long ones: the machine drifts by tens of percent
+      // over minutes, and a median over many pairs is robust to the pairs a drift cut through.
+      for (let r = 0; r < PAIRS; r++) {
         const order = r % 2 === 0 ? ['sidecar', 'nginx'] : ['nginx', 'sidecar'];
         for (const which_ of order) {
-          if (which_ === 'sidecar') scRuns.push(await wrk('Weft sidecar (rules loaded)', scUrl, [sc.pid as number]));
-          else if (nginx !== undefined) ngRuns.push(await wrk('nginx (1 worker)', nginx.url, nginx.pids));
+          if (which_ === 'sidecar')
+            scRuns.push(await wrk('Weft sidecar (rules loaded)', scUrl, [sc.pid as number], 50, PAIR_SECONDS, 1));
+          else if (nginx !== undefined)
+            ngRuns.push(await wrk('nginx (1 worker)', nginx.url, nginx.pids, 50, PAIR_SECONDS, 1));
         }
         const a = scRuns[scRuns.length - 1];
         const b = ngRuns[ngRuns.length - 1];
@@ -449,7 +463,7 @@ async function main(): Promise<void> {
         // 3. End to end at one connection: app → nginx → upstream vs app → MeshAgent → upstream, in pairs.
         const viaNginx: Measure[] = [];
         const viaMesh: Measure[] = [];
-        for (let r = 0; r < pairs + 1; r++) {
+        for (let r = 0; r < E2E_ROUNDS; r++) {
           viaNginx.push(runClient('url', nginx.port, Math.max(2, SECONDS / 4), 1));
           viaMesh.push(runClient('mesh', upstreamPort, Math.max(2, SECONDS / 4), 1));
         }
@@ -556,7 +570,7 @@ async function main(): Promise<void> {
           value: median(pairRps),
           unit: 'ratio',
           target: '>= 0.80',
-          method: 'median of sidecar ÷ nginx over adjacent pairs of runs',
+          method: `median of sidecar ÷ nginx over ${PAIRS} adjacent pairs of ${PAIR_SECONDS} s runs (alternating order)`,
           pair_ratios: pairRps.map(r3),
         });
         report.add({
@@ -564,7 +578,7 @@ async function main(): Promise<void> {
           value: median(pairCpu),
           unit: 'ratio',
           target: '<= 1.60',
-          method: 'median of sidecar ÷ nginx over adjacent pairs of runs',
+          method: `median of sidecar ÷ nginx over ${PAIRS} adjacent pairs of ${PAIR_SECONDS} s runs (alternating order)`,
           pair_ratios: pairCpu.map(r3),
         });
       }

@@ -74,9 +74,12 @@ export class TcpProxy {
       else client.destroy();
       return;
     }
+    // The connection counts as in flight for the picker (least-request balances open
+    // connections, as a least-connections L4 balancer does) until it closes.
     picker.onStart(index);
     entry.inflight++;
     const started = performance.now();
+    let connectMs = -1;
     const upstream = connect({
       host: entry.instance.endpoint.host ?? '127.0.0.1',
       port: entry.instance.endpoint.port ?? 0,
@@ -84,17 +87,33 @@ export class TcpProxy {
     });
     upstream.setTimeout(this.options.connectTimeoutMs ?? 2_000);
     let settled = false;
+    /** The connect attempt's outcome, for the breaker and outlier detection. */
     const settle = (outcome: number): void => {
       if (settled) return;
       settled = true;
-      picker.onEnd(index, performance.now() - started);
-      entry.inflight--;
+      connectMs = performance.now() - started;
       entry.breaker.release(token, outcome);
       this.engine.recordOutcome(entry, outcome);
     };
+    let ended = false;
+    /** The connection is over: the picker learns the connect time and stops counting it. */
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      entry.inflight--;
+      const current = subset.picker;
+      if (current === picker) current.onEnd(index, connectMs);
+      else {
+        // Discovery changed while the connection was open: the rebuilt picker inherited it.
+        const i = subset.indexOf(entry);
+        if (i >= 0) current.onEnd(i, connectMs);
+      }
+    };
+    upstream.once('close', end);
     const onConnectFail = (): void => {
       settle(-1);
       upstream.destroy();
+      end();
       if (tries < (this.options.retries ?? 2)) this.attempt(client, tries + 1, entry);
       else client.destroy();
     };
@@ -105,6 +124,11 @@ export class TcpProxy {
       upstream.off('timeout', onConnectFail);
       upstream.off('error', onConnectFail);
       settle(200);
+      if (client.destroyed) {
+        // The client left while the connect was under way.
+        upstream.destroy();
+        return;
+      }
       this.sockets.add(upstream);
       upstream.on('close', () => this.sockets.delete(upstream));
       upstream.on('error', () => client.destroy());
