@@ -10,9 +10,10 @@
  * run, and the quartiles of the per-round ratios.
  */
 
-import { Discovery, instanceId, ManualSource } from '@weft/core';
+import { Discovery, ManualSource } from '@weft/core';
 import { MeshAgent } from '@weft/proxy';
 import { type Dispatcher, Pool, request } from 'undici';
+import { reviewsInstance } from './instance.mjs';
 
 const [mode = 'pool', portText = '0', secondsText = '10', concurrencyText = '100'] = process.argv.slice(2);
 const port = Number(portText);
@@ -20,21 +21,7 @@ const seconds = Number(secondsText);
 const concurrency = Number(concurrencyText);
 
 function meshAgent(): MeshAgent {
-  const value = `127.0.0.1:${port}`;
-  const source = new ManualSource('bench', [
-    {
-      id: instanceId('reviews', 'http', value),
-      namespace: 'default',
-      service: 'reviews',
-      endpoint: { type: 'http', value, host: '127.0.0.1', port },
-      tags: ['version=v1'],
-      metadata: {},
-      status: 'UP',
-      ttl: 30,
-      registeredAt: 0,
-      lastHeartbeat: 0,
-    },
-  ]);
+  const source = new ManualSource('bench', [reviewsInstance(port)]);
   // MESH_OPTIONS (JSON) tweaks the agent for experiments, e.g. '{"requestId":false}'.
   const extra = JSON.parse(process.env.MESH_OPTIONS ?? '{}') as Record<string, unknown>;
   return new MeshAgent({ discovery: new Discovery({ sources: [source] }), identity: { name: 'bench' }, ...extra });

@@ -9,24 +9,11 @@
  */
 
 import type { Dispatcher } from 'undici';
-import { Discovery, instanceId, ManualSource } from '../../packages/core/src/index.js';
+import { Discovery, ManualSource } from '../../packages/core/src/index.js';
 import { MeshEngine } from '../../packages/proxy/src/engine/engine.js';
+import { reviewsInstance } from './instance.mjs';
 
-const value = '127.0.0.1:1';
-const source = new ManualSource('bench', [
-  {
-    id: instanceId('reviews', 'http', value),
-    namespace: 'default',
-    service: 'reviews',
-    endpoint: { type: 'http', value, host: '127.0.0.1', port: 1 },
-    tags: ['version=v1'],
-    metadata: {},
-    status: 'UP',
-    ttl: 30,
-    registeredAt: 0,
-    lastHeartbeat: 0,
-  },
-]);
+const source = new ManualSource('bench', [reviewsInstance(1)]);
 const discovery = new Discovery({ sources: [source] });
 const ctl = {
   pause() {},

@@ -6,23 +6,10 @@
 // `node bench/proxy/sidecar.mjs <upstream-port>`; prints `ready <port> <pid>`.
 import { Discovery, ManualSource } from '@weft/core';
 import * as proxy from '@weft/proxy/sidecar';
+import { reviewsInstance } from './instance.mjs';
 
 const upstreamPort = Number(process.argv[2]);
-const value = `127.0.0.1:${upstreamPort}`;
-const source = new ManualSource('bench', [
-  {
-    id: 'reviews-bench-1', // any id will do (core's instanceId hashes with node:crypto, which a sidecar need not load)
-    namespace: 'default',
-    service: 'reviews',
-    endpoint: { type: 'http', value, host: '127.0.0.1', port: upstreamPort },
-    tags: ['version=v1'],
-    metadata: {},
-    status: 'UP',
-    ttl: 30,
-    registeredAt: 0,
-    lastHeartbeat: 0,
-  },
-]);
+const source = new ManualSource('bench', [reviewsInstance(upstreamPort)]);
 const discovery = new Discovery({ sources: [source] });
 
 const rules = [

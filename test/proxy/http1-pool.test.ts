@@ -294,26 +294,21 @@ describe('Http1Pool', () => {
   });
 
   it("follows the server's Keep-Alive hint, less the threshold, longer or shorter than keepAliveTimeout (as undici)", async () => {
+    /** Connections two calls took, with `pauseMs` between them, to a node:http upstream whose hint is `serverKeepAliveMs`. */
+    const connectionsFor = async (serverKeepAliveMs: number, options: Http1PoolOptions, pauseMs: number) => {
+      const up = await upstream((_req, res) => res.end('ok'), serverKeepAliveMs);
+      const p = pool(up.port, options);
+      await call(p, {});
+      await new Promise((r) => setTimeout(r, pauseMs));
+      await call(p, {});
+      return up.distinct();
+    };
     // `Keep-Alive: timeout=10`: idle up to 9 s, although keepAliveTimeout is 50 ms.
-    const long = await upstream((_req, res) => res.end('ok'), 10_000);
-    const p1 = pool(long.port, { keepAliveTimeout: 50 });
-    await call(p1, {});
-    await new Promise((r) => setTimeout(r, 150));
-    await call(p1, {});
-    expect(long.distinct()).toBe(1);
+    expect(await connectionsFor(10_000, { keepAliveTimeout: 50 }, 150)).toBe(1);
     // `timeout=1` less the 1 s threshold leaves nothing: the socket closes after each response.
-    const short = await upstream((_req, res) => res.end('ok'), 1_000);
-    const p2 = pool(short.port);
-    await call(p2, {});
-    await call(p2, {});
-    expect(short.distinct()).toBe(2);
+    expect(await connectionsFor(1_000, {}, 0)).toBe(2);
     // The hint is capped by keepAliveMaxTimeout.
-    const capped = await upstream((_req, res) => res.end('ok'), 10_000);
-    const p3 = pool(capped.port, { keepAliveMaxTimeout: 50 });
-    await call(p3, {});
-    await new Promise((r) => setTimeout(r, 150));
-    await call(p3, {});
-    expect(capped.distinct()).toBe(2);
+    expect(await connectionsFor(10_000, { keepAliveMaxTimeout: 50 }, 150)).toBe(2);
   });
 
   it('fails on a reset, a response cut short, a refused connection, a malformed head', async () => {

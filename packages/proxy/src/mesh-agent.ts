@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, Dispatcher, Dispatcher1Wrapper, Pool } from 'undici';
 import { type CallInit, MeshEngine, type MeshEngineOptions } from './engine/engine.js';
+import { getHeader } from './engine/headers.js';
 import type { MeshMetrics } from './telemetry/metrics.js';
 
 /** Options of {@link MeshAgent}. */
@@ -11,7 +13,21 @@ export interface MeshAgentOptions extends MeshEngineOptions {
   isMeshHost?: (host: string) => boolean;
   /** The dispatcher for non-mesh hosts. Default: a new undici `Agent`. */
   passthrough?: Dispatcher;
+  /**
+   * Headers that calls made inside {@link MeshAgent.withIncoming} copy from the incoming request
+   * when they do not set them: what a mesh asks every service to forward by hand. Default
+   * `x-request-id`, `traceparent`, `tracestate`, `baggage`; add e.g. `cookie` or `end-user` when
+   * rules route on them further down the call chain.
+   */
+  propagateHeaders?: readonly string[];
 }
+
+/** Request headers as node:http gives them (`req.headers`), or any `get(name)` object such as fetch's `Headers`. */
+export type IncomingHeaders =
+  | Readonly<Record<string, string | readonly string[] | undefined>>
+  | { get(name: string): string | null | undefined };
+
+const DEFAULT_PROPAGATE = Object.freeze(['x-request-id', 'traceparent', 'tracestate', 'baggage']);
 
 type WrapHandler = (handler: Dispatcher.DispatchHandler) => Dispatcher.DispatchHandler;
 // `wrapHandler` adapts undici v1 handlers (onConnect/onHeaders/…, as Node's bundled fetch may
@@ -20,6 +36,17 @@ const wrapHandler = (Dispatcher1Wrapper as unknown as { wrapHandler: WrapHandler
 
 /** Cache entry: the host's service name, or null for a non-mesh host. */
 type HostVerdict = string | null;
+
+/** The carried headers the outgoing request does not set itself. */
+function inherit(opts: Dispatcher.DispatchOptions, carried: readonly string[]): CallInit | undefined {
+  let inherited: string[] | undefined;
+  for (let i = 0; i + 1 < carried.length; i += 2) {
+    const name = carried[i] as string;
+    if (getHeader(opts.headers, name) !== undefined) continue;
+    (inherited ??= []).push(name, carried[i + 1] as string);
+  }
+  return inherited === undefined ? undefined : { inherited };
+}
 
 /**
  * An undici `Dispatcher` that routes requests through the mesh: the origin's host names the
@@ -45,6 +72,10 @@ export class MeshAgent extends Dispatcher {
   private routerVersion: number | undefined;
   private readonly onDiscoveryChange: () => void;
   private closed = false;
+  /** Lower-case names of the headers {@link withIncoming} carries over. */
+  private readonly propagate: readonly string[];
+  /** The incoming request's headers to carry (flat, lower-case names); made on first use. */
+  private incoming: AsyncLocalStorage<readonly string[]> | undefined;
 
   constructor(options: MeshAgentOptions) {
     super();
@@ -58,6 +89,31 @@ export class MeshAgent extends Dispatcher {
       this.lastOrigin = undefined;
     };
     options.discovery.on('change', this.onDiscoveryChange);
+    this.propagate = (options.propagateHeaders ?? DEFAULT_PROPAGATE).map((h) => h.toLowerCase());
+  }
+
+  /**
+   * Runs `fn` on behalf of an incoming request: mesh calls made inside it — however deep in its
+   * async work — carry that request's propagated headers ({@link MeshAgentOptions.propagateHeaders})
+   * unless they set them themselves, and the rules see them. So the request id, the trace and,
+   * say, the end-user cookie a rule routes on follow the call chain without code in every handler.
+   *
+   * ```ts
+   * http.createServer((req, res) => mesh.withIncoming(req.headers, () => handle(req, res)));
+   * ```
+   */
+  withIncoming<T>(headers: IncomingHeaders, fn: () => T): T {
+    const carried: string[] = [];
+    const get =
+      typeof (headers as { get?: unknown }).get === 'function'
+        ? (name: string) => (headers as { get(name: string): string | null | undefined }).get(name) ?? undefined
+        : (name: string) => getHeader(headers as Record<string, string | string[] | undefined>, name);
+    for (const name of this.propagate) {
+      const value = get(name);
+      if (value !== undefined && value !== '') carried.push(name, value);
+    }
+    this.incoming ??= new AsyncLocalStorage();
+    return this.incoming.run(carried, fn);
   }
 
   /**
@@ -109,7 +165,13 @@ export class MeshAgent extends Dispatcher {
     }
     const service = this.serviceOf(opts.origin);
     if (service === null) return this.passthrough.dispatch(opts, h);
-    this.engine.call(service, opts, h);
+    const carried = this.incoming?.getStore();
+    this.engine.call(
+      service,
+      opts,
+      h,
+      carried === undefined || carried.length === 0 ? undefined : inherit(opts, carried),
+    );
     return true;
   }
 

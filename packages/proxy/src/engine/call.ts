@@ -42,6 +42,12 @@ function isCallerError(error: Error): boolean {
   return code === 'UND_ERR_INVALID_ARG' || (error instanceof MeshRequestError && code === 'WEFT_ERR_INVALID_ARGUMENT');
 }
 
+/** The value of `lowerName` in a flat `[lowerName, value, …]` list. */
+function inheritedHeader(flat: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === lowerName) return flat[i + 1];
+  return undefined;
+}
+
 /** The fields of `Dispatcher.DispatchOptions` undici's Request reads, copied into one fixed shape. */
 class SendOptions {
   readonly method: string;
@@ -207,6 +213,8 @@ export class MeshCall implements Controller, HasDeadline {
     let addRid = false;
     if (rid === undefined) {
       rid = getHeader(opts.headers, 'x-request-id');
+      // An inherited id is sent with the other inherited headers.
+      if (rid === undefined && init?.inherited !== undefined) rid = inheritedHeader(init.inherited, 'x-request-id');
       if (rid === undefined && engine.requestIds) {
         rid = nextRequestId();
         addRid = true;
@@ -220,6 +228,13 @@ export class MeshCall implements Controller, HasDeadline {
   }
 
   private readonly addRid: boolean;
+
+  /** A request header by lower-case name: the caller's, else one inherited from the incoming request. */
+  private header(lowerName: string): string | undefined {
+    const own = getHeader(this.opts.headers, lowerName);
+    const inherited = this.init?.inherited;
+    return own !== undefined || inherited === undefined ? own : inheritedHeader(inherited, lowerName);
+  }
 
   // ── DispatchController (what the caller's handler sees) ─────────────────────────────────────
 
@@ -283,7 +298,7 @@ export class MeshCall implements Controller, HasDeadline {
         service: this.service,
         method: opts.method,
         path: this.init?.routePath ?? opts.path,
-        headers: this.init?.headerRecord ?? { get: (name: string) => getHeader(opts.headers, name) },
+        headers: this.init?.headerRecord ?? { get: (name: string) => this.header(name) },
         source: engine.options.identity,
       });
       if (isRouteFailure(routed)) {
@@ -320,7 +335,7 @@ export class MeshCall implements Controller, HasDeadline {
     let extra: string[] | undefined;
     if (this.addRid) extra = ['x-request-id', this.requestId];
     if (engine.tracing.enabled(this.startedAt)) {
-      const incoming = getHeader(opts.headers, 'traceparent');
+      const incoming = this.header('traceparent');
       const parent = parseTraceparent(incoming);
       this.span = engine.tracing.start(this.service, opts.method, opts.path, parent);
       const sc = this.span.spanContext();
@@ -330,7 +345,7 @@ export class MeshCall implements Controller, HasDeadline {
       if (extra === undefined) extra = ['traceparent', tp];
       else extra.push('traceparent', tp);
     } else if (engine.accessLog !== undefined) {
-      const parent = parseTraceparent(getHeader(opts.headers, 'traceparent'));
+      const parent = parseTraceparent(this.header('traceparent'));
       if (parent !== undefined) {
         this.traceId = parent.traceId;
         this.spanId = parent.spanId;
@@ -340,6 +355,15 @@ export class MeshCall implements Controller, HasDeadline {
     if (init?.extraHeaders !== undefined) {
       if (extra === undefined) extra = [...init.extraHeaders];
       else extra.push(...init.extraHeaders);
+    }
+    const inherited = init?.inherited;
+    if (inherited !== undefined) {
+      if (extra === undefined) extra = [];
+      for (let i = 0; i + 1 < inherited.length; i += 2) {
+        // The client span's traceparent (added above) replaces the inherited one.
+        if (this.span !== undefined && inherited[i] === 'traceparent') continue;
+        extra.push(inherited[i] as string, inherited[i + 1] as string);
+      }
     }
     const drop = init?.dropHeaders;
     if (this.span !== undefined) {

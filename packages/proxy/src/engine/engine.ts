@@ -321,4 +321,10 @@ export interface CallInit {
   headerRecord?: Readonly<Record<string, string | string[] | undefined>>;
   /** A streamed body larger than this fails the call (sidecar body limit). */
   maxBodyBytes?: number;
+  /**
+   * Headers of the incoming request this call is made for (MeshAgent's `withIncoming`), flat
+   * `[lowerName, value, …]`, that the outgoing request does not set itself: they are sent, and
+   * the rules and the trace context see them as the request's own.
+   */
+  inherited?: readonly string[];
 }
