@@ -43,7 +43,8 @@ function inherit(opts: Dispatcher.DispatchOptions, carried: readonly string[]): 
   for (let i = 0; i + 1 < carried.length; i += 2) {
     const name = carried[i] as string;
     if (getHeader(opts.headers, name) !== undefined) continue;
-    (inherited ??= []).push(name, carried[i + 1] as string);
+    if (inherited === undefined) inherited = [];
+    inherited.push(name, carried[i + 1] as string);
   }
   return inherited === undefined ? undefined : { inherited };
 }
