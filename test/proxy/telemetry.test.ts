@@ -1,7 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PassThrough } from 'node:stream';
 import {
   type Attributes,
   type Context,
+  type ContextManager,
+  context,
+  ROOT_CONTEXT,
   type Span,
   type SpanContext,
   type SpanOptions,
@@ -70,6 +74,32 @@ class FakeTracer implements Tracer {
   }
 }
 
+/** OpenTelemetry's context on AsyncLocalStorage, as @opentelemetry/context-async-hooks provides it. */
+class AlsContextManager implements ContextManager {
+  private readonly als = new AsyncLocalStorage<Context>();
+  active(): Context {
+    return this.als.getStore() ?? ROOT_CONTEXT;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.als.run(ctx, () => fn.apply(thisArg, args));
+  }
+  bind<T>(_ctx: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.als.disable();
+    return this;
+  }
+}
+
 describe('telemetry', () => {
   let ups: Upstream[];
   let discovery: ReturnType<typeof discoveryOf>['discovery'];
@@ -97,6 +127,33 @@ describe('telemetry', () => {
     const sent = ups.map((u) => u.lastHeaders.traceparent).find((t) => t !== undefined);
     expect(sent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${span.context.spanId}-01`);
     await mesh.close();
+  });
+
+  it("withIncoming: the app's active span is the parent when there is one, else the inherited traceparent", async () => {
+    context.setGlobalContextManager(new AlsContextManager());
+    const tracer = new FakeTracer();
+    const mesh = new MeshAgent({ discovery, tracer });
+    const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const call = async (path: string) => (await request(`http://ratings${path}`, { dispatcher: mesh })).body.text();
+    try {
+      await mesh.withIncoming({ traceparent: incoming }, () => call('/inherited'));
+      expect(tracer.spans[0]?.parent).toMatchObject({
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+      });
+      const server = tracer.startSpan('GET /page', {}, ROOT_CONTEXT);
+      await mesh.withIncoming({ traceparent: incoming }, () =>
+        context.with(trace.setSpan(context.active(), server), () => call('/active')),
+      );
+      const client = tracer.spans[2] as RecordedSpan;
+      expect(client.parent?.spanId).toBe(server.spanContext().spanId);
+      // One traceparent goes upstream: the client span's.
+      const sent = ups.map((u) => u.lastHeaders).find((h) => h.traceparent?.includes(client.context.spanId));
+      expect(sent?.traceparent).toBe(`00-${client.context.traceId}-${client.context.spanId}-01`);
+    } finally {
+      context.disable();
+      await mesh.close();
+    }
   });
 
   it('traces through the global tracer provider once one is registered, and not before', async () => {

@@ -335,7 +335,13 @@ export class MeshCall implements Controller, HasDeadline {
     let extra: string[] | undefined;
     if (this.addRid) extra = ['x-request-id', this.requestId];
     if (engine.tracing.enabled(this.startedAt)) {
-      const incoming = this.header('traceparent');
+      // The caller's own span (OpenTelemetry's active context) is a closer parent than the
+      // traceparent inherited from the incoming request; one set on the call itself wins.
+      const own = getHeader(opts.headers, 'traceparent');
+      const incoming =
+        own !== undefined || this.init?.inherited === undefined || engine.tracing.hasActiveSpan()
+          ? own
+          : this.header('traceparent');
       const parent = parseTraceparent(incoming);
       this.span = engine.tracing.start(this.service, opts.method, opts.path, parent);
       const sc = this.span.spanContext();

@@ -54,6 +54,11 @@ export class MeshTracing {
    * Starts a client span for a call to `service`, child of `parent` (a remote parent from an
    * incoming `traceparent`) or of the active context.
    */
+  /** True when the caller runs inside a span of its own (OpenTelemetry's active context). */
+  hasActiveSpan(): boolean {
+    return trace.getSpanContext(context.active()) !== undefined;
+  }
+
   start(service: string, method: string, path: string, parent: TraceParent | undefined): Span {
     const tracer = (this.explicit ?? this.tracer) as Tracer;
     let ctx: Context = context.active();
