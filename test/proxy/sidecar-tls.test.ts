@@ -13,7 +13,10 @@ import { discoveryOf, type Upstream, upstreams } from './helpers.js';
 
 const server1 = selfSignedCertificate('localhost');
 const server2 = selfSignedCertificate('localhost');
-const client = selfSignedCertificate('weft-client');
+const client = selfSignedCertificate(
+  'weft-client',
+  'URI:spiffe://weft.local/ns/default/sa/productpage,DNS:productpage',
+);
 const fingerprint = (pem: Buffer | string) => new X509Certificate(pem).fingerprint256;
 
 describe('Sidecar serving HTTPS (TLS termination)', () => {
@@ -148,6 +151,27 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     await expect(wrong.request({ method: 'GET', path: '/svc/mtls' })).rejects.toThrow();
   });
 
+  it("forwardClientCert: the verified client certificate goes upstream in x-forwarded-client-cert; a client's own never does", async () => {
+    const port = await start({
+      tls: { ...server1, requestCert: true, rejectUnauthorized: false, ca: client.cert },
+      forwardClientCert: true,
+    });
+    const spoof = { 'x-forwarded-client-cert': 'Hash=0;Subject="CN=admin"' };
+    const withCert = pool(port, server1.cert, { key: client.key, cert: client.cert });
+    const res = await withCert.request({ method: 'GET', path: '/svc/who', headers: spoof });
+    await res.body.dump();
+    const hash = fingerprint(client.cert).replaceAll(':', '').toLowerCase();
+    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBe(
+      `Hash=${hash};Subject="CN=weft-client";URI=spiffe://weft.local/ns/default/sa/productpage;DNS=productpage`,
+    );
+    // A certificate the CA did not sign (let in: rejectUnauthorized is off) vouches for nothing.
+    const stranger = selfSignedCertificate('stranger');
+    const untrusted = pool(port, server1.cert, { key: stranger.key, cert: stranger.cert });
+    const r2 = await untrusted.request({ method: 'GET', path: '/svc/who', headers: spoof });
+    await r2.body.dump();
+    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBeUndefined();
+  });
+
   it('refuses TLS options without a certificate, naming the option', () => {
     expect(() => new Sidecar({ discovery, port: 0, admin: false, tls: {} })).toThrow(
       /tls: needs `key` and `cert` \(PEM\), or `pfx`/,
@@ -159,9 +183,14 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     const { port } = await sidecar.listen();
     const p = new Pool(`http://127.0.0.1:${port}`);
     pools.push(p);
-    const res = await p.request({ method: 'GET', path: '/svc/plain' });
+    const res = await p.request({
+      method: 'GET',
+      path: '/svc/plain',
+      headers: { 'x-forwarded-client-cert': 'Hash=0;Subject="CN=admin"' },
+    });
     await res.body.dump();
     expect(ups[0]?.lastHeaders['x-forwarded-proto']).toBe('http');
+    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBeUndefined();
     expect(() => sidecar?.setSecureContext(server2)).toThrow(/plain HTTP/);
   });
 });

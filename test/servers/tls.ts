@@ -3,12 +3,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A throwaway self-signed certificate (RSA 2048, one day) for `commonName`, made with the openssl CLI. */
-export function selfSignedCertificate(commonName = 'localhost'): { key: Buffer; cert: Buffer } {
+/**
+ * A throwaway self-signed certificate (RSA 2048, one day) for `commonName`, made with the openssl
+ * CLI; `subjectAltName` as openssl writes it (`URI:spiffe://…,DNS:…`).
+ */
+export function selfSignedCertificate(
+  commonName = 'localhost',
+  subjectAltName?: string,
+): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'weft-tls-'));
   try {
     try {
       const subject = ['-days', '1', '-subj', `/CN=${commonName}`];
+      if (subjectAltName !== undefined) subject.push('-addext', `subjectAltName=${subjectAltName}`);
       const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem'];
       execFileSync('openssl', [...args, ...subject], { cwd: dir, stdio: 'pipe' });
     } catch (e) {

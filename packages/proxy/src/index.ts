@@ -42,7 +42,13 @@ export {
 } from './errors.js';
 export { Http1Pool, type Http1PoolOptions } from './http1/client.js';
 export { type IncomingHeaders, MeshAgent, type MeshAgentOptions } from './mesh-agent.js';
-export { Sidecar, type SidecarAddresses, type SidecarOptions, type SidecarRouting } from './sidecar/sidecar.js';
+export {
+  clientCertHeader,
+  Sidecar,
+  type SidecarAddresses,
+  type SidecarOptions,
+  type SidecarRouting,
+} from './sidecar/sidecar.js';
 export type { TcpProxyOptions } from './sidecar/tcp.js';
 export {
   type AccessLogRecord,

@@ -12,5 +12,11 @@ export { type RulesRouter, type RulesRouterOptions, rulesRouter } from '../engin
 export { Http1Pool, type Http1PoolOptions } from '../http1/client.js';
 export { type AccessLogSink, MemoryAccessLog, pinoAccessLog } from '../telemetry/access-log.js';
 export { MeshMetrics } from '../telemetry/metrics.js';
-export { Sidecar, type SidecarAddresses, type SidecarOptions, type SidecarRouting } from './sidecar.js';
+export {
+  clientCertHeader,
+  Sidecar,
+  type SidecarAddresses,
+  type SidecarOptions,
+  type SidecarRouting,
+} from './sidecar.js';
 export type { TcpProxyOptions } from './tcp.js';

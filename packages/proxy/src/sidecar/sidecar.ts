@@ -1,5 +1,6 @@
+import type { X509Certificate } from 'node:crypto';
 import type { Server } from 'node:net';
-import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
 import { InvalidArgumentError } from '@weft/core';
 import type { Dispatcher } from 'undici';
 import { type EndpointPool, MeshEngine, type MeshEngineOptions, type PoolFactory } from '../engine/engine.js';
@@ -37,6 +38,12 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
    * {@link Sidecar.setSecureContext}.
    */
   tls?: TlsOptions;
+  /**
+   * With `tls.requestCert`: tell the upstream who the client is, in `x-forwarded-client-cert`
+   * (Envoy's format, see {@link clientCertHeader}) when the client presented a certificate the
+   * `ca` verified. A client's own `x-forwarded-client-cert` is dropped either way. Default false.
+   */
+  forwardClientCert?: boolean;
   /** Largest request body, bytes (413 above). Default 10 MiB. */
   maxBodyBytes?: number;
   /** Largest request head, bytes (node answers 431 above). Default 16 KiB. */
@@ -102,7 +109,8 @@ export interface SidecarAddresses {
   tcpPorts: Record<string, number>;
 }
 
-// The sidecar sets these itself (the X-Forwarded-For chain is carried over into its own).
+// The sidecar sets these itself (the X-Forwarded-For chain is carried over into its own). A
+// client's x-forwarded-client-cert is never passed on: only the sidecar vouches for a certificate.
 const REQUEST_HOP: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
   'host',
@@ -110,10 +118,30 @@ const REQUEST_HOP: ReadonlySet<string> = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  'x-forwarded-client-cert',
 ]);
 
 /**
- * The sidecar / gateway: a node:http server on the same engine as {@link MeshAgent}, so services
+ * Envoy's `x-forwarded-client-cert` element for a verified client certificate:
+ * `Hash=<sha256 of the DER, hex>;Subject="<DN>";URI=<uri SAN>;DNS=<dns SAN>` (SANs repeated).
+ */
+export function clientCertHeader(cert: X509Certificate): string {
+  const parts = [`Hash=${cert.fingerprint256.replaceAll(':', '').toLowerCase()}`];
+  const subject = cert.subject
+    .split('\n')
+    .filter((l) => l !== '')
+    .join(',');
+  parts.push(`Subject="${subject.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+  for (const san of (cert.subjectAltName ?? '').split(', ')) {
+    if (san.startsWith('URI:')) parts.push(`URI=${san.slice(4)}`);
+    else if (san.startsWith('DNS:')) parts.push(`DNS=${san.slice(4)}`);
+  }
+  return parts.join(';');
+}
+
+/**
+ * The sidecar / gateway: an HTTP/1.1 server of its own (on node:net, or node:tls for HTTPS) on the
+ * same engine as {@link MeshAgent}, so services
  * in any language get the mesh. `http://localhost:6379/reviews/api/1` (or `Host: reviews`) goes to
  * an instance of `reviews` as `/api/1`, with rules, faults, retries, ejection, breakers, access log
  * and metrics. Errors are JSON: 404 unknown service, 503 no healthy instance, 412 no matching
@@ -131,6 +159,8 @@ export class Sidecar {
   private readonly maxBody: number;
   private readonly routing: SidecarRouting;
   private draining = false;
+  /** XFCC element per client connection (when `forwardClientCert`). */
+  private readonly clientCerts = new WeakMap<object, string | null>();
   /** `x-forwarded-proto` of forwarded requests. */
   private readonly proto: 'http' | 'https';
   /** Host header → whether it names a mesh service (cleared when Discovery changes). */
@@ -199,6 +229,18 @@ export class Sidecar {
   setSecureContext(options: SecureContextOptions): void {
     checkTls(options);
     this.front.setSecureContext(options);
+  }
+
+  /** The connection's verified client certificate as an XFCC element (once per connection), or null. */
+  private clientCert(ex: Http1Exchange): string | null {
+    let value = this.clientCerts.get(ex.conn);
+    if (value === undefined) {
+      const socket = ex.conn.socket as TLSSocket;
+      const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+      value = cert === undefined ? null : clientCertHeader(cert);
+      this.clientCerts.set(ex.conn, value);
+    }
+    return value;
   }
 
   /** True once {@link drain} started. */
@@ -288,6 +330,10 @@ export class Sidecar {
       'x-forwarded-host',
       head.host ?? '',
     ];
+    if (this.options.forwardClientCert === true && this.front.secure) {
+      const xfcc = this.clientCert(ex);
+      if (xfcc !== null) extra.push('x-forwarded-client-cert', xfcc);
+    }
     const handler = new ForwardHandler(ex, requestId);
     const opts: Dispatcher.DispatchOptions = {
       method: head.method as Dispatcher.HttpMethod,
