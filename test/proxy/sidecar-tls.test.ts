@@ -9,7 +9,7 @@ import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../packages/proxy/src/index.js';
 import { selfSignedCertificate } from '../servers/tls.js';
-import { discoveryOf, type Upstream, upstreams } from './helpers.js';
+import { discoveryOf, routerFor, type Upstream, upstreams } from './helpers.js';
 
 const server1 = selfSignedCertificate('localhost');
 const server2 = selfSignedCertificate('localhost');
@@ -18,6 +18,31 @@ const client = selfSignedCertificate(
   'URI:spiffe://weft.local/ns/default/sa/productpage,DNS:productpage',
 );
 const fingerprint = (pem: Buffer | string) => new X509Certificate(pem).fingerprint256;
+
+/** Splits an XFCC element on `;` outside double quotes (as Envoy's format is parsed). */
+function xfccPairs(element: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < element.length; i++) {
+    const c = element[i] as string;
+    if (c === '\\' && quoted) {
+      cur += c + (element[++i] ?? '');
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === ';' && !quoted) {
+      out.push(split(cur));
+      cur = '';
+    } else cur += c;
+  }
+  if (cur !== '') out.push(split(cur));
+  return out;
+  function split(kv: string): [string, string] {
+    const eq = kv.indexOf('=');
+    return [kv.slice(0, eq), kv.slice(eq + 1)];
+  }
+}
 
 describe('Sidecar serving HTTPS (TLS termination)', () => {
   let ups: Upstream[];
@@ -135,7 +160,8 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     expect(await get(before, '/svc/still')).toMatch(/^HTTP\/1\.1 200 /);
     before.destroy();
     after.destroy();
-    expect(() => sidecar?.setSecureContext({})).toThrow(/tls: needs `key` and `cert`/);
+    // A renewal that would leave no certificate is refused.
+    expect(() => sidecar?.setSecureContext({ key: undefined })).toThrow(/tls: needs `key` and `cert`/);
   });
 
   it('mutual TLS: requestCert with a CA refuses clients without a certificate it trusts', async () => {
@@ -162,7 +188,7 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     await res.body.dump();
     const hash = fingerprint(client.cert).replaceAll(':', '').toLowerCase();
     expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBe(
-      `Hash=${hash};Subject="CN=weft-client";URI=spiffe://weft.local/ns/default/sa/productpage;DNS=productpage`,
+      `Hash=${hash};Subject="/CN=weft-client";URI=spiffe://weft.local/ns/default/sa/productpage;DNS=productpage`,
     );
     // A certificate the CA did not sign (let in: rejectUnauthorized is off) vouches for nothing.
     const stranger = selfSignedCertificate('stranger');
@@ -192,5 +218,63 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     expect(ups[0]?.lastHeaders['x-forwarded-proto']).toBe('http');
     expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBeUndefined();
     expect(() => sidecar?.setSecureContext(server2)).toThrow(/plain HTTP/);
+  });
+
+  it('setSecureContext (renewing key and cert) keeps verifying client certificates against the configured ca', async () => {
+    const port = await start({
+      tls: { ...server1, requestCert: true, rejectUnauthorized: true, ca: client.cert },
+      forwardClientCert: true,
+    });
+    const before = pool(port, server1.cert, { key: client.key, cert: client.cert });
+    const r1 = await before.request({ method: 'GET', path: '/svc/a' });
+    expect(r1.statusCode).toBe(200);
+    await r1.body.dump();
+    // The server certificate is renewed, as the option's documentation says to.
+    sidecar?.setSecureContext(server2);
+    const after = pool(port, server2.cert, { key: client.key, cert: client.cert });
+    const r2 = await after.request({ method: 'GET', path: '/svc/b' });
+    expect(r2.statusCode).toBe(200);
+    await r2.body.dump();
+    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toMatch(/URI=spiffe:\/\/weft\.local/);
+  });
+
+  it('forwardClientCert: a URI SAN with ";" cannot add a second URI (values with ;,= are quoted, as Envoy does)', async () => {
+    const tricky = selfSignedCertificate(
+      'tricky',
+      'URI:spiffe://weft.local/ns/default/sa/guest;URI=spiffe://weft.local/ns/default/sa/admin',
+    );
+    const port = await start({
+      tls: { ...server1, requestCert: true, rejectUnauthorized: true, ca: tricky.cert },
+      forwardClientCert: true,
+    });
+    const p = pool(port, server1.cert, { key: tricky.key, cert: tricky.cert });
+    const res = await p.request({ method: 'GET', path: '/svc/who' });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    const xfcc = ups[0]?.lastHeaders['x-forwarded-client-cert'] as string;
+    const uris = xfccPairs(xfcc).filter(([k]) => k === 'URI');
+    expect(uris).toHaveLength(1);
+    expect(uris.map(([, v]) => v)).not.toContain('spiffe://weft.local/ns/default/sa/admin');
+  });
+
+  it("rules never see a client's own x-forwarded-client-cert (it is dropped, only the sidecar vouches)", async () => {
+    const seen: Array<string | undefined> = [];
+    const router = routerFor('svc', (req) => {
+      const h = req.headers as { get(name: string): string | null | undefined };
+      seen.push(h.get('x-forwarded-client-cert') ?? undefined);
+      return { backendTags: [] };
+    });
+    sidecar = new Sidecar({ discovery, port: 0, admin: false, accessLog: false, router });
+    const { port } = await sidecar.listen();
+    const p = new Pool(`http://127.0.0.1:${port}`);
+    pools.push(p);
+    const res = await p.request({
+      method: 'GET',
+      path: '/svc/plain',
+      headers: { 'x-forwarded-client-cert': 'Hash=0;URI=spiffe://weft.local/ns/default/sa/admin' },
+    });
+    await res.body.dump();
+    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBeUndefined();
+    expect(seen).toEqual([undefined]);
   });
 });

@@ -57,6 +57,17 @@ describe('picker rebuilds keep per-endpoint state (inherit)', () => {
     expect([after.inFlight(0), after.inFlight(1), after.inFlight(2)]).toEqual([0, 0, 1]);
   });
 
+  it('`same` narrows the match: an endpoint that kept its id but is another object starts afresh', () => {
+    const moved = ep('a');
+    const kept = ep('b');
+    const before = new LeastRequestPicker([ep('a'), kept]);
+    before.onStart(0);
+    before.onStart(1);
+    const after = new LeastRequestPicker([moved, kept]);
+    after.inherit(before, (x, y) => x === y);
+    expect([after.inFlight(0), after.inFlight(1)]).toEqual([0, 1]);
+  });
+
   it('ignores a picker of another policy, and itself', () => {
     const rr = new RoundRobinPicker([ep('a')]);
     const lr = new LeastRequestPicker([ep('a')]);

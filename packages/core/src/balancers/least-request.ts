@@ -95,11 +95,16 @@ export class LeastRequestPicker<E extends BalancerEndpoint = BalancerEndpoint> i
   }
 
   /** Takes over the in-flight counts of the least-request picker this one replaces (by endpoint id). */
-  inherit(previous: Picker<E>): void {
+  inherit(previous: Picker<E>, same?: (before: E, after: E) => boolean): void {
     if (!(previous instanceof LeastRequestPicker) || previous === this) return;
     const from = previous.active;
-    forEachSameEndpoint(previous.endpoints, this.endpoints, (i, j) => {
-      this.active[i] = from[j] as number;
-    });
+    forEachSameEndpoint(
+      previous.endpoints as readonly E[],
+      this.endpoints,
+      (i, j) => {
+        this.active[i] = from[j] as number;
+      },
+      same,
+    );
   }
 }

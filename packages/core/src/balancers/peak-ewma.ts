@@ -147,13 +147,18 @@ export class PeakEwmaPicker<E extends BalancerEndpoint = BalancerEndpoint> imple
    * Takes over the in-flight counts and latency estimates of the peak-EWMA picker this one
    * replaces (by endpoint id); new endpoints keep the default estimate. Both must share a clock.
    */
-  inherit(previous: Picker<E>): void {
+  inherit(previous: Picker<E>, same?: (before: E, after: E) => boolean): void {
     if (!(previous instanceof PeakEwmaPicker) || previous === this) return;
-    forEachSameEndpoint(previous.endpoints, this.endpoints, (i, j) => {
-      this.active[i] = previous.active[j] as number;
-      this.estimate[i] = previous.estimate[j] as number;
-      this.stamp[i] = previous.stamp[j] as number;
-    });
+    forEachSameEndpoint(
+      previous.endpoints as readonly E[],
+      this.endpoints,
+      (i, j) => {
+        this.active[i] = previous.active[j] as number;
+        this.estimate[i] = previous.estimate[j] as number;
+        this.stamp[i] = previous.stamp[j] as number;
+      },
+      same,
+    );
   }
 
   /** The current (decayed) latency estimate of `index` in ms, NaN for indices out of range. */

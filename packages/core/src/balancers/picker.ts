@@ -55,6 +55,9 @@ export interface Picker<E extends BalancerEndpoint = BalancerEndpoint> {
    * sees a busy endpoint as idle and forgets a slow one. Afterwards the caller reports the end
    * of every request started on `previous` to this picker instead. Ignores a picker of another
    * policy. Optional: pickers without such state do not implement it.
+   *
+   * `same` decides which endpoints are the same one (default: equal ids). Pass e.g. object
+   * identity when an endpoint that kept its id but moved to another address must start afresh.
    */
-  inherit?(previous: Picker<E>): void;
+  inherit?(previous: Picker<E>, same?: (before: E, after: E) => boolean): void;
 }

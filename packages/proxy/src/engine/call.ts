@@ -43,7 +43,7 @@ function isCallerError(error: Error): boolean {
 }
 
 /** The value of `lowerName` in a flat `[lowerName, value, …]` list. */
-function inheritedHeader(flat: readonly string[], lowerName: string): string | undefined {
+function flatHeader(flat: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === lowerName) return flat[i + 1];
   return undefined;
 }
@@ -105,6 +105,8 @@ class Attempt implements Handler {
     readonly token: number,
     readonly transparent: boolean,
     readonly startedAt: number,
+    /** The subset's picker generation the attempt started on. */
+    readonly generation: number,
   ) {}
 
   onRequestStart(controller: Controller, _context: unknown): void {
@@ -214,7 +216,7 @@ export class MeshCall implements Controller, HasDeadline {
     if (rid === undefined) {
       rid = getHeader(opts.headers, 'x-request-id');
       // An inherited id is sent with the other inherited headers.
-      if (rid === undefined && init?.inherited !== undefined) rid = inheritedHeader(init.inherited, 'x-request-id');
+      if (rid === undefined && init?.inherited !== undefined) rid = flatHeader(init.inherited, 'x-request-id');
       if (rid === undefined && engine.requestIds) {
         rid = nextRequestId();
         addRid = true;
@@ -229,11 +231,22 @@ export class MeshCall implements Controller, HasDeadline {
 
   private readonly addRid: boolean;
 
-  /** A request header by lower-case name: the caller's, else one inherited from the incoming request. */
+  /**
+   * A request header by lower-case name as the rules see it: what goes upstream. The sidecar's
+   * own headers (`extraHeaders`: request id, X-Forwarded-*, the client certificate it vouches
+   * for) win; a header it drops is not seen (but `Host` is: the upstream gets its own); then the
+   * caller's; then one inherited from the incoming request.
+   */
   private header(lowerName: string): string | undefined {
+    const init = this.init;
+    if (init === undefined) return getHeader(this.opts.headers, lowerName);
+    if (init.extraHeaders !== undefined) {
+      const set = flatHeader(init.extraHeaders, lowerName);
+      if (set !== undefined) return set;
+    }
+    if (init.dropHeaders?.has(lowerName) === true && lowerName !== 'host') return undefined;
     const own = getHeader(this.opts.headers, lowerName);
-    const inherited = this.init?.inherited;
-    return own !== undefined || inherited === undefined ? own : inheritedHeader(inherited, lowerName);
+    return own !== undefined || init.inherited === undefined ? own : flatHeader(init.inherited, lowerName);
   }
 
   // ── DispatchController (what the caller's handler sees) ─────────────────────────────────────
@@ -334,14 +347,13 @@ export class MeshCall implements Controller, HasDeadline {
     // Headers to send: the caller's, plus the request id and trace context when they change.
     let extra: string[] | undefined;
     if (this.addRid) extra = ['x-request-id', this.requestId];
+    // The trace context inherited from the incoming request (withIncoming) is this call's unless
+    // the call sets a traceparent of its own or, with tracing on, runs inside a span of the app's
+    // (OpenTelemetry's active context), which is a closer parent.
+    let inheritedTrace = this.init?.inherited !== undefined && getHeader(opts.headers, 'traceparent') === undefined;
     if (engine.tracing.enabled(this.startedAt)) {
-      // The caller's own span (OpenTelemetry's active context) is a closer parent than the
-      // traceparent inherited from the incoming request; one set on the call itself wins.
-      const own = getHeader(opts.headers, 'traceparent');
-      const incoming =
-        own !== undefined || this.init?.inherited === undefined || engine.tracing.hasActiveSpan()
-          ? own
-          : this.header('traceparent');
+      if (inheritedTrace && engine.tracing.hasActiveSpan()) inheritedTrace = false;
+      const incoming = inheritedTrace ? this.header('traceparent') : getHeader(opts.headers, 'traceparent');
       const parent = parseTraceparent(incoming);
       this.span = engine.tracing.start(this.service, opts.method, opts.path, parent);
       const sc = this.span.spanContext();
@@ -366,9 +378,12 @@ export class MeshCall implements Controller, HasDeadline {
     if (inherited !== undefined) {
       if (extra === undefined) extra = [];
       for (let i = 0; i + 1 < inherited.length; i += 2) {
-        // The client span's traceparent (added above) replaces the inherited one.
-        if (this.span !== undefined && inherited[i] === 'traceparent') continue;
-        extra.push(inherited[i] as string, inherited[i + 1] as string);
+        const name = inherited[i] as string;
+        // The client span's traceparent (added above) replaces the inherited one; the inherited
+        // trace state goes only with the inherited trace.
+        if (name === 'traceparent' && (this.span !== undefined || !inheritedTrace)) continue;
+        if (name === 'tracestate' && !inheritedTrace) continue;
+        extra.push(name, inherited[i + 1] as string);
       }
     }
     const drop = init?.dropHeaders;
@@ -593,7 +608,7 @@ export class MeshCall implements Controller, HasDeadline {
     }
     picker.onStart(index);
     entry.inflight++;
-    const a = new Attempt(this, no, entry, index, picker, token, transparent, at);
+    const a = new Attempt(this, no, entry, index, picker, token, transparent, at, this.subset.generation);
     this.attempt = a;
     const perTry = this.retry?.perTryTimeoutMs;
     if (perTry !== undefined && perTry > 0)
@@ -870,9 +885,9 @@ export class MeshCall implements Controller, HasDeadline {
       const picker = this.subset.picker;
       if (a.picker === picker) picker.onEnd(a.index, duration);
       else if (a.picker !== undefined) {
-        // The endpoint set changed while the attempt ran: the rebuilt picker inherited its
-        // in-flight count, so the end is reported there (to the endpoint's new index).
-        const index = this.subset.indexOf(entry);
+        // The endpoint set changed while the attempt ran: when the rebuilt pickers carried its
+        // in-flight count over, the end is reported there (to the endpoint's new index).
+        const index = this.subset.carriedIndex(entry, a.generation);
         if (index >= 0) picker.onEnd(index, duration);
       }
       entry.inflight--;

@@ -12,6 +12,14 @@ import { type BreakerState, createBreaker, createOutlierDetector, createRetryBud
 import { makePicker } from './pickers.js';
 import type { Discovery, EndpointSet, LbPolicy, Picker } from './types.js';
 
+/** An entry's place in a subset's picker. */
+export interface Membership {
+  readonly subset: Subset;
+  readonly index: number;
+  /** The subset's generation since which the entry has been in its pickers without a break. */
+  readonly since: number;
+}
+
 /** One upstream instance with its connection pool and health state. */
 export class EndpointEntry {
   readonly id: string;
@@ -31,8 +39,11 @@ export class EndpointEntry {
   ejections = 0;
   /** Index in the service's endpoint list (the outlier detector's index). */
   slot = -1;
-  /** Subset pickers this entry is a member of, with its index in each. */
-  readonly memberships: Array<{ subset: Subset; index: number }> = [];
+  /**
+   * Subset pickers this entry is a member of: its index in each, and the subset generation since
+   * which it has been in that subset's pickers without a break.
+   */
+  readonly memberships: Membership[] = [];
   /** Set when the instance left discovery; the pool is closed once idle. */
   retired = false;
 
@@ -76,6 +87,8 @@ export class Subset {
   panicCursor = 0;
   /** A call used the subset since the last {@link ServiceTable.sweepUnused}. */
   used = false;
+  /** Grows with every picker rebuild; calls remember it to report their end to the right picker. */
+  generation = 0;
 
   constructor(
     readonly key: string,
@@ -92,7 +105,18 @@ export class Subset {
     return this.group.backend;
   }
 
-  /** Index of `entry` in the current picker, or -1 when the entry is no longer a member. */
+  /**
+   * Where a call that started on an earlier picker of this subset (at `generation`) reports its
+   * end: the entry's index in the current picker when the entry has been in every picker since
+   * (so the rebuilds carried the call's count over), else -1 (the entry left, or came back
+   * afresh, or was replaced by a new entry for a moved instance: nothing of the call is counted).
+   */
+  carriedIndex(entry: EndpointEntry, generation: number): number {
+    for (const m of entry.memberships) if (m.subset === this) return m.since <= generation ? m.index : -1;
+    return -1;
+  }
+
+  /** Index of `entry` in the current picker, or -1 when the entry is not a member. */
   indexOf(entry: EndpointEntry): number {
     for (const m of entry.memberships) if (m.subset === this) return m.index;
     return -1;
@@ -365,9 +389,15 @@ export class ServiceTable {
     s.set = set;
     if (set.revision === s.revision) return;
     s.revision = set.revision;
+    const generation = ++s.generation;
+    /** Entries of the previous picker, with the generation since which each has been in. */
+    const stayed = new Map<EndpointEntry, number>();
     for (const e of s.entries) {
       const i = e.memberships.findIndex((m) => m.subset === s);
-      if (i >= 0) e.memberships.splice(i, 1);
+      if (i >= 0) {
+        stayed.set(e, (e.memberships[i] as Membership).since);
+        e.memberships.splice(i, 1);
+      }
     }
     const group = s.group;
     const entries: EndpointEntry[] = [];
@@ -385,12 +415,13 @@ export class ServiceTable {
     s.entries = entries;
     const previous = s.picker;
     s.picker = makePicker<EndpointEntry>(s.policy, entries);
-    // In-flight counts and latency estimates survive the rebuild; calls started on the previous
-    // picker report their end to this one (MeshCall.settle).
-    s.picker.inherit?.(previous);
+    // In-flight counts and latency estimates survive the rebuild for the entries that stay (the
+    // same object: an instance that moved to another address gets a new entry, and starts
+    // afresh); calls started on the previous picker report their end to this one.
+    s.picker.inherit?.(previous, (before, after) => before === after && stayed.has(after));
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as EndpointEntry;
-      e.memberships.push({ subset: s, index: i });
+      e.memberships.push({ subset: s, index: i, since: stayed.get(e) ?? generation });
       if (e.ejected) s.picker.setEjected(i, true);
     }
   }

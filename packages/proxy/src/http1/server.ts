@@ -494,12 +494,17 @@ export class Http1Server {
   readonly secure: boolean;
 
   /**
-   * Replaces the certificate (and other secure-context options) for new connections, as when a
-   * certificate is renewed; established connections keep theirs.
+   * Changes secure-context options (a renewed key and certificate, say) for new connections;
+   * established connections keep theirs. The options given are merged over the current ones: node
+   * replaces the whole context, and a renewal that names only `key` and `cert` must not drop the
+   * client CA, ciphers or minimum version.
    */
   setSecureContext(options: SecureContextOptions): void {
-    if (!this.secure) throw new TypeError('the listener serves plain HTTP; it has no secure context');
-    (this.server as TlsServer).setSecureContext(options);
+    const current = this.options.tls;
+    if (current === undefined) throw new TypeError('the listener serves plain HTTP; it has no secure context');
+    const merged = { ...current, ...options };
+    (this.server as TlsServer).setSecureContext(merged);
+    this.options.tls = merged;
   }
 
   /** Listens; resolves with the bound port. */

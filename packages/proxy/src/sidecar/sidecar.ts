@@ -123,20 +123,61 @@ const REQUEST_HOP: ReadonlySet<string> = new Set([
 
 /**
  * Envoy's `x-forwarded-client-cert` element for a verified client certificate:
- * `Hash=<sha256 of the DER, hex>;Subject="<DN>";URI=<uri SAN>;DNS=<dns SAN>` (SANs repeated).
+ * `Hash=<sha256 of the DER, hex>;Subject="/C=…/CN=…";URI=<uri SAN>;DNS=<dns SAN>` (one pair per
+ * SAN). A value holding `,` `;` `=` or `"` is quoted (and `"` `\` escaped), so a SAN cannot add
+ * pairs of its own.
  */
 export function clientCertHeader(cert: X509Certificate): string {
   const parts = [`Hash=${cert.fingerprint256.replaceAll(':', '').toLowerCase()}`];
+  // OpenSSL's one-line form, as Envoy writes it: /C=US/O=Acme/CN=client.
   const subject = cert.subject
     .split('\n')
     .filter((l) => l !== '')
-    .join(',');
-  parts.push(`Subject="${subject.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
-  for (const san of (cert.subjectAltName ?? '').split(', ')) {
-    if (san.startsWith('URI:')) parts.push(`URI=${san.slice(4)}`);
-    else if (san.startsWith('DNS:')) parts.push(`DNS=${san.slice(4)}`);
+    .map((l) => `/${l}`)
+    .join('');
+  parts.push(`Subject=${quoteXfcc(subject, true)}`);
+  for (const [type, value] of subjectAltNames(cert.subjectAltName ?? '')) {
+    if (type === 'URI' || type === 'DNS') parts.push(`${type}=${quoteXfcc(value, false)}`);
   }
   return parts.join(';');
+}
+
+function quoteXfcc(value: string, always: boolean): string {
+  if (!always && !/[,;="\\]/.test(value)) return value;
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/**
+ * node's `subjectAltName` string as `[type, value]` pairs: entries are `TYPE:value` joined by
+ * `, `, and a value that could be misread (it holds `,` or quotes, say) is a JSON string.
+ */
+function subjectAltNames(text: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let i = 0;
+  while (i < text.length) {
+    const colon = text.indexOf(':', i);
+    if (colon < 0) break;
+    const type = text.slice(i, colon);
+    let value: string;
+    if (text[colon + 1] === '"') {
+      // A JSON string: find its closing quote (skipping escapes), then decode it.
+      let j = colon + 2;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      try {
+        value = JSON.parse(text.slice(colon + 1, j + 1)) as string;
+      } catch {
+        value = text.slice(colon + 2, j);
+      }
+      i = j + 1;
+    } else {
+      const end = text.indexOf(', ', colon + 1);
+      value = text.slice(colon + 1, end < 0 ? text.length : end);
+      i = end < 0 ? text.length : end;
+    }
+    out.push([type, value]);
+    if (text.startsWith(', ', i)) i += 2;
+  }
+  return out;
 }
 
 /**
@@ -222,12 +263,13 @@ export class Sidecar {
   }
 
   /**
-   * Replaces the HTTPS listener's certificate (or other secure-context options) for new
-   * connections, e.g. when it was renewed; connections already open keep theirs.
+   * Changes the HTTPS listener's secure-context options for new connections, e.g. a renewed
+   * `key` and `cert`; connections already open keep theirs. The options are merged over the
+   * current ones, so the client `ca`, ciphers and the like stay unless given again.
    * @throws TypeError when the sidecar was not started with `tls`.
    */
   setSecureContext(options: SecureContextOptions): void {
-    checkTls(options);
+    checkTls({ ...this.front.options.tls, ...options });
     this.front.setSecureContext(options);
   }
 

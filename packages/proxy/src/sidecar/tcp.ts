@@ -78,6 +78,7 @@ export class TcpProxy {
     // connections, as a least-connections L4 balancer does) until it closes.
     picker.onStart(index);
     entry.inflight++;
+    const generation = subset.generation;
     const started = performance.now();
     let connectMs = -1;
     const upstream = connect({
@@ -104,8 +105,8 @@ export class TcpProxy {
       const current = subset.picker;
       if (current === picker) current.onEnd(index, connectMs);
       else {
-        // Discovery changed while the connection was open: the rebuilt picker inherited it.
-        const i = subset.indexOf(entry);
+        // Discovery changed while the connection was open: reported where its count was carried.
+        const i = subset.carriedIndex(entry, generation);
         if (i >= 0) current.onEnd(i, connectMs);
       }
     };
