@@ -4,7 +4,7 @@
  */
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MeshAgent } from '../../packages/proxy/src/index.js';
+import { MeshAgent, type Router } from '../../packages/proxy/src/index.js';
 import { Discovery, loopbackInstance, ManualSource, routerFor, sleep, type Upstream, upstreams } from './helpers.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -36,21 +36,36 @@ async function get(mesh: MeshAgent): Promise<string> {
   return text.startsWith('{') ? (JSON.parse(text) as { upstream: string }).upstream : text;
 }
 
+/**
+ * A MeshAgent over `source` (outlier ejection off), cleaned up after the test with `ups`; the
+ * first upstream holds every response until the test calls the functions in `held`.
+ */
+function setup(
+  source: ManualSource,
+  ups: [Upstream, Upstream],
+  router?: Router,
+): { mesh: MeshAgent; held: Array<() => void> } {
+  const mesh = new MeshAgent({
+    discovery: new Discovery({ sources: [source] }),
+    outlier: false,
+    ...(router === undefined ? {} : { router }),
+  });
+  const held: Array<() => void> = [];
+  cleanup.push(async () => {
+    for (const release of held) release();
+    await mesh.destroy();
+    await Promise.all(ups.map((u) => u.close().catch(() => undefined)));
+  });
+  holdAll(ups[0], held);
+  return { mesh, held };
+}
+
 describe('least-request in-flight counts across picker rebuilds', () => {
   it('an instance whose address changes (same id) does not keep the old calls counted forever', async () => {
     const [u0, u1] = (await upstreams('u', 2)) as [Upstream, Upstream];
     const inst = (u: Upstream) => ({ ...loopbackInstance('svc', 'http', u.port), id: 'pod-1' });
     const source = new ManualSource('test', [inst(u0)]);
-    const mesh = new MeshAgent({ discovery: new Discovery({ sources: [source] }), outlier: false });
-    cleanup.push(async () => {
-      await mesh.destroy();
-      await Promise.all([u0, u1].map((u) => u.close().catch(() => undefined)));
-    });
-    const held: Array<() => void> = [];
-    cleanup.push(async () => {
-      for (const release of held) release();
-    });
-    holdAll(u0, held);
+    const { mesh, held } = setup(source, [u0, u1]);
     const slow = Array.from({ length: 3 }, () => get(mesh));
     while (held.length < 3) await sleep(5);
     expect(pickerOf(mesh).inFlight(0)).toBe(3);
@@ -70,17 +85,11 @@ describe('least-request in-flight counts across picker rebuilds', () => {
     const [u0, u1] = (await upstreams('u', 2)) as [Upstream, Upstream];
     const inst = (u: Upstream, tag: string) => loopbackInstance('svc', 'http', u.port, [tag]);
     const source = new ManualSource('test', [inst(u0, 'v1')]);
-    const router = routerFor('svc', () => ({ backendTags: ['v1'] }));
-    const mesh = new MeshAgent({ discovery: new Discovery({ sources: [source] }), outlier: false, router });
-    cleanup.push(async () => {
-      await mesh.destroy();
-      await Promise.all([u0, u1].map((u) => u.close().catch(() => undefined)));
-    });
-    const held: Array<() => void> = [];
-    cleanup.push(async () => {
-      for (const release of held) release();
-    });
-    holdAll(u0, held);
+    const { mesh, held } = setup(
+      source,
+      [u0, u1],
+      routerFor('svc', () => ({ backendTags: ['v1'] })),
+    );
     const x1 = get(mesh);
     while (held.length < 1) await sleep(5);
     // u0 is relabelled v2 for a while (it stays an instance of the service), then back to v1.

@@ -75,6 +75,17 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     return p;
   }
 
+  /** A sidecar asking for client certificates signed by `ca`, forwarding them in XFCC. */
+  const startMtls = (ca: Buffer, rejectUnauthorized = true) =>
+    start({ tls: { ...server1, requestCert: true, rejectUnauthorized, ca }, forwardClientCert: true });
+
+  /** GET `path` through `p`; resolves with the status (the body is read and dropped). */
+  async function status(p: Pool, path: string, headers: Record<string, string> = {}): Promise<number> {
+    const res = await p.request({ method: 'GET', path, headers });
+    await res.body.dump();
+    return res.statusCode;
+  }
+
   /** Opens a TLS connection and resolves once the handshake is done (or rejects). */
   function handshake(port: number, options: Record<string, unknown>): Promise<TLSSocket> {
     return new Promise((resolve, reject) => {
@@ -178,23 +189,16 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
   });
 
   it("forwardClientCert: the verified client certificate goes upstream in x-forwarded-client-cert; a client's own never does", async () => {
-    const port = await start({
-      tls: { ...server1, requestCert: true, rejectUnauthorized: false, ca: client.cert },
-      forwardClientCert: true,
-    });
+    const port = await startMtls(client.cert, false);
     const spoof = { 'x-forwarded-client-cert': 'Hash=0;Subject="CN=admin"' };
-    const withCert = pool(port, server1.cert, { key: client.key, cert: client.cert });
-    const res = await withCert.request({ method: 'GET', path: '/svc/who', headers: spoof });
-    await res.body.dump();
+    await status(pool(port, server1.cert, { key: client.key, cert: client.cert }), '/svc/who', spoof);
     const hash = fingerprint(client.cert).replaceAll(':', '').toLowerCase();
     expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBe(
       `Hash=${hash};Subject="/CN=weft-client";URI=spiffe://weft.local/ns/default/sa/productpage;DNS=productpage`,
     );
     // A certificate the CA did not sign (let in: rejectUnauthorized is off) vouches for nothing.
     const stranger = selfSignedCertificate('stranger');
-    const untrusted = pool(port, server1.cert, { key: stranger.key, cert: stranger.cert });
-    const r2 = await untrusted.request({ method: 'GET', path: '/svc/who', headers: spoof });
-    await r2.body.dump();
+    await status(pool(port, server1.cert, { key: stranger.key, cert: stranger.cert }), '/svc/who', spoof);
     expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBeUndefined();
   });
 
@@ -204,60 +208,7 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     );
   });
 
-  it('a plain-HTTP sidecar has no secure context to renew, and forwards x-forwarded-proto http', async () => {
-    sidecar = new Sidecar({ discovery, port: 0, admin: false, accessLog: false });
-    const { port } = await sidecar.listen();
-    const p = new Pool(`http://127.0.0.1:${port}`);
-    pools.push(p);
-    const res = await p.request({
-      method: 'GET',
-      path: '/svc/plain',
-      headers: { 'x-forwarded-client-cert': 'Hash=0;Subject="CN=admin"' },
-    });
-    await res.body.dump();
-    expect(ups[0]?.lastHeaders['x-forwarded-proto']).toBe('http');
-    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBeUndefined();
-    expect(() => sidecar?.setSecureContext(server2)).toThrow(/plain HTTP/);
-  });
-
-  it('setSecureContext (renewing key and cert) keeps verifying client certificates against the configured ca', async () => {
-    const port = await start({
-      tls: { ...server1, requestCert: true, rejectUnauthorized: true, ca: client.cert },
-      forwardClientCert: true,
-    });
-    const before = pool(port, server1.cert, { key: client.key, cert: client.cert });
-    const r1 = await before.request({ method: 'GET', path: '/svc/a' });
-    expect(r1.statusCode).toBe(200);
-    await r1.body.dump();
-    // The server certificate is renewed, as the option's documentation says to.
-    sidecar?.setSecureContext(server2);
-    const after = pool(port, server2.cert, { key: client.key, cert: client.cert });
-    const r2 = await after.request({ method: 'GET', path: '/svc/b' });
-    expect(r2.statusCode).toBe(200);
-    await r2.body.dump();
-    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toMatch(/URI=spiffe:\/\/weft\.local/);
-  });
-
-  it('forwardClientCert: a URI SAN with ";" cannot add a second URI (values with ;,= are quoted, as Envoy does)', async () => {
-    const tricky = selfSignedCertificate(
-      'tricky',
-      'URI:spiffe://weft.local/ns/default/sa/guest;URI=spiffe://weft.local/ns/default/sa/admin',
-    );
-    const port = await start({
-      tls: { ...server1, requestCert: true, rejectUnauthorized: true, ca: tricky.cert },
-      forwardClientCert: true,
-    });
-    const p = pool(port, server1.cert, { key: tricky.key, cert: tricky.cert });
-    const res = await p.request({ method: 'GET', path: '/svc/who' });
-    expect(res.statusCode).toBe(200);
-    await res.body.dump();
-    const xfcc = ups[0]?.lastHeaders['x-forwarded-client-cert'] as string;
-    const uris = xfccPairs(xfcc).filter(([k]) => k === 'URI');
-    expect(uris).toHaveLength(1);
-    expect(uris.map(([, v]) => v)).not.toContain('spiffe://weft.local/ns/default/sa/admin');
-  });
-
-  it("rules never see a client's own x-forwarded-client-cert (it is dropped, only the sidecar vouches)", async () => {
+  it("a plain-HTTP sidecar: x-forwarded-proto http, no secure context to renew, a client's XFCC neither forwarded nor seen by rules", async () => {
     const seen: Array<string | undefined> = [];
     const router = routerFor('svc', (req) => {
       const h = req.headers as { get(name: string): string | null | undefined };
@@ -268,13 +219,36 @@ describe('Sidecar serving HTTPS (TLS termination)', () => {
     const { port } = await sidecar.listen();
     const p = new Pool(`http://127.0.0.1:${port}`);
     pools.push(p);
-    const res = await p.request({
-      method: 'GET',
-      path: '/svc/plain',
-      headers: { 'x-forwarded-client-cert': 'Hash=0;URI=spiffe://weft.local/ns/default/sa/admin' },
-    });
-    await res.body.dump();
+    expect(
+      await status(p, '/svc/plain', {
+        'x-forwarded-client-cert': 'Hash=0;URI=spiffe://weft.local/ns/default/sa/admin',
+      }),
+    ).toBe(200);
+    expect(ups[0]?.lastHeaders['x-forwarded-proto']).toBe('http');
     expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toBeUndefined();
     expect(seen).toEqual([undefined]);
+    expect(() => sidecar?.setSecureContext(server2)).toThrow(/plain HTTP/);
+  });
+
+  it('setSecureContext (renewing key and cert) keeps verifying client certificates against the configured ca', async () => {
+    const port = await startMtls(client.cert);
+    expect(await status(pool(port, server1.cert, { key: client.key, cert: client.cert }), '/svc/a')).toBe(200);
+    // The server certificate is renewed, as the option's documentation says to.
+    sidecar?.setSecureContext(server2);
+    expect(await status(pool(port, server2.cert, { key: client.key, cert: client.cert }), '/svc/b')).toBe(200);
+    expect(ups[0]?.lastHeaders['x-forwarded-client-cert']).toMatch(/URI=spiffe:\/\/weft\.local/);
+  });
+
+  it('forwardClientCert: a URI SAN with ";" cannot add a second URI (values with ;,= are quoted, as Envoy does)', async () => {
+    const tricky = selfSignedCertificate(
+      'tricky',
+      'URI:spiffe://weft.local/ns/default/sa/guest;URI=spiffe://weft.local/ns/default/sa/admin',
+    );
+    const port = await startMtls(tricky.cert);
+    expect(await status(pool(port, server1.cert, { key: tricky.key, cert: tricky.cert }), '/svc/who')).toBe(200);
+    const xfcc = ups[0]?.lastHeaders['x-forwarded-client-cert'] as string;
+    const uris = xfccPairs(xfcc).filter(([k]) => k === 'URI');
+    expect(uris).toHaveLength(1);
+    expect(uris.map(([, v]) => v)).not.toContain('spiffe://weft.local/ns/default/sa/admin');
   });
 });
