@@ -193,6 +193,8 @@ export class MeshCall implements Controller, HasDeadline {
   private traceId: string | undefined;
   private spanId: string | undefined;
   private upstreamMs = -1;
+  /** Read the clock when response headers arrive (access log, latency-aware picker). */
+  private timeHeaders = false;
   /** Trace key/values of the attempts' `trace` actions, flat. */
   private traces: string[] | undefined;
   private readonly context: { service: string; requestId: string };
@@ -324,6 +326,7 @@ export class MeshCall implements Controller, HasDeadline {
     // A route without retries of its own keeps the agent's (safe) default.
     this.retry = plan.retry ?? engine.defaultPlan.retry;
     this.subset = this.table.subset(plan.backendTags, plan.lbPolicy ?? engine.lbPolicy, plan.resilience);
+    this.timeHeaders = engine.accessLog !== undefined || this.subset.policy === 'peak_ewma';
     if (this.subset.entries.length === 0) {
       const tags = plan.backendTags.length > 0 ? ` with tags ${plan.backendTags.join(',')}` : '';
       this.fail('WEFT_ERR_NO_ENDPOINTS', `No healthy instance of ${this.service}${tags}`, 503);
@@ -631,7 +634,8 @@ export class MeshCall implements Controller, HasDeadline {
       return;
     }
     a.status = status;
-    a.headersAt = now();
+    // Time to headers feeds the access log and latency-aware pickers; a clock read is ~45 ns.
+    if (this.timeHeaders) a.headersAt = now();
     if (status >= 500 && this.shouldRetry(status)) {
       a.discarded = true;
       this.settle(a, status, undefined);
@@ -647,7 +651,7 @@ export class MeshCall implements Controller, HasDeadline {
   private commit(a: Attempt): void {
     this.committed = a;
     this.attempt = a;
-    this.upstreamMs = a.headersAt - a.startedAt;
+    if (a.headersAt > 0) this.upstreamMs = a.headersAt - a.startedAt;
     if (a.timer !== undefined) {
       a.timer.clear();
       a.timer = undefined;
@@ -878,8 +882,9 @@ export class MeshCall implements Controller, HasDeadline {
       a.timer.clear();
       a.timer = undefined;
     }
-    const end = a.headersAt > 0 ? a.headersAt : now();
-    const duration = end - a.startedAt;
+    const recorded = this.history !== undefined || outcome < 200 || outcome >= 500 || a.discarded;
+    // A successful attempt's duration matters only to latency-aware pickers (-1: not measured).
+    const duration = recorded || this.timeHeaders ? (a.headersAt > 0 ? a.headersAt : now()) - a.startedAt : -1;
     const entry = a.entry;
     if (entry !== undefined) {
       const picker = this.subset.picker;
@@ -894,8 +899,7 @@ export class MeshCall implements Controller, HasDeadline {
       entry.breaker.release(a.token, outcome);
       if (outcome !== 0) this.engine.recordOutcome(entry, outcome);
     }
-    if (this.history !== undefined || outcome < 200 || outcome >= 500 || a.discarded)
-      this.record(a.no, entry, outcome, duration, error, a.transparent);
+    if (recorded) this.record(a.no, entry, outcome, duration, error, a.transparent);
   }
 
   private record(
