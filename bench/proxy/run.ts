@@ -14,7 +14,8 @@
  * BENCH_SECONDS (default 10) per measurement; BENCH_ROUNDS (default 6) Pool/MeshAgent pairs of
  * BENCH_SECONDS / 2 each, in A-B / B-A order (their medians are kept in the results). The shared
  * machines drift by ±20 % from one run to the next, so the headline MeshAgent ratios come from
- * one process alternating 100 ms slices of Pool and MeshAgent (A-B, then B-A) for 4 × BENCH_SECONDS,
+ * processes (BENCH_AB_PROCESSES, default 3) each alternating 100 ms slices of Pool and MeshAgent
+ * (A-B, then B-A) for BENCH_AB_SECONDS (default 2.5 × BENCH_SECONDS), median process,
  * and the sidecar ÷ nginx ratios are medians over BENCH_PAIRS (default 10) adjacent pairs of
  * BENCH_PAIR_SECONDS (default 3) runs in alternating order.
  */
@@ -32,6 +33,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 /** Sidecar / nginx pairs (alternating order) of PAIR_SECONDS each. */
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 10);
 const PAIR_SECONDS = Number(process.env.BENCH_PAIR_SECONDS ?? 3);
+/** In-process Pool / MeshAgent A/B: processes, and seconds of each. */
+const AB_PROCESSES = Number(process.env.BENCH_AB_PROCESSES ?? 3);
+const AB_SECONDS = Number(process.env.BENCH_AB_SECONDS ?? 2.5 * SECONDS);
 /** app → nginx / app → MeshAgent latency runs of SECONDS / 4 each. */
 const E2E_ROUNDS = Math.max(1, Math.ceil(ROUNDS / 2)) + 1;
 const PROXY_CPU = '0';
@@ -332,18 +336,10 @@ async function main(): Promise<void> {
     const cpuRatios = pool.map((x, i) => (mesh[i] as Measure).cpuUsPerRequest / x.cpuUsPerRequest);
     rows.push(p, m);
     // The same comparison inside one process, alternating 100 ms slices: immune to the drift
-    // between runs that dominates the separate-process pairs on a shared machine.
-    const abOut = execFileSync(
-      'taskset',
-      [
-        '-c',
-        PROXY_CPU,
-        process.execPath,
-        ...nodeArgs('client.ts', ['ab', String(upstreamPort), String(SECONDS * 4), '100']),
-      ],
-      { encoding: 'utf8', maxBuffer: 1 << 20 },
-    );
-    const ab = JSON.parse(abOut.split('\n').find((l) => l.startsWith('{')) ?? '{}') as {
+    // between runs that dominates the separate-process pairs on a shared machine. One process is
+    // not enough either: how V8 optimises the hot paths differs from process to process, so the
+    // A/B runs in AB_PROCESSES processes and the headline is the median process.
+    type AbResult = {
       rpsRatio: number;
       cpuRatio: number;
       rounds: number;
@@ -352,6 +348,23 @@ async function main(): Promise<void> {
       pool: { rps: number; cpuUsPerRequest: number; p50Us: number };
       mesh: { rps: number; cpuUsPerRequest: number; p50Us: number };
     };
+    const abRuns: AbResult[] = [];
+    for (let i = 0; i < AB_PROCESSES; i++) {
+      const abOut = execFileSync(
+        'taskset',
+        [
+          '-c',
+          PROXY_CPU,
+          process.execPath,
+          ...nodeArgs('client.ts', ['ab', String(upstreamPort), String(AB_SECONDS), '100']),
+        ],
+        { encoding: 'utf8', maxBuffer: 1 << 20 },
+      );
+      abRuns.push(JSON.parse(abOut.split('\n').find((l) => l.startsWith('{')) ?? '{}') as AbResult);
+    }
+    const byRps = [...abRuns].sort((x, y) => x.rpsRatio - y.rpsRatio);
+    const ab = byRps[(byRps.length - 1) >> 1] as AbResult;
+    const abCpu = median(abRuns.map((r) => r.cpuRatio));
 
     // 2. Reverse proxies under wrk. Every proxy is started up front (pinned to the proxy CPU; idle
     //    ones cost nothing); the sidecar and nginx are measured in alternating pairs.
@@ -533,7 +546,8 @@ async function main(): Promise<void> {
       value: ab.rpsRatio,
       unit: 'ratio',
       target: '>= 0.90',
-      method: `one process, ${ab.rounds} rounds of a 100 ms slice of Pool and one of MeshAgent (A-B, B-A), 100 in flight; value over all slices`,
+      method: `median of ${abRuns.length} processes, each ${ab.rounds} rounds of a 100 ms slice of Pool and one of MeshAgent (A-B, B-A), 100 in flight; a process's ratio is over all its slices`,
+      per_process: abRuns.map((r) => r3(r.rpsRatio)),
       in_process: { pool_rps: Math.round(ab.pool.rps), meshagent_rps: Math.round(ab.mesh.rps) },
       per_round_quartiles: quartiles3(ab.roundRpsRatio),
       separate_processes_median: r3(median(rpsRatios)),
@@ -541,10 +555,11 @@ async function main(): Promise<void> {
     });
     report.add({
       name: 'proxy.meshagent_vs_pool_cpu_ratio',
-      value: ab.cpuRatio,
+      value: abCpu,
       unit: 'ratio',
       target: '<= 1.15',
-      method: `one process, ${ab.rounds} rounds of a 100 ms slice of Pool and one of MeshAgent (A-B, B-A), 100 in flight; value over all slices`,
+      method: `median of ${abRuns.length} processes, each ${ab.rounds} rounds of a 100 ms slice of Pool and one of MeshAgent (A-B, B-A), 100 in flight`,
+      per_process: abRuns.map((r) => r3(r.cpuRatio)),
       in_process: { pool_cpu_us: r3(ab.pool.cpuUsPerRequest), meshagent_cpu_us: r3(ab.mesh.cpuUsPerRequest) },
       per_round_quartiles: quartiles3(ab.roundCpuRatio),
       separate_processes_median: r3(median(cpuRatios)),
