@@ -22,8 +22,8 @@ export interface Http1PoolOptions {
   /** Idle time after which a keep-alive socket is closed, ms. Default 4 000. */
   keepAliveTimeout?: number;
   /**
-   * Upper bound for the idle time a server's `Keep-Alive: timeout` hint sets, ms. Default 600 000.
-   * A hint (less `keepAliveTimeoutThreshold`) replaces `keepAliveTimeout`, as in undici.
+   * Upper bound for the idle time, ms. Default 600 000. A server's `Keep-Alive: timeout` hint
+   * (less `keepAliveTimeoutThreshold`) shortens the idle time, never lengthens it.
    */
   keepAliveMaxTimeout?: number;
   /** Subtracted from a server's hint, so the client closes first, ms. Default 1 000. */
@@ -405,12 +405,14 @@ class Http1Connection {
     this.decoder = null;
     req.conn = null;
     req.done = true;
-    // As undici: a server's `Keep-Alive: timeout` hint, less the threshold and capped at the
-    // maximum, replaces the default idle time (longer or shorter); a hint too short to use closes.
+    // A server's `Keep-Alive: timeout` hint, less the threshold, can shorten the idle time but not
+    // lengthen it past keepAliveTimeout: as nginx and Envoy do with their upstreams, the proxy's
+    // own setting bounds how many idle sockets it keeps (undici, a client library, lets a hint
+    // lengthen it too). A hint too short to use closes the socket.
     const p = this.pool;
     const idle =
       head.keepAliveSeconds >= 0
-        ? Math.min(head.keepAliveSeconds * 1000 - p.keepAliveThreshold, p.keepAliveMax)
+        ? Math.min(p.keepAliveTimeout, head.keepAliveSeconds * 1000 - p.keepAliveThreshold, p.keepAliveMax)
         : p.keepAliveTimeout;
     if (head.keepAlive && idle > 0 && req.bodySent && !extraBytes && this.state !== enum_.Closed) {
       this.state = enum_.Idle;
