@@ -66,6 +66,29 @@ describe('MeshAgent resilience on real sockets', () => {
     expect(mesh.metrics?.snapshot().svc?.retries).toBeGreaterThan(0);
   });
 
+  it('a retry goes to another endpoint than the one that failed, even when the balancer favours the dead one', async () => {
+    // No ejection and no breaker: the dead instance stays in the set, idle (its connect failures
+    // end at once), so least-request keeps drawing it; only the retry's avoidance saves the call.
+    // (A third of the calls need a retry, more than the default budget allows: no budget here.)
+    const { ups, mesh } = await setup(3, {
+      outlier: false,
+      breaker: { consecutiveFailures: 1_000_000 },
+      retryBudget: false,
+    });
+    await (ups[0] as Upstream).kill();
+    const failures: unknown[] = [];
+    for (let i = 0; i < 1000; i++) {
+      try {
+        const r = await get(mesh, '/one-at-a-time');
+        if (r.status !== 200) failures.push(r.status);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(mesh.metrics?.snapshot().svc?.retries).toBeGreaterThan(100);
+  });
+
   it('rejects with a coded error carrying the attempt history when every instance is down', async () => {
     const { ups, mesh } = await setup(2, { outlier: false });
     await Promise.all(ups.map((u) => u.kill()));

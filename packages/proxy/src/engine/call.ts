@@ -516,8 +516,18 @@ export class MeshCall implements Controller, HasDeadline {
     let index = picker.pickIndex(this.plan.hashKey);
     const n = picker.endpoints.length;
     if (index >= 0 && n > 1 && picker.endpoints[index] === this.avoid) {
+      // A retry goes to another endpoint when there is a healthy one. Picking again is not
+      // enough: least-request favours a dead endpoint (connect failures leave it idle).
       const again = picker.pickIndex(this.plan.hashKey);
-      if (again >= 0) index = again;
+      if (again >= 0 && picker.endpoints[again] !== this.avoid) index = again;
+      else
+        for (let k = 1; k < n; k++) {
+          const j = (index + k) % n;
+          if (!picker.isEjected(j) && picker.endpoints[j] !== this.avoid) {
+            index = j;
+            break;
+          }
+        }
     }
     if (index < 0) {
       if (n === 0) {
