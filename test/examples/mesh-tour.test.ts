@@ -2,12 +2,8 @@
  * Runs the second half of `npm run demo`, the mesh tour, as a newcomer does, and checks that
  * each step shows what it says: the demo is the proxy's front door, so it must stay true.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const root = join(import.meta.dirname, '..', '..');
+import { runExample } from './run-example.js';
 
 /** The counts `name=n` printed on the first line that matches `line`. */
 function counts(stdout: string, line: RegExp): Record<string, number> {
@@ -21,11 +17,7 @@ function counts(stdout: string, line: RegExp): Record<string, number> {
 describe('mesh tour demo', () => {
   let stdout = '';
   beforeAll(async () => {
-    ({ stdout } = await promisify(execFile)(
-      process.execPath,
-      [join(root, 'node_modules/tsx/dist/cli.mjs'), '--conditions=@weft/source', 'src/mesh-tour.ts'],
-      { cwd: join(root, 'packages/examples'), timeout: 60_000 },
-    ));
+    stdout = await runExample('mesh-tour.ts');
   }, 70_000);
 
   it('balances global fetch over the three instances', () => {

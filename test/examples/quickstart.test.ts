@@ -2,20 +2,12 @@
  * Runs the README's demo (`npm run demo`) the way a newcomer does and checks that it shows what
  * it promises, so the front door stays true.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const root = join(import.meta.dirname, '..', '..');
+import { runExample } from './run-example.js';
 
 describe('quickstart demo', () => {
   it('registers, watches, expires an instance, balances and rejects bad input', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [join(root, 'node_modules/tsx/dist/cli.mjs'), '--conditions=@weft/source', 'src/quickstart.ts'],
-      { cwd: join(root, 'packages/examples'), timeout: 60_000 },
-    );
+    const stdout = await runExample('quickstart.ts');
     // Four registrations issued together reach the watch as one coalesced snapshot.
     expect(stdout).toMatch(/watch ▸ revision \d+: 4 instance\(s\), 3 UP {2}\(t\+0s\)/);
     expect(stdout).not.toMatch(/watch ▸ revision \d+: [123] instance\(s\)[^\n]*\(t\+0s\)/);

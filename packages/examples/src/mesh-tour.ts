@@ -123,7 +123,9 @@ async function main(): Promise<void> {
 
   step('6. A call that cannot succeed says why, attempt by attempt');
   await registry.register({ service: 'details', endpoint: { type: 'http', host: '127.0.0.1', port: victimPort } });
-  await new Promise((resolve) => setTimeout(resolve, 50)); // let discovery see it
+  // Discovery hears of the registration asynchronously: wait for it, not for a guessed time.
+  while (discovery.endpoints('details').instances.length === 0)
+    await new Promise((resolve) => discovery.once('change', resolve));
   try {
     await fetch('http://details/details/0');
   } catch (err) {
