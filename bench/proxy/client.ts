@@ -4,10 +4,11 @@
  * through a Pool to a proxy's URL. Prints one JSON line: requests, seconds, CPU µs, p50/p99 µs.
  *
  * `node bench/proxy/client.ts <mode> <target-port> <seconds> <concurrency>` (built packages; Node strips the types)
- * with mode `pool` | `mesh` | `url`, or `ab`: Pool and MeshAgent in one process, alternating
+ * with mode `pool` | `mesh` | `url`; or `ab`: Pool and MeshAgent in one process, alternating
  * 100 ms slices for `seconds` (A-B, then B-A), which cancels the machine's drift (the shared CI
  * machines vary by ±20 % from one run to the next) and prints both, their ratios over the whole
- * run, and the quartiles of the per-round ratios.
+ * run, and the quartiles of the per-round ratios; or `e2e` with a sixth argument, a proxy's port:
+ * the same alternation of app → proxy → upstream and app → MeshAgent → upstream.
  */
 
 import { Discovery, ManualSource } from '@weft/core';
@@ -28,7 +29,6 @@ function meshAgent(): MeshAgent {
 }
 
 const dispatcher: Dispatcher = mode === 'mesh' ? meshAgent() : new Pool(`http://127.0.0.1:${port}`);
-const mesh = mode === 'ab' ? meshAgent() : undefined;
 const meshUrl = 'http://reviews/api/v1/reviews/1';
 const url =
   mode === 'mesh'
@@ -60,62 +60,98 @@ async function run(
   return { n, lat };
 }
 
-if (mesh !== undefined) {
-  // A/B: alternate 100 ms slices of Pool and MeshAgent in this process, in A-B then B-A order
-  // (so neither always follows the other and inherits its GC debt or warm caches). The machine
-  // drifts on a scale of seconds; within one round of two slices it mostly does not, so each
-  // round gives one ratio, and the median of those is robust to a slice that hit a major GC.
-  await run(1000, false);
-  await run(1000, false, mesh, meshUrl);
-  const pool = { n: 0, cpu: 0, lat: [] as number[] };
-  const viaMesh = { n: 0, cpu: 0, lat: [] as number[] };
+interface Arm {
+  d: Dispatcher;
+  target: string;
+  n: number;
+  cpu: number;
+  lat: number[];
+}
+
+/**
+ * Alternates 100 ms slices of two arms in this process, in A-B then B-A order (so neither always
+ * follows the other and inherits its GC debt or warm caches). The machine drifts on a scale of
+ * seconds; within one round of two slices it mostly does not, so each round gives one ratio, and
+ * the median of those is robust to a slice that hit a major GC. Both arms share the process, so
+ * they also share its GC regime and JIT state.
+ */
+async function alternate(a: Arm, b: Arm): Promise<never> {
+  await run(1000, false, a.d, a.target);
+  await run(1000, false, b.d, b.target);
   const roundRps: number[] = [];
   const roundCpu: number[] = [];
+  const roundP50: number[] = [];
   const SLICE_MS = 100;
   const rounds = Math.max(10, Math.round((seconds * 1000) / (2 * SLICE_MS)));
-  const slice = async (acc: typeof pool, d: Dispatcher, target: string) => {
+  const slice = async (arm: Arm) => {
     const c0 = process.cpuUsage();
-    const r = await run(SLICE_MS, true, d, target);
+    const r = await run(SLICE_MS, true, arm.d, arm.target);
     const c = process.cpuUsage(c0);
-    acc.n += r.n;
-    acc.cpu += c.user + c.system;
-    acc.lat.push(...r.lat);
-    return { n: r.n, cpuPerRequest: (c.user + c.system) / r.n };
+    arm.n += r.n;
+    arm.cpu += c.user + c.system;
+    for (const x of r.lat) arm.lat.push(x);
+    return { n: r.n, cpuPerRequest: (c.user + c.system) / r.n, p50: p50(r.lat) };
   };
   for (let i = 0; i < rounds; i++) {
-    let p: { n: number; cpuPerRequest: number };
-    let m: { n: number; cpuPerRequest: number };
-    if (i % 2 === 0) {
-      p = await slice(pool, dispatcher, url);
-      m = await slice(viaMesh, mesh, meshUrl);
-    } else {
-      m = await slice(viaMesh, mesh, meshUrl);
-      p = await slice(pool, dispatcher, url);
-    }
-    roundRps.push(m.n / p.n);
-    roundCpu.push(m.cpuPerRequest / p.cpuPerRequest);
+    const first = i % 2 === 0 ? a : b;
+    const x = await slice(first);
+    const y = await slice(first === a ? b : a);
+    const [ra, rb] = first === a ? [x, y] : [y, x];
+    roundRps.push(rb.n / ra.n);
+    roundCpu.push(rb.cpuPerRequest / ra.cpuPerRequest);
+    roundP50.push(rb.p50 / ra.p50);
   }
-  const p50 = (xs: number[]) => (xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN) * 1000;
   const quartiles = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
+    const s = [...xs].sort((u, v) => u - v);
     const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
     return { q1: at(0.25), median: at(0.5), q3: at(0.75) };
   };
   const sec = (rounds * SLICE_MS) / 1000;
+  const summary = (arm: Arm) => ({
+    rps: arm.n / sec,
+    cpuUsPerRequest: arm.cpu / arm.n,
+    p50Us: p50(arm.lat),
+    p99Us: (arm.lat[Math.floor(arm.lat.length * 0.99)] ?? Number.NaN) * 1000, // sorted by p50()
+  });
+  const sa = summary(a);
+  const sb = summary(b);
   process.stdout.write(
     `${JSON.stringify({
       mode,
       rounds,
       sliceMs: SLICE_MS,
-      pool: { rps: pool.n / sec, cpuUsPerRequest: pool.cpu / pool.n, p50Us: p50(pool.lat) },
-      mesh: { rps: viaMesh.n / sec, cpuUsPerRequest: viaMesh.cpu / viaMesh.n, p50Us: p50(viaMesh.lat) },
-      rpsRatio: viaMesh.n / pool.n,
-      cpuRatio: viaMesh.cpu / viaMesh.n / (pool.cpu / pool.n),
+      a: sa,
+      b: sb,
+      rpsRatio: b.n / a.n,
+      cpuRatio: sb.cpuUsPerRequest / sa.cpuUsPerRequest,
+      p50Ratio: sb.p50Us / sa.p50Us,
       roundRpsRatio: quartiles(roundRps),
       roundCpuRatio: quartiles(roundCpu),
+      roundP50Ratio: quartiles(roundP50),
     })}\n`,
   );
   process.exit(0);
+}
+
+/** Median of latencies in ms, in µs (sorts in place). */
+function p50(lat: number[]): number {
+  lat.sort((u, v) => u - v);
+  return (lat[Math.floor(lat.length / 2)] ?? Number.NaN) * 1000;
+}
+
+const arm = (d: Dispatcher, target: string): Arm => ({ d, target, n: 0, cpu: 0, lat: [] });
+if (mode === 'ab') {
+  // Pool (A) and MeshAgent (B) to the same upstream.
+  await alternate(arm(dispatcher, url), arm(meshAgent(), meshUrl));
+}
+if (mode === 'e2e') {
+  // app → proxy → upstream (A: a Pool to the proxy's URL, e.g. nginx on `proxyPort`) vs
+  // app → MeshAgent → upstream (B), both at `concurrency` in flight.
+  const proxyPort = Number(process.argv[6]);
+  await alternate(
+    arm(new Pool(`http://127.0.0.1:${proxyPort}`), `http://127.0.0.1:${proxyPort}/reviews/api/v1/reviews/1`),
+    arm(meshAgent(), meshUrl),
+  );
 }
 
 await run(Math.min(2000, seconds * 200), false); // warm-up: JIT, sockets
