@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream';
-import type { Span } from '@opentelemetry/api';
 import { type Bulkhead, type ErrorCode, outcomeOfError, type TimerHandle } from '@weft/core';
 import type { Dispatcher } from 'undici';
 import { type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
@@ -7,6 +6,7 @@ import { reasonPhrase } from '../http1/status-text.js';
 import type { AccessLogRecord } from '../telemetry/access-log.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/tracing.js';
 import { BodySource, BodyTooLargeError } from './body.js';
+import { CallExtras } from './call-extras.js';
 import type { DeadlineList, HasDeadline } from './deadlines.js';
 import type { CallInit, MeshEngine } from './engine.js';
 import { getHeader, rebuildHeaders } from './headers.js';
@@ -154,26 +154,23 @@ class Attempt implements Handler {
  * (pause / resume / abort always reach the attempt in flight).
  */
 export class MeshCall implements Controller, HasDeadline {
-  readonly service: string;
   readonly requestId: string;
   attempt: Attempt | undefined;
   committed: Attempt | undefined;
   paused = false;
   private aborted_ = false;
-  private reason_: Error | null = null;
   private finished = false;
+  /** Cold state, created on first use (see {@link CallExtras}). */
+  private x: CallExtras | undefined = undefined;
   private plan!: RoutePlan;
   private retry: RetryPlan | undefined;
   private subset!: Subset;
   private sendOpts!: Dispatcher.DispatchOptions;
   private body: BodySource | undefined;
   private readonly startedAt = now();
-  private startWall = 0;
   private attemptNo = 0;
   /** Counted tries (transparent retries excluded). */
   private tries = 0;
-  private transparentUsed = false;
-  private history: MeshAttempt[] | undefined;
   private overall: TimerHandle | undefined;
   /** Overall deadline on the engine clock when the sweeper watches it (long timeouts). */
   deadline = 0;
@@ -184,26 +181,9 @@ export class MeshCall implements Controller, HasDeadline {
   /** @internal Sweeper links. */
   dlList: DeadlineList | null = null;
   private timeoutMs = 0;
-  private wait: TimerHandle | undefined;
   private idempotent: boolean;
-  private noReplay: string | undefined;
-  private budgetSpent = false;
-  private avoid: EndpointEntry | undefined;
-  private span: Span | undefined;
-  private traceId: string | undefined;
-  private spanId: string | undefined;
-  private upstreamMs = -1;
   /** Read the clock when response headers arrive (access log, latency-aware picker). */
   private timeHeaders = false;
-  /** Trace key/values of the attempts' `trace` actions, flat. */
-  private traces: string[] | undefined;
-  private readonly context: { service: string; requestId: string };
-  /** The backend's bulkhead slot this call holds (released when it finishes). */
-  private bulkhead: Bulkhead | undefined;
-  /** Aborts the wait in the backend's bulkhead queue. */
-  private queueWait: AbortController | undefined;
-  /** A mirror waiting for the streamed body to be sent (and recorded) by an attempt. */
-  private mirrorTags: readonly string[] | undefined;
 
   constructor(
     readonly engine: MeshEngine,
@@ -212,7 +192,6 @@ export class MeshCall implements Controller, HasDeadline {
     readonly handler: Handler,
     readonly init: CallInit | undefined,
   ) {
-    this.service = table.name;
     let rid = init?.requestId;
     let addRid = false;
     if (rid === undefined) {
@@ -228,10 +207,18 @@ export class MeshCall implements Controller, HasDeadline {
     this.addRid = addRid;
     const method = opts.method;
     this.idempotent = opts.idempotent ?? IDEMPOTENT_METHODS.has(method);
-    this.context = { service: this.service, requestId: this.requestId };
   }
 
   private readonly addRid: boolean;
+
+  get service(): string {
+    return this.table.name;
+  }
+
+  private extras(): CallExtras {
+    if (this.x === undefined) this.x = new CallExtras();
+    return this.x;
+  }
 
   /**
    * A request header by lower-case name as the rules see it: what goes upstream. The sidecar's
@@ -258,7 +245,7 @@ export class MeshCall implements Controller, HasDeadline {
   }
 
   get reason(): Error | null {
-    return this.reason_;
+    return this.x?.reason ?? null;
   }
 
   get rawHeaders(): RawHeaders {
@@ -283,7 +270,7 @@ export class MeshCall implements Controller, HasDeadline {
     if (this.aborted_ || this.finished) return;
     this.aborted_ = true;
     const err = reason ?? new MeshRequestError('WEFT_ERR_ABORTED', 'Request aborted', this.errorOptions());
-    this.reason_ = err;
+    this.extras().reason = err;
     const a = this.committed ?? this.attempt;
     if (a !== undefined && !a.settled) {
       if (a.controller !== null) {
@@ -303,7 +290,7 @@ export class MeshCall implements Controller, HasDeadline {
   start(): void {
     const engine = this.engine;
     engine.inflight++;
-    this.handler.onRequestStart?.(this, this.context);
+    this.handler.onRequestStart?.(this, { service: this.service, requestId: this.requestId });
     if (this.aborted_) return;
     const opts = this.opts;
     const router = engine.router;
@@ -337,7 +324,7 @@ export class MeshCall implements Controller, HasDeadline {
     const bulkhead = this.subset.backend?.bulkhead;
     let queued = false;
     if (bulkhead !== undefined) {
-      if (bulkhead.tryAcquire()) this.bulkhead = bulkhead;
+      if (bulkhead.tryAcquire()) this.extras().bulkhead = bulkhead;
       else if (bulkhead.queued < bulkhead.maxQueue) queued = true;
       else {
         this.failBulkheadFull(bulkhead);
@@ -345,7 +332,7 @@ export class MeshCall implements Controller, HasDeadline {
       }
     }
     if (this.retry !== undefined && this.retry.attempts > 0) this.table.budget?.onRequest();
-    if (engine.accessLog !== undefined) this.startWall = Date.now();
+    if (engine.accessLog !== undefined) this.extras().startWall = Date.now();
 
     // Headers to send: the caller's, plus the request id and trace context when they change.
     let extra: string[] | undefined;
@@ -358,18 +345,20 @@ export class MeshCall implements Controller, HasDeadline {
       if (inheritedTrace && engine.tracing.hasActiveSpan()) inheritedTrace = false;
       const incoming = inheritedTrace ? this.header('traceparent') : getHeader(opts.headers, 'traceparent');
       const parent = parseTraceparent(incoming);
-      this.span = engine.tracing.start(this.service, opts.method, opts.path, parent);
-      const sc = this.span.spanContext();
-      this.traceId = sc.traceId;
-      this.spanId = sc.spanId;
+      const x = this.extras();
+      x.span = engine.tracing.start(this.service, opts.method, opts.path, parent);
+      const sc = x.span.spanContext();
+      x.traceId = sc.traceId;
+      x.spanId = sc.spanId;
       const tp = formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
       if (extra === undefined) extra = ['traceparent', tp];
       else extra.push('traceparent', tp);
     } else if (engine.accessLog !== undefined) {
       const parent = parseTraceparent(this.header('traceparent'));
       if (parent !== undefined) {
-        this.traceId = parent.traceId;
-        this.spanId = parent.spanId;
+        const x = this.extras();
+        x.traceId = parent.traceId;
+        x.spanId = parent.spanId;
       }
     }
     const init = this.init;
@@ -378,19 +367,20 @@ export class MeshCall implements Controller, HasDeadline {
       else extra.push(...init.extraHeaders);
     }
     const inherited = init?.inherited;
+    const span = this.x?.span;
     if (inherited !== undefined) {
       if (extra === undefined) extra = [];
       for (let i = 0; i + 1 < inherited.length; i += 2) {
         const name = inherited[i] as string;
         // The client span's traceparent (added above) replaces the inherited one; the inherited
         // trace state goes only with the inherited trace.
-        if (name === 'traceparent' && (this.span !== undefined || !inheritedTrace)) continue;
+        if (name === 'traceparent' && (span !== undefined || !inheritedTrace)) continue;
         if (name === 'tracestate' && !inheritedTrace) continue;
         extra.push(name, inherited[i + 1] as string);
       }
     }
     const drop = init?.dropHeaders;
-    if (this.span !== undefined) {
+    if (span !== undefined) {
       // The new traceparent replaces the caller's.
       const d = new Set(drop ?? []);
       d.add('traceparent');
@@ -422,13 +412,13 @@ export class MeshCall implements Controller, HasDeadline {
    */
   private startMirror(tags: readonly string[]): void {
     if (this.opts.upgrade != null || this.opts.method === 'CONNECT') {
-      this.mirrorTags = tags;
+      this.extras().mirrorTags = tags;
       this.skipMirror(); // a tunnel cannot be copied
       return;
     }
     const body = this.body;
     if (body?.streamed) {
-      this.mirrorTags = tags;
+      this.extras().mirrorTags = tags;
       // The call already failed without sending the body: nothing was recorded to mirror.
       if (this.finished) this.skipMirror();
       return;
@@ -453,16 +443,17 @@ export class MeshCall implements Controller, HasDeadline {
 
   /** An attempt sent the whole request: a mirror waiting for a streamed body can go now. */
   onAttemptRequestSent(): void {
-    const tags = this.mirrorTags;
+    const x = this.x;
+    const tags = x?.mirrorTags;
     if (tags === undefined) return;
-    this.mirrorTags = undefined;
+    (x as CallExtras).mirrorTags = undefined;
     const body = this.body?.buffered();
     if (body === undefined) this.skipMirror();
     else this.sendMirror(tags, body);
   }
 
   private skipMirror(): void {
-    this.mirrorTags = undefined;
+    if (this.x !== undefined) this.x.mirrorTags = undefined;
     const c = this.table.counters;
     if (c !== undefined) c.mirrorsSkipped++;
   }
@@ -470,19 +461,20 @@ export class MeshCall implements Controller, HasDeadline {
   /** Waits in the backend's bulkhead queue (the overall timeout and an abort still apply). */
   private waitForSlot(bulkhead: Bulkhead): void {
     const waiting = new AbortController();
-    this.queueWait = waiting;
+    const x = this.extras();
+    x.queueWait = waiting;
     bulkhead.acquire(waiting.signal).then(
       () => {
-        this.queueWait = undefined;
+        x.queueWait = undefined;
         if (this.finished) {
           bulkhead.release();
           return;
         }
-        this.bulkhead = bulkhead;
+        x.bulkhead = bulkhead;
         this.nextAttempt(false);
       },
       () => {
-        this.queueWait = undefined;
+        x.queueWait = undefined;
         if (!this.finished) this.failBulkheadFull(bulkhead);
       },
     );
@@ -515,15 +507,16 @@ export class MeshCall implements Controller, HasDeadline {
     const picker = subset.picker;
     let index = picker.pickIndex(this.plan.hashKey);
     const n = picker.endpoints.length;
-    if (index >= 0 && n > 1 && picker.endpoints[index] === this.avoid) {
+    const avoid = this.x?.avoid;
+    if (index >= 0 && n > 1 && avoid !== undefined && picker.endpoints[index] === avoid) {
       // A retry goes to another endpoint when there is a healthy one. Picking again is not
       // enough: least-request favours a dead endpoint (connect failures leave it idle).
       const again = picker.pickIndex(this.plan.hashKey);
-      if (again >= 0 && picker.endpoints[again] !== this.avoid) index = again;
+      if (again >= 0 && picker.endpoints[again] !== avoid) index = again;
       else
         for (let k = 1; k < n; k++) {
           const j = (index + k) % n;
-          if (!picker.isEjected(j) && picker.endpoints[j] !== this.avoid) {
+          if (!picker.isEjected(j) && picker.endpoints[j] !== avoid) {
             index = j;
             break;
           }
@@ -543,12 +536,14 @@ export class MeshCall implements Controller, HasDeadline {
       const fault = rollFault(no, entry.instance.tags);
       if (fault !== undefined) {
         if (fault.traces !== undefined) {
-          if (this.traces === undefined) this.traces = [];
-          for (const t of fault.traces) this.traces.push(t.key, t.value);
+          const x = this.extras();
+          if (x.traces === undefined) x.traces = [];
+          for (const t of fault.traces) x.traces.push(t.key, t.value);
         }
         if (fault.delayMs !== undefined && fault.delayMs > 0) {
-          this.wait = this.engine.clock.setTimeout(() => {
-            this.wait = undefined;
+          const x = this.extras();
+          x.wait = this.engine.clock.setTimeout(() => {
+            x.wait = undefined;
             if (fault.abort !== undefined) this.injectAbort(no, fault.abort);
             else this.launchAfterDelay(no, entry, picker, index, transparent);
           }, fault.delayMs);
@@ -661,7 +656,7 @@ export class MeshCall implements Controller, HasDeadline {
   private commit(a: Attempt): void {
     this.committed = a;
     this.attempt = a;
-    if (a.headersAt > 0) this.upstreamMs = a.headersAt - a.startedAt;
+    if (a.headersAt > 0) this.extras().upstreamMs = a.headersAt - a.startedAt;
     if (a.timer !== undefined) {
       a.timer.clear();
       a.timer = undefined;
@@ -700,7 +695,7 @@ export class MeshCall implements Controller, HasDeadline {
       const outcome = this.aborted_ ? 0 : classifyError(error);
       this.settle(a, outcome, error);
       const err = this.aborted_
-        ? (this.reason_ as Error)
+        ? (this.x?.reason as Error)
         : new MeshRequestError(
             'WEFT_ERR_RETRIES_EXHAUSTED',
             `${this.opts.method} ${this.service}${this.opts.path}: the response failed after it started`,
@@ -711,7 +706,7 @@ export class MeshCall implements Controller, HasDeadline {
     }
     if (this.aborted_) {
       this.settle(a, 0, error);
-      this.finishWithError(this.reason_ as Error, 0);
+      this.finishWithError(this.x?.reason as Error, 0);
       return;
     }
     if (this.finished) {
@@ -735,11 +730,15 @@ export class MeshCall implements Controller, HasDeadline {
     const outcome = classifyError(error);
     // A keep-alive socket the server closed under us: retry once, transparently, when safe.
     const transparent =
-      outcome === -2 && !this.transparentUsed && this.idempotent && (this.body === undefined || this.body.replayable);
+      outcome === -2 &&
+      this.x?.transparentUsed !== true &&
+      this.idempotent &&
+      (this.body === undefined || this.body.replayable);
     this.settle(a, transparent ? 0 : outcome, error);
     if (transparent) {
-      this.transparentUsed = true;
-      this.avoid = a.entry;
+      const x = this.extras();
+      x.transparentUsed = true;
+      x.avoid = a.entry;
       // Not synchronously: undici reports the error before it has detached the dead socket, and
       // a dispatch from inside the callback could be written to that same socket.
       queueMicrotask(() => this.nextAttempt(true));
@@ -814,7 +813,7 @@ export class MeshCall implements Controller, HasDeadline {
       return;
     }
     this.record(no, undefined, code, 0, undefined, false);
-    this.upstreamMs = 0;
+    this.extras().upstreamMs = 0;
     const body = Buffer.from(
       JSON.stringify({ error: 'fault injected', status: code, service: this.service, request_id: this.requestId }),
     );
@@ -857,19 +856,20 @@ export class MeshCall implements Controller, HasDeadline {
       ok = true;
     if (!ok) return false;
     if (this.body !== undefined && !this.body.replayable) {
-      this.noReplay = this.body.notReplayableReason;
+      this.extras().noReplay = this.body.notReplayableReason;
       return false;
     }
     const budget = this.table.budget;
     if (budget !== undefined && !budget.tryWithdraw()) {
-      this.budgetSpent = true;
+      this.extras().budgetSpent = true;
       return false;
     }
     return true;
   }
 
   private scheduleRetry(failed: EndpointEntry | undefined): void {
-    this.avoid = failed;
+    const x = this.extras();
+    x.avoid = failed;
     const r = this.retry;
     const cap = r === undefined ? 0 : Math.min(r.backoffMaxMs, r.backoffBaseMs * 2 ** (this.tries - 1));
     const delay = Math.floor(Math.random() * cap);
@@ -877,8 +877,8 @@ export class MeshCall implements Controller, HasDeadline {
       queueMicrotask(() => this.nextAttempt(false));
       return;
     }
-    this.wait = this.engine.clock.setTimeout(() => {
-      this.wait = undefined;
+    x.wait = this.engine.clock.setTimeout(() => {
+      x.wait = undefined;
       this.nextAttempt(false);
     }, delay);
   }
@@ -892,7 +892,7 @@ export class MeshCall implements Controller, HasDeadline {
       a.timer.clear();
       a.timer = undefined;
     }
-    const recorded = this.history !== undefined || outcome < 200 || outcome >= 500 || a.discarded;
+    const recorded = this.x?.history !== undefined || outcome < 200 || outcome >= 500 || a.discarded;
     // A successful attempt's duration matters only to latency-aware pickers (-1: not measured).
     const duration = recorded || this.timeHeaders ? (a.headersAt > 0 ? a.headersAt : now()) - a.startedAt : -1;
     const entry = a.entry;
@@ -930,12 +930,13 @@ export class MeshCall implements Controller, HasDeadline {
       ...(error === undefined ? {} : { error }),
       ...(transparent ? { transparent: true } : {}),
     };
-    if (this.history === undefined) this.history = [h];
-    else this.history.push(h);
+    const x = this.extras();
+    if (x.history === undefined) x.history = [h];
+    else x.history.push(h);
   }
 
   private errorOptions(): { service: string; requestId: string; attempts: readonly MeshAttempt[] } {
-    return { service: this.service, requestId: this.requestId, attempts: this.history ?? [] };
+    return { service: this.service, requestId: this.requestId, attempts: this.x?.history ?? [] };
   }
 
   private failNoEndpoint(): void {
@@ -944,18 +945,19 @@ export class MeshCall implements Controller, HasDeadline {
 
   /** Every allowed attempt failed. */
   private finalFail(): void {
-    const last = this.history?.at(-1);
+    const x = this.x;
+    const last = x?.history?.at(-1);
     const what = `${this.opts.method} ${this.service}${this.opts.path}`;
-    if (this.budgetSpent) {
+    if (x?.budgetSpent === true) {
       this.fail('WEFT_ERR_RETRY_BUDGET_EXHAUSTED', `${what} failed and the retry budget is spent`, 503);
       return;
     }
-    const why = this.noReplay === undefined ? '' : ` (not retried: ${this.noReplay})`;
+    const why = x?.noReplay === undefined ? '' : ` (not retried: ${x.noReplay})`;
     if (last?.outcome === -3 && this.tries === 1) {
       this.fail('WEFT_ERR_TIMEOUT', `${what} timed out${why}`, 504, last.error);
       return;
     }
-    const n = this.history?.length ?? 0;
+    const n = x?.history?.length ?? 0;
     this.fail(
       'WEFT_ERR_RETRIES_EXHAUSTED',
       `${what} failed after ${n} attempt${n === 1 ? '' : 's'}${why}`,
@@ -984,32 +986,35 @@ export class MeshCall implements Controller, HasDeadline {
     this.finished = true;
     const engine = this.engine;
     engine.inflight--;
-    if (this.bulkhead !== undefined) {
-      this.bulkhead.release();
-      this.bulkhead = undefined;
+    const x = this.x;
+    if (x !== undefined) {
+      if (x.bulkhead !== undefined) {
+        x.bulkhead.release();
+        x.bulkhead = undefined;
+      }
+      if (x.queueWait !== undefined) {
+        x.queueWait.abort();
+        x.queueWait = undefined;
+      }
+      if (x.mirrorTags !== undefined) this.skipMirror();
+      if (x.wait !== undefined) x.wait.clear();
     }
-    if (this.queueWait !== undefined) {
-      this.queueWait.abort();
-      this.queueWait = undefined;
-    }
-    if (this.mirrorTags !== undefined) this.skipMirror();
     this.disarmOverall();
-    if (this.wait !== undefined) this.wait.clear();
     const durationMs = now() - this.startedAt;
     const attempts = this.attemptNo;
     this.table.counters?.call(status, durationMs / 1000, attempts > 1 ? attempts - 1 : 0);
     const a = this.committed ?? this.attempt;
     const upstream = a?.entry?.address;
-    if (this.span !== undefined) engine.tracing.end(this.span, status, upstream, attempts, error);
+    if (x?.span !== undefined) engine.tracing.end(x.span, status, upstream, attempts, error);
     const sink = engine.accessLog;
     if (sink !== undefined) {
       const rec: AccessLogRecord = {
         src: engine.src,
         dst: `${this.service}:${this.plan?.backendTags.join(',') ?? ''}`,
         status,
-        start_time: new Date(this.startWall || Date.now()).toISOString(),
+        start_time: new Date(x?.startWall || Date.now()).toISOString(),
         request_time: Math.round(durationMs) / 1000,
-        upstream_response_time: this.upstreamMs < 0 ? null : Math.round(this.upstreamMs) / 1000,
+        upstream_response_time: x === undefined || x.upstreamMs < 0 ? null : Math.round(x.upstreamMs) / 1000,
         timestamp_in_ms: Date.now(),
         method: this.opts.method,
         path: this.opts.path,
@@ -1017,13 +1022,13 @@ export class MeshCall implements Controller, HasDeadline {
         upstream_host: upstream ?? '-',
         attempts,
       };
-      if (this.traceId !== undefined) {
-        rec.trace_id = this.traceId;
-        if (this.spanId !== undefined) rec.span_id = this.spanId;
+      if (x?.traceId !== undefined) {
+        rec.trace_id = x.traceId;
+        if (x.spanId !== undefined) rec.span_id = x.spanId;
       }
       if (this.plan?.ruleId !== undefined) rec.rule_id = this.plan.ruleId;
       if (error !== undefined) rec.error_code = (error as { code?: string }).code ?? 'error';
-      const traces = this.traces;
+      const traces = x?.traces;
       if (traces !== undefined) for (let i = 0; i + 1 < traces.length; i += 2) rec[traces[i] as string] = traces[i + 1];
       try {
         sink.write(rec);

@@ -6,11 +6,12 @@ const hex8 = (): string =>
   Math.floor(Math.random() * 0x1_0000_0000)
     .toString(16)
     .padStart(8, '0');
-const prefix = `${hex8()}${hex8()}${hex8()}`;
+// With the dash, so an id is one concatenation (a template of three parts makes two cons strings).
+const prefix = `${hex8()}${hex8()}${hex8()}-`;
 let counter = 0;
 
 /** A new request id, unique across processes with overwhelming probability. */
 export function nextRequestId(): string {
   counter = counter === Number.MAX_SAFE_INTEGER ? 1 : counter + 1;
-  return `${prefix}-${counter.toString(36)}`;
+  return prefix + counter.toString(36);
 }
