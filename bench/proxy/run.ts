@@ -14,7 +14,7 @@
  * BENCH_SECONDS (default 10) per measurement; BENCH_ROUNDS (default 6) Pool/MeshAgent pairs of
  * BENCH_SECONDS / 2 each, in A-B / B-A order (their medians are kept in the results). The shared
  * machines drift by ±20 % from one run to the next, so the headline MeshAgent ratios come from
- * processes (BENCH_AB_PROCESSES, default 5) each alternating 100 ms slices of Pool and MeshAgent
+ * processes (BENCH_AB_PROCESSES, default 7) each alternating 100 ms slices of Pool and MeshAgent
  * (A-B, then B-A) for BENCH_AB_SECONDS (default 2.5 × BENCH_SECONDS), median process,
  * and the sidecar ÷ nginx ratios are medians over BENCH_PAIRS (default 10) adjacent pairs of
  * BENCH_PAIR_SECONDS (default 3) runs in alternating order.
@@ -34,7 +34,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 10);
 const PAIR_SECONDS = Number(process.env.BENCH_PAIR_SECONDS ?? 3);
 /** In-process Pool / MeshAgent A/B: processes, and seconds of each. */
-const AB_PROCESSES = Number(process.env.BENCH_AB_PROCESSES ?? 5);
+const AB_PROCESSES = Number(process.env.BENCH_AB_PROCESSES ?? 7);
 const AB_SECONDS = Number(process.env.BENCH_AB_SECONDS ?? 2.5 * SECONDS);
 /** app → nginx / app → MeshAgent A/B processes (SECONDS each, 1 in flight). */
 const E2E_PROCESSES = Number(process.env.BENCH_E2E_PROCESSES ?? 3);
@@ -347,12 +347,11 @@ async function main(): Promise<void> {
     rows.push(p, m);
     // The same comparison inside one process, alternating 100 ms slices: immune to the drift
     // between runs that dominates the separate-process pairs on a shared machine. One process is
-    // not enough either: how V8 optimises the hot paths differs from process to process, and so
-    // does its garbage collector's regime. Under this load (~9 KB allocated per request) a process
-    // settles either where a scavenge keeps ~3 % of the young generation, or where ~30 % survives
-    // and is promoted (measured with --trace-gc-nvp: ~0.3 vs ~2.5 KB promoted per request, ~25 vs
-    // ~35 µs of CPU per request for the same code). So the A/B runs in AB_PROCESSES processes and
-    // the headline is the median process.
+    // not enough either: one process's ratio ranged 0.84–0.98 over 20 processes of 10 s on this
+    // machine (2026-12-02). V8 settles each process differently: how it optimises the hot paths,
+    // and its garbage collector's regime (a scavenge keeping ~3 % or ~30 % of the young
+    // generation; 3 or 18 mark-compacts in 10 s), though neither lines up with the ratio alone.
+    // So the A/B runs in AB_PROCESSES processes and the headline is the median process.
     type AbResult = {
       rpsRatio: number;
       cpuRatio: number;
@@ -365,23 +364,32 @@ async function main(): Promise<void> {
       a: { rps: number; cpuUsPerRequest: number; p50Us: number; p99Us: number };
       b: { rps: number; cpuUsPerRequest: number; p50Us: number; p99Us: number };
     };
-    const abRuns: AbResult[] = [];
-    for (let i = 0; i < AB_PROCESSES; i++) {
+    const abProcess = (seconds: number, meshOptions?: string): AbResult => {
       const abOut = execFileSync(
         'taskset',
         [
           '-c',
           PROXY_CPU,
           process.execPath,
-          ...nodeArgs('client.ts', ['ab', String(upstreamPort), String(AB_SECONDS), '100']),
+          ...nodeArgs('client.ts', ['ab', String(upstreamPort), String(seconds), '100']),
         ],
-        { encoding: 'utf8', maxBuffer: 1 << 20 },
+        {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+          env: meshOptions === undefined ? process.env : { ...process.env, MESH_OPTIONS: meshOptions },
+        },
       );
-      abRuns.push(JSON.parse(abOut.split('\n').find((l) => l.startsWith('{')) ?? '{}') as AbResult);
-    }
+      return JSON.parse(abOut.split('\n').find((l) => l.startsWith('{')) ?? '{}') as AbResult;
+    };
+    const abRuns: AbResult[] = [];
+    for (let i = 0; i < AB_PROCESSES; i++) abRuns.push(abProcess(AB_SECONDS));
     const byRps = [...abRuns].sort((x, y) => x.rpsRatio - y.rpsRatio);
     const ab = byRps[(byRps.length - 1) >> 1] as AbResult;
     const abCpu = median(abRuns.map((r) => r.cpuRatio));
+    // What the generated x-request-id costs (undici validates and serialises one more header per
+    // request): the same A/B with `requestId: false`, for orientation, no target.
+    const noRidRuns: AbResult[] = [];
+    for (let i = 0; i < 3; i++) noRidRuns.push(abProcess(AB_SECONDS / 2, '{"requestId":false}'));
 
     // 2. Reverse proxies under wrk. Every proxy is started up front (pinned to the proxy CPU; idle
     //    ones cost nothing); the sidecar and nginx are measured in alternating pairs.
@@ -593,6 +601,14 @@ async function main(): Promise<void> {
       per_round_quartiles: quartiles3(ab.roundCpuRatio),
       separate_processes_median: r3(median(cpuRatios)),
       separate_processes_pair_ratios: cpuRatios.map(r3),
+    });
+    report.add({
+      name: 'proxy.meshagent_without_request_id_vs_pool_rps_ratio',
+      value: median(noRidRuns.map((r) => r.rpsRatio)),
+      unit: 'ratio',
+      method: `as proxy.meshagent_vs_pool_rps_ratio with MeshAgent's requestId: false (no x-request-id generated), median of ${noRidRuns.length} processes`,
+      per_process: noRidRuns.map((r) => r3(r.rpsRatio)),
+      cpu_ratio: r3(median(noRidRuns.map((r) => r.cpuRatio))),
     });
     if (sidecarRow !== undefined) {
       report.add({
