@@ -1,10 +1,10 @@
 /**
  * In-process load loop: `concurrency` requests in flight through `undici.request` for `seconds`,
- * with a raw undici Pool or a MeshAgent as the dispatcher (same API, same process setup), or
- * through a Pool to a proxy's URL. Prints one JSON line: requests, seconds, CPU µs, p50/p99 µs.
+ * with a raw undici Pool or a MeshAgent as the dispatcher (same API, same process setup). Prints
+ * one JSON line: requests, seconds, CPU µs, p50/p99 µs.
  *
  * `node bench/proxy/client.ts <mode> <target-port> <seconds> <concurrency>` (built packages; Node strips the types)
- * with mode `pool` | `mesh` | `url`; or `ab`: Pool and MeshAgent in one process, alternating
+ * with mode `pool` | `mesh`; or `ab`: Pool and MeshAgent in one process, alternating
  * 100 ms slices for `seconds` (A-B, then B-A), which cancels the machine's drift (the shared CI
  * machines vary by ±20 % from one run to the next) and prints both, their ratios over the whole
  * run, and the quartiles of the per-round ratios; or `e2e` with a sixth argument, a proxy's port:
@@ -30,12 +30,7 @@ function meshAgent(): MeshAgent {
 
 const dispatcher: Dispatcher = mode === 'mesh' ? meshAgent() : new Pool(`http://127.0.0.1:${port}`);
 const meshUrl = 'http://reviews/api/v1/reviews/1';
-const url =
-  mode === 'mesh'
-    ? 'http://reviews/api/v1/reviews/1'
-    : mode === 'url'
-      ? `http://127.0.0.1:${port}/reviews/api/v1/reviews/1` // through a proxy that strips /reviews
-      : `http://127.0.0.1:${port}/api/v1/reviews/1`;
+const url = mode === 'mesh' ? meshUrl : `http://127.0.0.1:${port}/api/v1/reviews/1`;
 
 async function run(
   durationMs: number,

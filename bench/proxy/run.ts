@@ -221,22 +221,28 @@ async function wrk(
   };
 }
 
-/** Runs the in-process client and returns its JSON line. */
-function runClient(mode: string, port: number, seconds: number, concurrency: number): Measure {
-  const out = execFileSync(
-    'taskset',
-    [
-      '-c',
-      PROXY_CPU,
-      process.execPath,
-      ...nodeArgs('client.ts', [mode, String(port), String(seconds), String(concurrency)]),
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  );
+/** Runs `client.ts` with `args`, pinned to the proxy CPU, and returns its JSON line. */
+function clientJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env): T {
+  const out = execFileSync('taskset', ['-c', PROXY_CPU, process.execPath, ...nodeArgs('client.ts', args)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    env,
+  });
   const line = out.split('\n').find((l) => l.startsWith('{'));
   if (line === undefined) throw new Error(`client printed no result: ${out}`);
-  const r = JSON.parse(line) as { rps: number; p50Us: number; p99Us: number; cpuUsPerRequest: number; rssMb: number };
+  return JSON.parse(line) as T;
+}
+
+/** Runs the in-process client alone (one dispatcher) and returns its measure. */
+function runClient(mode: string, port: number, seconds: number, concurrency: number): Measure {
+  const r = clientJson<Omit<Measure, 'name'>>([mode, String(port), String(seconds), String(concurrency)]);
   return { name: mode, ...r };
+}
+
+/** The run whose `key` is the median of `runs` (the lower middle one of an even count). */
+function medianRun<T>(runs: readonly T[], key: (r: T) => number): T {
+  const sorted = [...runs].sort((x, y) => key(x) - key(y));
+  return sorted[(sorted.length - 1) >> 1] as T;
 }
 
 function nginxConf(dir: string, listen: number, upstream: number): string {
@@ -364,27 +370,14 @@ async function main(): Promise<void> {
       a: { rps: number; cpuUsPerRequest: number; p50Us: number; p99Us: number };
       b: { rps: number; cpuUsPerRequest: number; p50Us: number; p99Us: number };
     };
-    const abProcess = (seconds: number, meshOptions?: string): AbResult => {
-      const abOut = execFileSync(
-        'taskset',
-        [
-          '-c',
-          PROXY_CPU,
-          process.execPath,
-          ...nodeArgs('client.ts', ['ab', String(upstreamPort), String(seconds), '100']),
-        ],
-        {
-          encoding: 'utf8',
-          maxBuffer: 1 << 20,
-          env: meshOptions === undefined ? process.env : { ...process.env, MESH_OPTIONS: meshOptions },
-        },
+    const abProcess = (seconds: number, meshOptions?: string): AbResult =>
+      clientJson<AbResult>(
+        ['ab', String(upstreamPort), String(seconds), '100'],
+        meshOptions === undefined ? process.env : { ...process.env, MESH_OPTIONS: meshOptions },
       );
-      return JSON.parse(abOut.split('\n').find((l) => l.startsWith('{')) ?? '{}') as AbResult;
-    };
     const abRuns: AbResult[] = [];
     for (let i = 0; i < AB_PROCESSES; i++) abRuns.push(abProcess(AB_SECONDS));
-    const byRps = [...abRuns].sort((x, y) => x.rpsRatio - y.rpsRatio);
-    const ab = byRps[(byRps.length - 1) >> 1] as AbResult;
+    const ab = medianRun(abRuns, (r) => r.rpsRatio);
     const abCpu = median(abRuns.map((r) => r.cpuRatio));
     // What the generated x-request-id costs (undici validates and serialises one more header per
     // request): the same A/B with `requestId: false`, for orientation, no target.
@@ -503,21 +496,9 @@ async function main(): Promise<void> {
         //    same drift as above), so each of E2E_PROCESSES processes alternates 100 ms slices of
         //    the two paths (A-B, then B-A) and the headline is the median process.
         const e2eRuns: AbResult[] = [];
-        for (let i = 0; i < E2E_PROCESSES; i++) {
-          const out = execFileSync(
-            'taskset',
-            [
-              '-c',
-              PROXY_CPU,
-              process.execPath,
-              ...nodeArgs('client.ts', ['e2e', String(upstreamPort), String(SECONDS), '1', String(nginx.port)]),
-            ],
-            { encoding: 'utf8', maxBuffer: 1 << 20 },
-          );
-          e2eRuns.push(JSON.parse(out.split('\n').find((l) => l.startsWith('{')) ?? '{}') as AbResult);
-        }
-        const byP50 = [...e2eRuns].sort((x, y) => x.p50Ratio - y.p50Ratio);
-        const e2e = byP50[(byP50.length - 1) >> 1] as AbResult;
+        for (let i = 0; i < E2E_PROCESSES; i++)
+          e2eRuns.push(clientJson<AbResult>(['e2e', String(upstreamPort), String(SECONDS), '1', String(nginx.port)]));
+        const e2e = medianRun(e2eRuns, (r) => r.p50Ratio);
         rows.push({ name: 'app → nginx → upstream (1 in flight)', ...e2e.a });
         rows.push({ name: 'app → MeshAgent → upstream (1 in flight)', ...e2e.b });
         report.add({
