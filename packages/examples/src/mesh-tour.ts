@@ -29,6 +29,9 @@ async function reviewsServer(version: string): Promise<Server> {
 
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
+/** A rule's Cookie header pattern that matches the `user=<name>` cookie. */
+const cookieUser = (name: string) => `^(.*?;)?(user=${name})(;.*)?$`;
+
 /** `n` calls through global fetch; counts of what `key` picks out of each JSON answer. */
 async function tally(n: number, key: 'version' | 'instance', init?: RequestInit): Promise<string> {
   const counts = new Map<string, number>();
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
       id: 'jason-to-v2',
       priority: 2,
       destination: 'reviews',
-      match: { headers: { Cookie: '^(.*?;)?(user=jason)(;.*)?$' } },
+      match: { headers: { Cookie: cookieUser('jason') } },
       route: { backends: [{ tags: ['version=v2'] }] },
     },
     {
@@ -90,14 +93,14 @@ async function main(): Promise<void> {
       id: 'jason-delay',
       priority: 10,
       destination: 'reviews',
-      match: { headers: { Cookie: '^(.*?;)?(user=jason)(;.*)?$' } },
+      match: { headers: { Cookie: cookieUser('jason') } },
       actions: [{ action: 'delay', duration: 0.3, probability: 1 }],
     },
     {
       id: 'bob-abort',
       priority: 9,
       destination: 'reviews',
-      match: { headers: { Cookie: '^(.*?;)?(user=bob)(;.*)?$' } },
+      match: { headers: { Cookie: cookieUser('bob') } },
       actions: [{ action: 'abort', return_code: 503, probability: 0.5 }],
     },
   ]);

@@ -445,8 +445,8 @@ export class MeshCall implements Controller, HasDeadline {
   onAttemptRequestSent(): void {
     const x = this.x;
     const tags = x?.mirrorTags;
-    if (tags === undefined) return;
-    (x as CallExtras).mirrorTags = undefined;
+    if (x === undefined || tags === undefined) return;
+    x.mirrorTags = undefined;
     const body = this.body?.buffered();
     if (body === undefined) this.skipMirror();
     else this.sendMirror(tags, body);
