@@ -130,6 +130,10 @@ class Http1Connection {
   retireAt = 0;
   /** When the current phase (connect, head, body read) last made progress. */
   lastActivity = performance.now();
+  /** A response was read in full on this socket before: a reset now may be a stale keep-alive. */
+  reused = false;
+  /** Bytes of the current response were received. */
+  private responding = false;
   private readonly deliver = (buf: Buffer, start: number, end: number): void => this.data(buf, start, end);
 
   constructor(
@@ -175,6 +179,7 @@ class Http1Connection {
     req.conn = this;
     if (this.state === enum_.Connecting) return;
     this.state = enum_.Head;
+    this.responding = false;
     this.lastActivity = performance.now();
     const o = req.opts;
     this.text = `${o.method} ${o.path} HTTP/1.1\r\n`;
@@ -310,6 +315,7 @@ class Http1Connection {
       return;
     }
     this.lastActivity = performance.now();
+    this.responding = true;
     try {
       while (start < end) {
         if (this.state === enum_.Head) {
@@ -416,6 +422,7 @@ class Http1Connection {
         : p.keepAliveTimeout;
     if (head.keepAlive && idle > 0 && req.bodySent && !extraBytes && this.state !== enum_.Closed) {
       this.state = enum_.Idle;
+      this.reused = true;
       this.retireAt = performance.now() + idle;
       if (req.paused) this.socket.resume();
       p.release(this);
@@ -470,6 +477,11 @@ class Http1Connection {
     if (req !== null) {
       let err = error;
       if (err instanceof Http1ParseError) err = new Http1ClientError('UND_ERR_SOCKET', err.message, { cause: err });
+      // A socket that served a response before and failed before any byte of this one: the
+      // server may have closed it while idle (the race every keep-alive client has). The engine
+      // retries such a failure once, transparently; a fresh socket's failure is a real one.
+      else if (this.reused && !this.responding && (err as { code?: unknown }).code !== undefined)
+        (err as { reusedSocket?: boolean }).reusedSocket = true;
       req.error(err);
     }
   }

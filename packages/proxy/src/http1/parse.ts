@@ -51,8 +51,12 @@ export interface RequestHead extends HeadCommon {
   /** Header names (as received) and values, flat: `[name, value, name, value, …]`. */
   headers: string[];
   method: string;
+  /** The target in origin-form (`/path?query`; an absolute-form target's path), or `*`. */
   target: string;
-  /** The Host header. */
+  /**
+   * The authority the request is for: an absolute-form target's (`GET http://a/x` is for `a`,
+   * whatever Host says: RFC 9112 §3.2.2), else the Host header.
+   */
   host: string | undefined;
   /** `Connection: upgrade` with an `Upgrade` header (WebSocket and friends). */
   upgrade: boolean;
@@ -76,6 +80,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+/** host[:port] of an absolute-form target: reg-name / IPv4 / [IPv6] characters, and digits after a colon. */
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/;
 
 /**
  * Header names seen before, as received → lower-cased. Peers send the same few names in the same
@@ -113,28 +119,23 @@ export function findHeadEnd(buf: Buffer, from: number): number {
   return buf.indexOf('\r\n\r\n', from, 'latin1');
 }
 
+/**
+ * A Content-Length value: digits only, and only one such header line. RFC 9110 §8.6 lets a
+ * recipient accept `5, 5` or a repeated identical line, but a proxy that accepts them must
+ * forward one clean value, and llhttp refuses both: refusing is the simpler way to never
+ * disagree with the next hop about where the body ends.
+ */
 function parseLength(value: string, previous: number, errorStatus: number): number {
-  let n: number;
-  if (DIGITS.test(value)) n = Number(value);
-  else {
-    // `Content-Length: 5, 5` (a list of one repeated value) is allowed by RFC 9110 §8.6.
-    n = -1;
-    for (const part of value.split(',')) {
-      const p = part.trim();
-      if (!DIGITS.test(p)) throw new Http1ParseError(errorStatus, `invalid Content-Length ${JSON.stringify(value)}`);
-      const v = Number(p);
-      if (n >= 0 && v !== n) throw new Http1ParseError(errorStatus, 'conflicting Content-Length values');
-      n = v;
-    }
-  }
-  if (previous >= 0 && previous !== n) throw new Http1ParseError(errorStatus, 'conflicting Content-Length values');
-  return n;
+  if (previous >= 0) throw new Http1ParseError(errorStatus, 'more than one Content-Length header');
+  if (!DIGITS.test(value)) throw new Http1ParseError(errorStatus, `invalid Content-Length ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 // The fields that decide framing and connection reuse, noted while the header lines are parsed.
 // Module scratch instead of a result object per message: parsing is synchronous and not re-entrant.
 let fContentLength = -1;
 let fTransferEncoding: string | undefined;
+let fTransferEncodingCount = 0;
 let fConnection: string | undefined;
 let fUpgrade = false;
 let fHost: string | undefined;
@@ -156,6 +157,7 @@ function parseFields(
 ): void {
   fContentLength = -1;
   fTransferEncoding = undefined;
+  fTransferEncodingCount = 0;
   fConnection = undefined;
   fUpgrade = false;
   fHost = undefined;
@@ -194,6 +196,7 @@ function parseFields(
           break;
         case 'transfer-encoding':
           fTransferEncoding = fTransferEncoding === undefined ? value : `${fTransferEncoding}, ${value}`;
+          fTransferEncodingCount++;
           break;
         case 'connection':
           fConnection = fConnection === undefined ? value : `${fConnection}, ${value}`;
@@ -239,9 +242,76 @@ function persistent(minor: number, tokens: readonly string[] | undefined): boole
   return minor === 1 ? !tokens?.includes('close') : tokens?.includes('keep-alive') === true;
 }
 
-function isChunkedLast(te: string): boolean {
-  const parts = te.split(',');
-  return (parts[parts.length - 1] as string).trim().toLowerCase() === 'chunked';
+/** SP or HTAB: the only whitespace HTTP has (JS `trim()` also strips NBSP and friends). */
+function isOws(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * The codings of a Transfer-Encoding list, lower-cased: elements split on commas, with only
+ * SP / HTAB trimmed around them. Undefined when an element is empty or not a token (so
+ * `\xa0chunked` is not `chunked`).
+ */
+function transferCodings(te: string): string[] | undefined {
+  const out: string[] = [];
+  for (const part of te.split(',')) {
+    let a = 0;
+    let b = part.length;
+    while (a < b && isOws(part.charCodeAt(a))) a++;
+    while (b > a && isOws(part.charCodeAt(b - 1))) b--;
+    // A coding may carry parameters (`gzip;q=1` is not valid here, but `x;p=v` is): the name is the token before them.
+    const semi = part.indexOf(';', a);
+    const name = part.slice(a, semi >= 0 && semi < b ? semi : b);
+    let n = name.length;
+    while (n > 0 && isOws(name.charCodeAt(n - 1))) n--;
+    const coding = name.slice(0, n);
+    if (!TOKEN.test(coding)) return undefined;
+    out.push(coding.toLowerCase());
+  }
+  return out;
+}
+
+/**
+ * How a Transfer-Encoding list frames a message: true when `chunked` is the final coding. A
+ * malformed list, or `chunked` applied twice, is an error; `chunked` before another coding is
+ * an error in a request and close-delimited in a response (RFC 9112 §6.3, as llhttp does).
+ */
+function chunkedLast(te: string, errorStatus: number): boolean {
+  const codings = transferCodings(te);
+  if (codings === undefined) throw new Http1ParseError(errorStatus, `invalid Transfer-Encoding ${JSON.stringify(te)}`);
+  const i = codings.indexOf('chunked');
+  if (i < 0) return false;
+  if (codings.indexOf('chunked', i + 1) >= 0)
+    throw new Http1ParseError(errorStatus, `invalid Transfer-Encoding ${JSON.stringify(te)}: chunked twice`);
+  if (i === codings.length - 1) return true;
+  if (errorStatus === 400)
+    throw new Http1ParseError(400, `invalid Transfer-Encoding ${JSON.stringify(te)}: chunked must be last`);
+  return false;
+}
+
+/**
+ * A request target in origin-form (`/path?query`), absolute-form (`http://authority/path`, as
+ * sent to proxies) or asterisk-form (`*`, OPTIONS only). Returns `[origin-form target,
+ * authority of an absolute-form target or undefined]`. CONNECT's authority-form is refused
+ * earlier.
+ */
+function requestTarget(method: string, target: string): [string, string | undefined] {
+  const c = target.charCodeAt(0);
+  if (c === 47) return [target, undefined];
+  if (target === '*') {
+    if (method !== 'OPTIONS') throw new Http1ParseError(400, 'the asterisk-form target is for OPTIONS only');
+    return [target, undefined];
+  }
+  const m = /^(https?):\/\/([^/?#]*)/i.exec(target);
+  if (m === null) throw new Http1ParseError(400, 'invalid request target');
+  const authority = m[2] as string;
+  // RFC 9112 §3.2.2: the target's authority replaces Host. No user info (`a@b` fools naive
+  // routers into seeing `a`), no empty host.
+  if (authority === '' || authority.includes('@') || !AUTHORITY.test(authority))
+    throw new Http1ParseError(400, 'invalid authority in the request target');
+  const rest = target.slice(m[0].length);
+  if (rest.includes('#')) throw new Http1ParseError(400, 'invalid request target');
+  return [rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest, authority];
 }
 
 function minorOf(version: string, what: string, errorStatus?: number): number {
@@ -267,6 +337,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   if (!TOKEN.test(method)) throw new Http1ParseError(400, `invalid method ${JSON.stringify(method)}`);
   if (!TARGET.test(target)) throw new Http1ParseError(400, 'invalid request target');
   const minor = minorOf(head.slice(sp2 + 1, lineEnd), 'request');
+  const [path, authority] = requestTarget(method, target);
   const headers: string[] = [];
   parseFields(head, lineEnd + 2, headers, undefined, 400);
   if (fHostCount > 1) throw new Http1ParseError(400, 'more than one Host header');
@@ -276,7 +347,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     // RFC 9112 §6.1: a proxy must not forward both; refusing closes the smuggling door.
     if (fContentLength >= 0) throw new Http1ParseError(400, 'both Transfer-Encoding and Content-Length');
     if (minor === 0) throw new Http1ParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
-    if (!isChunkedLast(fTransferEncoding))
+    if (fTransferEncodingCount > 1) throw new Http1ParseError(400, 'more than one Transfer-Encoding header');
+    // Malformed, chunked twice or not last: 400. Then anything but plain chunked is 501 (RFC
+    // 9112 §6.1): the sidecar re-frames the body it forwards as chunked, so a coding under it
+    // (gzip, say) would be silently lost on the way.
+    const chunked = chunkedLast(fTransferEncoding, 400);
+    if (!chunked || (fTransferEncoding.length !== 7 && transferCodings(fTransferEncoding)?.length !== 1))
       throw new Http1ParseError(501, `unsupported Transfer-Encoding ${JSON.stringify(fTransferEncoding)}`);
     framing = Framing.Chunked;
     contentLength = -1;
@@ -289,7 +365,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const keepAlive = persistent(minor, tokens);
   return {
     method,
-    target,
+    target: path,
     minor,
     headers,
     framing,
@@ -297,7 +373,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     keepAlive,
     connectionNames: tokens,
     size: end - start + 4,
-    host: fHost,
+    host: authority ?? fHost,
     upgrade: fUpgrade && tokens?.includes('upgrade') === true,
     expectContinue: fExpect !== undefined && fExpect.toLowerCase() === '100-continue',
   };
@@ -325,9 +401,12 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
   let framing: Framing;
   let contentLength = 0;
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = Framing.None;
-  else if (fTransferEncoding !== undefined)
-    framing = isChunkedLast(fTransferEncoding) ? Framing.Chunked : Framing.Close;
-  else if (fContentLength >= 0) {
+  else if (fTransferEncoding !== undefined) {
+    // RFC 9112 §6.3 lets Transfer-Encoding win, but an upstream that sends both framings is
+    // confused or hostile; llhttp refuses it too.
+    if (fContentLength >= 0) throw new Http1ParseError(502, 'both Transfer-Encoding and Content-Length');
+    framing = chunkedLast(fTransferEncoding, 502) ? Framing.Chunked : Framing.Close;
+  } else if (fContentLength >= 0) {
     contentLength = fContentLength;
     framing = contentLength === 0 ? Framing.None : Framing.Length;
   } else framing = Framing.Close;

@@ -2,7 +2,9 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { Readable } from 'node:stream';
 import type { SecureContextOptions, TlsOptions, Server as TlsServer } from 'node:tls';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
+import { InputBuffer } from './input.js';
 import { Framing, findHeadEnd, Http1ParseError, parseRequestHead, type RequestHead } from './parse.js';
+import { isLent, releaseReadBuffer, retainLent } from './read-buffers.js';
 import { reasonPhrase } from './status-text.js';
 
 /** Limits and timeouts of an {@link Http1Server}. */
@@ -15,6 +17,12 @@ export interface Http1ServerOptions {
   requestTimeout: number;
   /** Idle time of a keep-alive connection between requests, ms. */
   keepAliveTimeout: number;
+  /**
+   * Longest wait for a client to take response bytes it was sent, ms (nginx's `send_timeout`):
+   * a client that stops reading is cut off instead of holding the response — and any requests
+   * it pipelined behind it — forever. Default 60 000.
+   */
+  sendTimeout?: number;
   /** Serve HTTPS with these options (key and certificate, or pfx; `requestCert` + `ca` for mTLS). */
   tls?: TlsOptions | undefined;
 }
@@ -34,6 +42,8 @@ function headerLines(headers: readonly string[]): string {
   return lines;
 }
 
+function ignore(): void {}
+
 /** What a request's handler hears from its exchange besides the request itself. */
 export interface ExchangeListener {
   /** The client went away before the response finished. */
@@ -46,6 +56,10 @@ export interface ExchangeListener {
 class RequestBody extends Readable {
   constructor(private readonly exchange: Http1Exchange) {
     super();
+    // A body fails (a malformed chunk, the client leaving) whether or not anyone reads it yet —
+    // the upstream socket may still be connecting. An 'error' nobody listens to would end the
+    // process; readers still see the error through their own listener or iterator.
+    this.on('error', ignore);
   }
 
   override _read(): void {
@@ -80,7 +94,9 @@ export class Http1Exchange {
     readonly conn: ServerConnection,
     readonly head: RequestHead,
   ) {
-    this.body = head.framing === Framing.None || head.upgrade ? null : new RequestBody(this);
+    // An upgrade request's body (Content-Length or chunked) is framed like any other: it goes
+    // upstream before the protocol switches, and is never mistaken for a next request.
+    this.body = head.framing === Framing.None ? null : new RequestBody(this);
     this.continued = !head.expectContinue || head.minor === 0;
   }
 
@@ -132,27 +148,35 @@ export class Http1Exchange {
     const socket = this.conn.socket;
     const h = this.pendingHead;
     this.pendingHead = null;
-    if (this.chunked) {
-      socket.cork();
-      socket.write(h === null ? chunkHeader(chunk.length) : h + chunkHeader(chunk.length), 'latin1');
-      socket.write(chunk);
-      const ok = socket.write('\r\n', 'latin1');
-      socket.uncork();
-      return ok;
-    }
-    if (h === null) return socket.write(chunk);
-    if (chunk.length <= 16 * 1024) {
+    let ok: boolean;
+    if (h !== null && chunk.length <= 16 * 1024) {
       // Head and a small body in one buffer: one write, one segment.
       const size = h.length;
-      const out = Buffer.allocUnsafe(size + chunk.length);
+      const prefix = this.chunked ? chunkHeader(chunk.length) : '';
+      const out = Buffer.allocUnsafe(size + prefix.length + chunk.length + (this.chunked ? 2 : 0));
       out.write(h, 0, 'latin1');
-      chunk.copy(out, size);
-      return socket.write(out);
+      if (this.chunked) out.write(prefix, size, 'latin1');
+      chunk.copy(out, size + prefix.length);
+      if (this.chunked) out.write('\r\n', out.length - 2, 'latin1');
+      ok = socket.write(out);
+    } else {
+      // A view of an upstream read buffer (the sidecar's pool lends them): if the socket queues
+      // it rather than writing it at once, the buffer is kept until written, then given back.
+      const lent = isLent(chunk);
+      const cb = lent ? this.conn.afterLentWrite : undefined;
+      if (this.chunked || h !== null) {
+        socket.cork();
+        if (this.chunked)
+          socket.write(h === null ? chunkHeader(chunk.length) : h + chunkHeader(chunk.length), 'latin1');
+        else socket.write(h as string, 'latin1');
+        socket.write(chunk, cb);
+        if (this.chunked) socket.write('\r\n', 'latin1');
+        socket.uncork();
+        ok = !socket.writableNeedDrain;
+      } else ok = socket.write(chunk, cb);
+      if (lent) this.conn.lentWrites.push(socket.writableLength > 0 ? retainLent() : null);
     }
-    socket.cork();
-    socket.write(h, 'latin1');
-    const ok = socket.write(chunk);
-    socket.uncork();
+    if (!ok) this.conn.waitForDrain();
     return ok;
   }
 
@@ -178,6 +202,15 @@ export class Http1Exchange {
   }
 
   /**
+   * Resets the client's connection (TCP RST, no response at all): Amalgam8's abort fault `-1`
+   * ("reset connection") as the client sees it.
+   */
+  reset(): void {
+    this.finished = true;
+    this.conn.close(true);
+  }
+
+  /**
    * Answers `101` with the header lines given (formatted as for {@link writeHeadLines}) and turns
    * the connection into a byte pipe to `upstream`.
    */
@@ -191,17 +224,31 @@ export class Http1Exchange {
 /** One client connection: parses requests one after the other, bodies streamed. */
 export class ServerConnection {
   state: State = enum_.Head;
-  private buf: Buffer | null = null;
+  /** Received bytes not consumed yet. */
+  private readonly input = new InputBuffer();
+  /** Where the search for the end of a head split across reads resumes. */
+  private headScan = 0;
   exchange: Http1Exchange | null = null;
   /** Body bytes still expected (Length framing). */
   private remaining = 0;
   private decoder: ChunkedDecoder | null = null;
   /** The current request body is being read and dropped (its response is done). */
   private discarding = false;
-  /** The peer stopped reading body pushes: socket paused until `_read`. */
+  /** The body's reader stopped taking pushes: reading waits for `_read`. */
   private paused = false;
+  /** Pipelined bytes reached PIPELINE_LIMIT: reading waits for the response in progress. */
+  private heldBack = false;
   /** Start of the current timeout window (performance.now() ms) and its kind. */
   since = performance.now();
+  /** When a write last returned false with no `drain` since (performance.now() ms), or 0. */
+  private drainWaitSince = 0;
+  /** @internal Per write of a lent upstream buffer, in order: the buffer kept until written, or null. */
+  readonly lentWrites: Array<Buffer | null> = [];
+  /** @internal Write callback of a lent buffer: gives it back once the socket has written it. */
+  readonly afterLentWrite = (): void => {
+    const buf = this.lentWrites.shift();
+    if (buf != null) releaseReadBuffer(buf);
+  };
   private readonly pushBody = (buf: Buffer, start: number, end: number): void => this.bodyBytes(buf, start, end);
   /** Writes the current exchange's held response head (queued as a microtask by writeHead). */
   readonly flushHead = (): void => {
@@ -220,6 +267,7 @@ export class ServerConnection {
     socket.on('error', () => this.close());
     socket.on('close', () => this.onClose());
     socket.on('drain', () => {
+      this.drainWaitSince = 0;
       const ex = this.exchange;
       if (ex?.waitingForDrain) {
         ex.waitingForDrain = false;
@@ -230,52 +278,52 @@ export class ServerConnection {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === enum_.Closed || this.state === enum_.Upgraded) return;
-    if (this.buf === null) {
-      if (this.state === enum_.Head && this.exchange === null) this.since = performance.now();
-      this.buf = chunk;
-    } else this.buf = Buffer.concat([this.buf, chunk]);
+    if (this.input.view === null && this.state === enum_.Head && this.exchange === null) this.since = performance.now();
+    this.input.append(chunk);
     this.process();
   };
 
   /** Parses what is buffered, as far as the state allows. */
   private process(): void {
     try {
-      while (this.buf !== null && this.state !== enum_.Closed) {
-        const buf = this.buf;
+      while (this.input.view !== null && this.state !== enum_.Closed) {
         if (this.state === enum_.Head) {
           if (this.exchange !== null) {
-            // A pipelined request: wait for the current response; stop reading if it piles up.
-            if (buf.length > PIPELINE_LIMIT) this.socket.pause();
+            this.holdPipelined();
             return;
           }
-          const at = findHeadEnd(buf, 0);
+          const buf = this.input.view;
+          const at = findHeadEnd(buf, this.headScan);
           const max = this.server.options.maxHeaderSize;
           if (at < 0) {
             if (buf.length > max) throw new Http1ParseError(431, `request head larger than ${max} bytes`);
+            // Only the new bytes are searched next time (a head sent a byte at a time stays linear).
+            this.headScan = buf.length > 3 ? buf.length - 3 : 0;
             return;
           }
+          this.headScan = 0;
           if (at > max) throw new Http1ParseError(431, `request head larger than ${max} bytes`);
           const head = parseRequestHead(buf, 0, at);
-          this.buf = at + 4 < buf.length ? buf.subarray(at + 4) : null;
+          this.input.consume(at + 4);
           if (head.method === 'CONNECT') throw new Http1ParseError(501, 'CONNECT is not supported');
           const ex = new Http1Exchange(this, head);
           this.exchange = ex;
           this.since = performance.now();
           this.discarding = false;
-          if (head.upgrade) this.state = enum_.Wait;
-          else if (head.framing === Framing.Length) {
+          if (head.framing === Framing.Length) {
             this.state = enum_.Body;
             this.remaining = head.contentLength;
           } else if (head.framing === Framing.Chunked) {
             this.state = enum_.Body;
             this.decoder = new ChunkedDecoder(400);
           } else this.state = enum_.Wait;
-          this.server.onRequest(ex);
+          this.dispatch(ex);
           continue;
         }
         if (this.state === enum_.Body) {
           if (this.paused) return;
-          this.buf = null;
+          // Body bytes are handed out (pushed to the body stream): take them out of the buffer.
+          const buf = this.input.take() as Buffer;
           let at: number;
           if (this.decoder !== null) {
             at = this.decoder.push(buf, 0, buf.length, this.pushBody);
@@ -287,15 +335,42 @@ export class ServerConnection {
             at = n;
             if (this.remaining === 0) this.bodyEnd();
           }
-          if (at >= 0 && at < buf.length) this.buf = buf.subarray(at);
+          if (at >= 0 && at < buf.length && (this.state as State) !== enum_.Closed) this.input.putBack(buf.subarray(at));
           continue;
         }
-        // Wait / Upgraded: the bytes stay buffered (the next request, or the upgraded protocol's).
+        // Wait: the bytes are the next request (or the upgraded protocol's) and stay buffered.
+        this.holdPipelined();
         return;
       }
     } catch (err) {
       this.reject(err as Error);
     }
+  }
+
+  /** Hands a request to the server's handler; a handler that throws gets the client a 500, not a crash. */
+  private dispatch(ex: Http1Exchange): void {
+    try {
+      this.server.onRequest(ex);
+    } catch (err) {
+      const e = new Http1ParseError(500, `the request handler failed: ${(err as Error).message}`);
+      this.reject(e, 'WEFT_ERR_INTERNAL');
+    }
+  }
+
+  /**
+   * Bytes wait for the response in progress (pipelined requests): past PIPELINE_LIMIT the socket
+   * is paused, so a client cannot make the sidecar buffer without bound.
+   */
+  private holdPipelined(): void {
+    if (!this.heldBack && this.input.length > PIPELINE_LIMIT) {
+      this.heldBack = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Reading resumes when neither the body's reader nor a held pipeline stops it. */
+  private resumeReading(): void {
+    if (!this.paused && !this.heldBack && this.state !== enum_.Closed) this.socket.resume();
   }
 
   private bodyBytes(buf: Buffer, start: number, end: number): void {
@@ -332,18 +407,21 @@ export class ServerConnection {
     }
     if (this.paused) {
       this.paused = false;
-      this.socket.resume();
+      this.resumeReading();
       setImmediate(() => this.process());
     }
+  }
+
+  /** @internal A write returned false: the send timeout runs until `drain`. */
+  waitForDrain(): void {
+    if (this.drainWaitSince === 0) this.drainWaitSince = performance.now();
   }
 
   /** The response of `ex` was written in full. */
   responseDone(ex: Http1Exchange): void {
     if (ex !== this.exchange || this.state === enum_.Closed) return;
     if (ex.closeAfter || this.server.draining) {
-      this.state = enum_.Closed;
-      this.socket.end();
-      this.server.forget(this);
+      this.endAndForget();
       return;
     }
     if (this.state === enum_.Body) {
@@ -356,27 +434,41 @@ export class ServerConnection {
       ex.body?.destroy();
       if (this.paused) {
         this.paused = false;
-        this.socket.resume();
+        this.resumeReading();
+        setImmediate(() => this.process());
       }
       return;
     }
     this.awaitNextRequest();
-    if (this.buf !== null) {
-      this.socket.resume();
-      setImmediate(() => this.process());
+    if (this.heldBack) {
+      this.heldBack = false;
+      this.resumeReading();
     }
+    if (this.input.view !== null) setImmediate(() => this.process());
   }
 
-  /** Hands the socket to a protocol upgrade: writes `head`, then pipes bytes both ways. */
+  /**
+   * Hands the socket to a protocol upgrade: writes `head`, then pipes bytes both ways. The
+   * request's body must have been read in full: bytes still to come would be the body's, and
+   * the upstream already speaks the new protocol — such a connection is cut instead.
+   */
   upgrade(head: string, upstream: Socket): void {
     const socket = this.socket;
+    if (this.state !== enum_.Wait) {
+      upstream.destroy();
+      this.close();
+      return;
+    }
     this.state = enum_.Upgraded;
     this.server.forget(this);
     socket.off('data', this.onData);
     socket.write(head, 'latin1');
-    const rest = this.buf;
-    this.buf = null;
+    const rest = this.input.take();
     if (rest !== null) upstream.write(rest);
+    if (this.heldBack) {
+      this.heldBack = false;
+      socket.resume();
+    }
     socket.pipe(upstream);
     upstream.pipe(socket);
     const cut = (): void => {
@@ -389,23 +481,42 @@ export class ServerConnection {
   }
 
   /** Answers a request that cannot be parsed or served, then closes. */
-  private reject(err: Error): void {
+  private reject(err: Error, code = 'WEFT_ERR_BAD_REQUEST'): void {
+    if (this.state === enum_.Closed) return;
     const status = err instanceof Http1ParseError ? err.status : 400;
-    if (this.exchange === null || !this.exchange.headersSent) {
-      const body = JSON.stringify({ error: err.message, code: 'WEFT_ERR_BAD_REQUEST', status });
-      this.socket.end(
+    const ex = this.exchange;
+    if (ex === null || (!ex.headersSent && ex.pendingHead === null)) {
+      const body = JSON.stringify({ error: err.message, code, status });
+      this.endAndForget(
         `HTTP/1.1 ${status} ${reasonPhrase(status) || 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-        'latin1',
       );
-    } else this.socket.destroy();
-    this.exchange?.body?.destroy(err);
+    } else this.close();
+    if (ex !== null && !ex.finished) {
+      ex.finished = true;
+      // The handler hears of it: its upstream call is cut, its body stream fails.
+      ex.body?.destroy(err);
+      ex.listener?.onClientAbort();
+    }
+  }
+
+  /**
+   * Ends the connection after `last` (if given) is written. A client that does not read what is
+   * left has `sendTimeout` before the socket is destroyed.
+   */
+  private endAndForget(last?: string): void {
     this.state = enum_.Closed;
+    this.input.clear();
     this.server.forget(this);
+    const socket = this.socket;
+    if (last === undefined) socket.end();
+    else socket.end(last, 'latin1');
+    socket.setTimeout(this.server.sendTimeout, () => socket.destroy());
   }
 
   private onClose(): void {
     const wasUpgraded = this.state === enum_.Upgraded;
     this.state = enum_.Closed;
+    this.input.clear();
     this.server.forget(this);
     if (wasUpgraded) return;
     const ex = this.exchange;
@@ -423,24 +534,31 @@ export class ServerConnection {
 
   /** True between requests (nothing buffered, no response in progress). */
   get idle(): boolean {
-    return this.exchange === null && this.buf === null && this.state === enum_.Head;
+    return this.exchange === null && this.input.view === null && this.state === enum_.Head;
   }
 
-  /** Closes the socket now. */
-  close(): void {
+  /** Closes the socket now; `reset` sends a TCP RST instead of a FIN. */
+  close(reset = false): void {
     if (this.state === enum_.Closed) return;
-    this.socket.destroy();
+    if (reset && typeof this.socket.resetAndDestroy === 'function') this.socket.resetAndDestroy();
+    else this.socket.destroy();
     this.onClose();
   }
 
-  /** Sweeper: enforces the head, request and keep-alive timeouts. */
+  /** Sweeper: enforces the head, request, keep-alive and send timeouts. */
   sweep(now: number): void {
     const o = this.server.options;
+    if (this.drainWaitSince > 0 && now - this.drainWaitSince > this.server.sendTimeout) {
+      // The client stopped reading its response.
+      this.close();
+      return;
+    }
     if (this.state === enum_.Head && this.exchange === null) {
-      const limit = this.buf === null ? o.keepAliveTimeout : o.headersTimeout;
+      const pending = this.input.view !== null;
+      const limit = pending ? o.headersTimeout : o.keepAliveTimeout;
       if (now - this.since > limit) {
-        if (this.buf === null) this.close();
-        else this.reject(new Http1ParseError(408, `request head not received within ${limit} ms`));
+        if (pending) this.reject(new Http1ParseError(408, `request head not received within ${limit} ms`));
+        else this.close();
       }
     } else if (this.state === enum_.Body && now - this.since > o.requestTimeout) {
       this.reject(new Http1ParseError(408, `request not received within ${o.requestTimeout} ms`));
@@ -459,12 +577,15 @@ export class Http1Server {
   readonly connections = new Set<ServerConnection>();
   /** Set by {@link drain}: responses close their connections. */
   draining = false;
+  /** See {@link Http1ServerOptions.sendTimeout}. */
+  readonly sendTimeout: number;
   private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly options: Http1ServerOptions,
     readonly onRequest: (exchange: Http1Exchange) => void,
   ) {
+    this.sendTimeout = options.sendTimeout ?? 60_000;
     const accept = (socket: Socket): void => {
       const conn = new ServerConnection(this, socket);
       this.connections.add(conn);
