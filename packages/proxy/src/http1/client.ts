@@ -10,6 +10,7 @@ import {
   parseResponseHead,
   type ResponseHead,
 } from './parse.js';
+import { acquireReadBuffer, beginLending, endLending, releaseReadBuffer } from './read-buffers.js';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Dispatcher.DispatchController;
@@ -36,6 +37,13 @@ export interface Http1PoolOptions {
   bodyTimeout?: number | null;
   /** Largest response head, bytes. Default 16 KiB. */
   maxHeaderSize?: number;
+  /**
+   * Hand `onResponseData` views of a per-socket read buffer instead of copies (see
+   * read-buffers.ts): no copy and no garbage per read, so memory stays flat however much streams
+   * through. Only for handlers that follow that protocol (the sidecar's front end does). Default
+   * false: each chunk is a copy the handler may keep.
+   */
+  lendReadBuffers?: boolean;
 }
 
 /** An error with a Node / undici style `code`, which core's outcome classifier maps. */
@@ -134,6 +142,10 @@ class Http1Connection {
   reused = false;
   /** Bytes of the current response were received. */
   private responding = false;
+  /** With `lendReadBuffers`: this socket's read buffer, lent to the handler read by read. */
+  private readBuf: Buffer | null = null;
+  /** The handler kept `readBuf` (the client's socket queued it): read into another one next. */
+  private readBufTaken = false;
   private readonly deliver = (buf: Buffer, start: number, end: number): void => this.data(buf, start, end);
 
   constructor(
@@ -142,13 +154,15 @@ class Http1Connection {
     readonly forUpgrade: boolean,
   ) {
     const p = pool.target;
+    const callback = (n: number, buf: Uint8Array): boolean => this.onRead(n, buf as Buffer);
     this.socket = forUpgrade
       ? connect({ host: p.host, port: p.port, noDelay: true })
       : connect({
           host: p.host,
           port: p.port,
           noDelay: true,
-          onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer) },
+          // Called before each read: the same buffer again unless the handler kept it.
+          onread: { buffer: pool.lendReadBuffers ? this.nextReadBuffer : READ_BUFFER, callback },
         });
     if (forUpgrade) this.socket.on('data', this.onData);
     this.socket.on('connect', () => {
@@ -169,9 +183,24 @@ class Http1Connection {
   };
 
   private onRead(n: number, buf: Buffer): boolean {
-    this.ingest(buf, 0, n);
+    if (this.pool.lendReadBuffers) {
+      beginLending(buf);
+      try {
+        this.ingest(buf, 0, n);
+      } finally {
+        if (endLending()) this.readBufTaken = true;
+      }
+    } else this.ingest(buf, 0, n);
     return this.req === null || !this.req.paused;
   }
+
+  private readonly nextReadBuffer = (): Buffer => {
+    if (this.readBuf === null || this.readBufTaken) {
+      this.readBuf = acquireReadBuffer();
+      this.readBufTaken = false;
+    }
+    return this.readBuf;
+  };
 
   /** Writes `req` on this (connected, idle) socket. */
   send(req: Http1Request): void {
@@ -340,7 +369,12 @@ class Http1Connection {
           const head = parseResponseHead(data, s, at, req.opts.method);
           s = at + 4;
           if (head.status < 200) {
-            if (head.status === 101 && this.forUpgrade) {
+            if (head.status === 101) {
+              // A switch nobody asked for, or before the request body was sent in full: what
+              // follows is not HTTP, or not in step with us. Neither can be relayed.
+              if (!this.forUpgrade) throw new Http1ParseError(502, 'the upstream switched protocols unasked (101)');
+              if (!req.bodySent)
+                throw new Http1ParseError(502, 'the upstream switched protocols before the request body was sent');
               this.upgrade(req, head, data.subarray(s, e));
               return;
             }
@@ -392,12 +426,16 @@ class Http1Connection {
     }
   }
 
-  /** Hands a copy of body bytes to the handler (the read buffer is reused). */
+  /** Hands body bytes to the handler: a view of a lent read buffer, else a copy (the shared read buffer is reused). */
   private data(buf: Buffer, start: number, end: number): void {
     const req = this.req;
     if (end <= start || req === null || req.done) return;
-    const chunk = Buffer.allocUnsafe(end - start);
-    buf.copy(chunk, 0, start, end);
+    let chunk: Buffer;
+    if (this.pool.lendReadBuffers) chunk = buf.subarray(start, end);
+    else {
+      chunk = Buffer.allocUnsafe(end - start);
+      buf.copy(chunk, 0, start, end);
+    }
     req.handler.onResponseData?.(req, chunk);
   }
 
@@ -420,7 +458,9 @@ class Http1Connection {
       head.keepAliveSeconds >= 0
         ? Math.min(p.keepAliveTimeout, head.keepAliveSeconds * 1000 - p.keepAliveThreshold, p.keepAliveMax)
         : p.keepAliveTimeout;
-    if (head.keepAlive && idle > 0 && req.bodySent && !extraBytes && this.state !== enum_.Closed) {
+    // A socket opened for an upgrade is never pooled: it was read with another reader, and the
+    // request may have been written in a way only that exchange expects.
+    if (head.keepAlive && idle > 0 && req.bodySent && !extraBytes && !this.forUpgrade && this.state !== enum_.Closed) {
       this.state = enum_.Idle;
       this.reused = true;
       this.retireAt = performance.now() + idle;
@@ -492,6 +532,8 @@ class Http1Connection {
     this.state = enum_.Closed;
     this.pool.forget(this);
     this.socket.destroy();
+    if (this.readBuf !== null && !this.readBufTaken) releaseReadBuffer(this.readBuf);
+    this.readBuf = null;
   }
 
   /** Sweeper: closes an idle socket past its keep-alive deadline, fails a stalled request. */
@@ -550,6 +592,7 @@ export class Http1Pool {
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
   readonly maxHeaderSize: number;
+  readonly lendReadBuffers: boolean;
   private readonly idle: Http1Connection[] = [];
   private readonly all = new Set<Http1Connection>();
   private readonly queue: Http1Request[] = [];
@@ -573,6 +616,7 @@ export class Http1Pool {
     this.headersTimeout = options.headersTimeout ?? 300_000;
     this.bodyTimeout = options.bodyTimeout ?? 300_000;
     this.maxHeaderSize = options.maxHeaderSize ?? 16 * 1024;
+    this.lendReadBuffers = options.lendReadBuffers === true;
   }
 
   /** Sockets open (busy or idle). */

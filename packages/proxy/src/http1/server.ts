@@ -335,7 +335,8 @@ export class ServerConnection {
             at = n;
             if (this.remaining === 0) this.bodyEnd();
           }
-          if (at >= 0 && at < buf.length && (this.state as State) !== enum_.Closed) this.input.putBack(buf.subarray(at));
+          if (at >= 0 && at < buf.length && (this.state as State) !== enum_.Closed)
+            this.input.putBack(buf.subarray(at));
           continue;
         }
         // Wait: the bytes are the next request (or the upgraded protocol's) and stay buffered.
@@ -530,6 +531,11 @@ export class ServerConnection {
   /** The request body still to come is too large to read and drop: the connection closes after the response. */
   get bodyTooLargeToDrop(): boolean {
     return this.state === enum_.Body && this.decoder === null && this.remaining > DISCARD_LIMIT;
+  }
+
+  /** Bytes received and not consumed yet (pipelined requests waiting, a split head). */
+  get bufferedBytes(): number {
+    return this.input.length;
   }
 
   /** True between requests (nothing buffered, no response in progress). */

@@ -1,0 +1,219 @@
+/**
+ * The sidecar against hostile clients and upstreams: no request may crash it, desync it or
+ * starve other clients (issue 12's critical findings, each reproduced over real TCP).
+ */
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Http1Server } from '../../packages/proxy/src/http1/server.js';
+import { Sidecar } from '../../packages/proxy/src/index.js';
+import { discoveryOf, Upstream } from './helpers.js';
+import { opened, Raw } from './raw-client.js';
+
+/** Requests the upstream saw: method, path and body, in order. */
+interface Seen {
+  method: string;
+  path: string;
+  body: string;
+  cookie: string | undefined;
+}
+
+describe('Sidecar hardening', () => {
+  let up: Upstream;
+  let seen: Seen[];
+  /** Sockets the upstream accepted (pooled connections show up here). */
+  let upstreamConnections = 0;
+  let raw: Server;
+  let sidecar: Sidecar | undefined;
+
+  beforeAll(async () => {
+    seen = [];
+    up = new Upstream('u', [], (req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (d: Buffer) => parts.push(d));
+      req.on('end', () => {
+        const body = Buffer.concat(parts).toString('latin1');
+        seen.push({ method: req.method ?? '', path: req.url ?? '', body, cookie: req.headers.cookie });
+        if ((req.url ?? '').startsWith('/slow')) {
+          setTimeout(() => res.end('slow'), 300);
+          return;
+        }
+        res.end(`ok ${req.url}`);
+      });
+    });
+    up.server.on('connection', () => upstreamConnections++);
+    await up.listen();
+    // An upstream that answers 101 to a plain GET, then speaks garbage.
+    raw = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () =>
+        s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n\x00\x01'),
+      );
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  });
+
+  afterEach(async () => {
+    for (const s of opened.splice(0)) s.destroy();
+    await sidecar?.close();
+    sidecar = undefined;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((r) => up.server.close(() => r()));
+    up.server.closeAllConnections();
+    await new Promise<void>((r) => raw.close(() => r()));
+  });
+
+  /** A fresh sidecar (no pooled upstream socket) for services `svc` and `raw`. */
+  async function start(): Promise<number> {
+    const { discovery, source } = discoveryOf([['svc', [up]]]);
+    const rawPort = (raw.address() as AddressInfo).port;
+    const endpoint = { type: 'http', value: `127.0.0.1:${rawPort}`, host: '127.0.0.1', port: rawPort } as const;
+    source.set([up.instance('svc'), { ...up.instance('raw'), id: 'raw-1', service: 'raw', endpoint }]);
+    sidecar = new Sidecar({ discovery, port: 0, admin: false, accessLog: false });
+    return (await sidecar.listen()).port;
+  }
+
+  it.each([
+    ['a chunk-size line ending in a bare CR', '5\rhello\r\n0\r\n\r\n'],
+    ['a chunk extension over the limit', `5;${'x'.repeat(5000)}\r\nhello\r\n0\r\n\r\n`],
+    ['junk after the chunk size', '5 junk\r\nhello\r\n0\r\n\r\n'],
+  ])('answers 400 to %s on a fresh sidecar and stays up', async (_name, body) => {
+    const port = await start();
+    const c = await Raw.open(port);
+    c.send(`POST /svc/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    const r = await c.response();
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body.toString())).toMatchObject({ code: 'WEFT_ERR_BAD_REQUEST', status: 400 });
+    expect(await c.closed()).toBe(true);
+    // Nothing else is affected: the same sidecar answers the next client.
+    await new Promise((r) => setTimeout(r, 50));
+    const next = await Raw.open(port);
+    expect((await next.send('GET /svc/after HTTP/1.1\r\nHost: x\r\n\r\n').response()).status).toBe(200);
+  });
+
+  it('frames the body of an upgrade request, never pools its upstream socket, and keeps the next client in step', async () => {
+    const port = await start();
+    seen.length = 0;
+    const before = upstreamConnections;
+    const c = await Raw.open(port);
+    // The declared body is "hello"; the request after it is a request of its own.
+    c.send(
+      'POST /svc/up HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 5\r\n\r\nhello' +
+        'GET /svc/second HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    const first = await c.response();
+    expect(first.status).toBe(200);
+    expect(first.body.toString()).toBe('ok /up');
+    const second = await c.response();
+    expect(second.body.toString()).toBe('ok /second');
+    // Another client with a cookie: its request must reach the upstream as its own exchange.
+    const other = await Raw.open(port);
+    const r = await other.send('GET /svc/mine HTTP/1.1\r\nHost: x\r\nCookie: user=other\r\n\r\n').response();
+    expect(r.body.toString()).toBe('ok /mine');
+    expect(seen.map((s) => [s.method, s.path, s.body])).toEqual([
+      ['POST', '/up', 'hello'],
+      ['GET', '/second', ''],
+      ['GET', '/mine', ''],
+    ]);
+    expect(seen[2]?.cookie).toBe('user=other');
+    // The upgrade request had a socket of its own, closed after its non-101 answer.
+    expect(upstreamConnections - before).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers 502 when an upstream switches protocols on a request that asked for no upgrade', async () => {
+    const port = await start();
+    const c = await Raw.open(port);
+    const r = await c.send('GET /raw/plain HTTP/1.1\r\nHost: x\r\n\r\n').response();
+    expect([502, 504]).toContain(r.status);
+    expect(r.body.toString()).toContain('switched protocols');
+  });
+
+  it('stops reading a client that pipelines without bound behind a slow request, and serves others meanwhile', async () => {
+    const port = await start();
+    const flood = await Raw.open(port);
+    flood.send('GET /svc/slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    // 32 MB of pipelined requests behind the slow one.
+    const one = Buffer.from('GET /svc/p HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1');
+    const block = Buffer.concat(Array.from({ length: Math.ceil((1 << 20) / one.length) }, () => one));
+    for (let i = 0; i < 32; i++) flood.socket.write(block);
+    const started = performance.now();
+    const other = await Raw.open(port);
+    const r = await other.send('GET /svc/quick HTTP/1.1\r\nHost: x\r\n\r\n').response();
+    expect(r.status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1000);
+    await new Promise((r) => setTimeout(r, 100));
+    // The sidecar read at most its pipeline limit plus what the kernel buffers: the client's
+    // socket still holds most of the 32 MB.
+    expect(flood.socket.writableLength).toBeGreaterThan(16 << 20);
+  });
+});
+
+describe('Http1Server limits', () => {
+  const options = { maxHeaderSize: 16384, headersTimeout: 5000, requestTimeout: 5000, keepAliveTimeout: 5000 };
+
+  it('buffers at most its pipeline limit behind a response in progress, and reads on once it is done', async () => {
+    const held: Array<() => void> = [];
+    let answered = 0;
+    const server = new Http1Server(options, (ex) => {
+      const answer = (): void => {
+        answered++;
+        ex.writeHead(200, 'OK', [], 2);
+        ex.end(Buffer.from('ok'));
+      };
+      if (ex.head.target === '/hold') held.push(answer);
+      else answer();
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    const socket: Socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    const one = Buffer.from('GET /p HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1');
+    const block = Buffer.concat(Array.from({ length: Math.ceil((1 << 20) / one.length) }, () => one));
+    socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let i = 0; i < 16; i++) socket.write(block);
+    await new Promise((r) => setTimeout(r, 300));
+    const conn = [...server.connections][0];
+    expect(held.length).toBe(1);
+    // 64 KiB limit, plus at most one read past it.
+    expect(conn?.bufferedBytes).toBeLessThanOrEqual(192 * 1024);
+    expect(socket.writableLength).toBeGreaterThan(4 << 20);
+    held[0]?.();
+    // Once the held response is done, the pipelined requests are read and answered in turn.
+    const deadline = Date.now() + 5000;
+    while (answered < 1 + block.length / one.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(answered).toBeGreaterThan(block.length / one.length);
+    socket.destroy();
+    await server.close();
+  });
+
+  it('cuts off a client that stops reading its response', async () => {
+    const big = Buffer.alloc(8 << 20, 97);
+    const server = new Http1Server({ ...options, sendTimeout: 300 }, (ex) => {
+      ex.writeHead(200, 'OK', [], big.length);
+      ex.end(big);
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    const socket: Socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.pause(); // never reads
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.connections.size).toBe(1);
+    // The sweeper runs once a second; the connection goes within sendTimeout + one sweep.
+    const closed = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 3000);
+      const check = setInterval(() => {
+        if (server.connections.size === 0) {
+          clearTimeout(t);
+          clearInterval(check);
+          resolve(true);
+        }
+      }, 50);
+    });
+    expect(closed).toBe(true);
+    socket.destroy();
+    await server.close();
+  });
+});
