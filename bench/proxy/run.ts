@@ -6,7 +6,8 @@
  * - in process, 100 in flight through `undici.request`: a raw undici Pool vs MeshAgent;
  * - as reverse proxies under wrk (-c50): the Weft sidecar (rules loaded), nginx (1 worker), HAProxy (1 thread);
  * - end-to-end p50 at one connection: app → MeshAgent → upstream vs app → nginx → upstream;
- * - the sidecar's resident memory under the c50 load.
+ * - the sidecar's resident memory under the c50 load, and its growth while 200 MB stream to a
+ *   slow reader (stream-rss.ts).
  * Prints a table and writes bench/results/proxy.json. Needs `bench/proxy/install.sh` first for
  * nginx, HAProxy and wrk; what is missing is skipped (and said so).
  *
@@ -26,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { Report } from '../lib/results.js';
+import { streamRss } from './stream-rss.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -624,6 +626,8 @@ async function main(): Promise<void> {
         });
       }
     }
+    // 200 MB through the sidecar to a slow reader: resident memory must stay flat.
+    if (process.env.BENCH_ONLY !== 'inprocess') await streamRss(report);
     console.log(`\nwrote ${report.write()}`);
   } finally {
     await stop(upstream);

@@ -39,6 +39,9 @@ function router() {
   };
 }
 
+// WEFT_BENCH_COPY_READS=1: upstream reads copied per read, as before they were lent (the stream
+// memory figure's baseline).
+const copyReads = process.env.WEFT_BENCH_COPY_READS === '1';
 const sidecar = new proxy.Sidecar({
   discovery,
   router: router(),
@@ -46,6 +49,9 @@ const sidecar = new proxy.Sidecar({
   port: 0,
   admin: false,
   accessLog: false,
+  ...(copyReads
+    ? { upstreamPool: (origin, options) => new proxy.Http1Pool(origin, { ...options, lendReadBuffers: false }) }
+    : {}),
 });
 const { port } = await sidecar.listen();
 process.stdout.write(`ready ${port} ${process.pid}\n`);

@@ -2,6 +2,7 @@
  * The sidecar against hostile clients and upstreams: no request may crash it, desync it or
  * starve other clients (issue 12's critical findings, each reproduced over real TCP).
  */
+import { createHash } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Http1Server } from '../../packages/proxy/src/http1/server.js';
@@ -147,6 +148,82 @@ describe('Sidecar hardening', () => {
     // socket still holds most of the 32 MB.
     expect(flood.socket.writableLength).toBeGreaterThan(16 << 20);
   });
+});
+
+describe('Sidecar streaming', () => {
+  it('relays a large response byte for byte to a slow reader (upstream read buffers are lent, never overwritten)', async () => {
+    // 24 MB of a pattern that differs at every offset, written in uneven pieces.
+    const total = 24 << 20;
+    const pattern = Buffer.alloc(1 << 20);
+    for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 2654435761) >>> 24;
+    const expected = createHash('sha256');
+    for (let sent = 0; sent < total; sent += pattern.length) expected.update(pattern);
+    const big = new Upstream('big', [], (_req, res) => {
+      res.writeHead(200, { 'content-length': total });
+      let sent = 0;
+      let piece = 1;
+      const pump = (): void => {
+        while (sent < total) {
+          piece = (piece * 7 + 13) % 70_000;
+          const n = Math.min(piece + 1, total - sent);
+          const at = sent % pattern.length;
+          const m = Math.min(n, pattern.length - at);
+          sent += m;
+          if (!res.write(pattern.subarray(at, at + m))) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    await big.listen();
+    // A second stream at the same time shares the sidecar's read path.
+    const { discovery } = discoveryOf([['big', [big]]]);
+    const sidecar = new Sidecar({ discovery, port: 0, admin: false, accessLog: false });
+    const { port } = await sidecar.listen();
+    const download = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const hash = createHash('sha256');
+        const socket = connect(port, '127.0.0.1');
+        let head: Buffer | null = Buffer.alloc(0);
+        let got = 0;
+        let lastPause = 0;
+        socket.on('error', reject);
+        socket.on('data', (d: Buffer) => {
+          let body = d;
+          if (head !== null) {
+            head = Buffer.concat([head, d]);
+            const at = head.indexOf('\r\n\r\n');
+            if (at < 0) return;
+            body = head.subarray(at + 4);
+            head = null;
+          }
+          hash.update(body);
+          got += body.length;
+          if (got >= total) {
+            socket.destroy();
+            resolve(hash.digest('hex'));
+            return;
+          }
+          // A slow reader (~10 MB/s): once the kernel's buffers are full, the sidecar's writes queue.
+          if (got - lastPause > 128 * 1024) {
+            lastPause = got;
+            socket.pause();
+            setTimeout(() => socket.resume(), 10);
+          }
+        });
+        socket.write('GET /big/x HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+    const [a, b] = await Promise.all([download(), download()]);
+    const want = expected.digest('hex');
+    expect(a).toBe(want);
+    expect(b).toBe(want);
+    await sidecar.close();
+    big.server.closeAllConnections();
+    await new Promise<void>((r) => big.server.close(() => r()));
+  }, 60_000);
 });
 
 describe('Http1Server limits', () => {

@@ -80,7 +80,9 @@ function checkTls(tls: SecureContextOptions): void {
 
 /** The default upstream pools: plain HTTP/1.1 on the sidecar's own client. */
 function defaultUpstreamPool(origin: string, options: Http1PoolOptions): EndpointPool {
-  if (origin.startsWith('http:')) return new Http1Pool(origin, options);
+  // The front end follows the read-buffer lending protocol (http1/read-buffers.ts): responses
+  // stream through without a copy per read, and memory stays flat for a slow reader.
+  if (origin.startsWith('http:')) return new Http1Pool(origin, { ...options, lendReadBuffers: true });
   return new UnsupportedPool(origin);
 }
 
@@ -304,12 +306,15 @@ export class Sidecar {
     return { port, adminPort, tcpPorts };
   }
 
-  /** Resolves the destination of a request: `[service, upstream path]`, or undefined. */
-  resolve(target: string, hostHeader: string | undefined): [string, string] | undefined {
+  /**
+   * Resolves the destination of a request: `[service, upstream path, routed by Host]`, or
+   * undefined. `hostHeader` is the request's authority (an absolute-form target's, else Host).
+   */
+  resolve(target: string, hostHeader: string | undefined): [service: string, path: string, byHost: boolean] | undefined {
     if (this.routing !== 'path') {
       if (hostHeader !== undefined) {
         const service = this.hostService(hostHeader);
-        if (service !== null) return [service, target];
+        if (service !== null) return [service, target, true];
       }
       if (this.routing === 'host') return undefined;
     }
@@ -326,7 +331,7 @@ export class Sidecar {
     const service = url.slice(1, end);
     if (service === '' || !this.engine.isMeshService(service)) return undefined;
     const rest = url.slice(end);
-    return [service, rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest];
+    return [service, rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest, false];
   }
 
   private handle(ex: Http1Exchange): void {
@@ -348,7 +353,7 @@ export class Sidecar {
       sendError(ex, 404, 'WEFT_ERR_UNKNOWN_SERVICE', `Unknown service "${name}"`, requestId);
       return;
     }
-    const [service, path] = target;
+    const [service, path, byHost] = target;
     if (head.contentLength > this.maxBody) {
       sendError(ex, 413, 'WEFT_ERR_PAYLOAD_TOO_LARGE', `Request body larger than ${this.maxBody} bytes`, requestId);
       return;
@@ -372,6 +377,11 @@ export class Sidecar {
       'x-forwarded-host',
       head.host ?? '',
     ];
+    // The upstream's Host (the client's is dropped with the hop-by-hop headers): the authority
+    // the client asked for when it named the service there, the service name when the path did
+    // (`localhost:6379` means nothing to the upstream); none with `hostHeader: 'endpoint'`, so
+    // the pool writes the endpoint's address.
+    if (!this.engine.hostIsEndpoint) extra.push('host', byHost ? (head.host as string) : service);
     if (this.options.forwardClientCert === true && this.front.secure) {
       const xfcc = this.clientCert(ex);
       if (xfcc !== null) extra.push('x-forwarded-client-cert', xfcc);
