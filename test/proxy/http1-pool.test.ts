@@ -336,6 +336,20 @@ describe('Http1Pool', () => {
     expect((await call(pool(bad.port), {})).error?.code).toBe('UND_ERR_SOCKET');
   });
 
+  it('fails a response that says Connection: close and is followed by more bytes, and a 101 nobody asked for', async () => {
+    const after = await rawUpstream((s) =>
+      s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhelloGARBAGE'),
+    );
+    const r = await call(pool(after.port), {});
+    expect(r.error?.code).toBe('UND_ERR_SOCKET');
+    expect(r.error?.message).toContain('data after a response that closes the connection');
+    const switched = await rawUpstream((s) =>
+      s.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\nconnection: upgrade\r\n\r\n\x00\x01'),
+    );
+    const u = await call(pool(switched.port), {});
+    expect(u.error?.message).toContain('switched protocols unasked');
+  });
+
   it('reads a head split across reads, and a 1xx answer before the final one', async () => {
     const head = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 5\r\nx-a: b\r\n\r\n';
     const up = await rawUpstream((s) => {

@@ -443,6 +443,12 @@ class Http1Connection {
   private complete(extraBytes: boolean): void {
     const req = this.req as Http1Request;
     const head = this.head as ResponseHead;
+    // Bytes after a response that said `Connection: close`: the server is confused or lying
+    // about the framing (llhttp refuses this too).
+    if (extraBytes && !head.keepAlive) {
+      this.fail(new Http1ParseError(502, 'data after a response that closes the connection'));
+      return;
+    }
     const trailers = this.decoder?.trailers !== undefined ? this.decoder.trailerRecord() : EMPTY;
     this.req = null;
     this.head = null;

@@ -79,7 +79,50 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+/** Visible ASCII only: llhttp's strict mode refuses raw UTF-8 (or any byte over 0x7e) in a target. */
+const TARGET = /^[\x21-\x7e]+$/;
+/**
+ * The methods llhttp knows for HTTP (its METHODS_HTTP, the RTSP-only ones aside). RFC 9110 lets
+ * a method be any token, but the sidecar is held to llhttp's strict mode — what node:http behind
+ * it would refuse, it refuses too — so `get`, `FOO` and `MKCOLA` are 400s, as they are for node.
+ */
+const METHODS: ReadonlySet<string> = new Set([
+  'DELETE',
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'COPY',
+  'LOCK',
+  'MKCOL',
+  'MOVE',
+  'PROPFIND',
+  'PROPPATCH',
+  'SEARCH',
+  'UNLOCK',
+  'BIND',
+  'REBIND',
+  'UNBIND',
+  'ACL',
+  'REPORT',
+  'MKACTIVITY',
+  'CHECKOUT',
+  'MERGE',
+  'M-SEARCH',
+  'NOTIFY',
+  'SUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PATCH',
+  'PURGE',
+  'MKCALENDAR',
+  'LINK',
+  'UNLINK',
+  'SOURCE',
+  'QUERY',
+]);
 /** host[:port] of an absolute-form target: reg-name / IPv4 / [IPv6] characters, and digits after a colon. */
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/;
 
@@ -259,12 +302,8 @@ function transferCodings(te: string): string[] | undefined {
     let b = part.length;
     while (a < b && isOws(part.charCodeAt(a))) a++;
     while (b > a && isOws(part.charCodeAt(b - 1))) b--;
-    // A coding may carry parameters (`gzip;q=1` is not valid here, but `x;p=v` is): the name is the token before them.
-    const semi = part.indexOf(';', a);
-    const name = part.slice(a, semi >= 0 && semi < b ? semi : b);
-    let n = name.length;
-    while (n > 0 && isOws(name.charCodeAt(n - 1))) n--;
-    const coding = name.slice(0, n);
+    // A bare token: transfer-coding parameters (`chunked;q=1`) are refused, as llhttp does.
+    const coding = part.slice(a, b);
     if (!TOKEN.test(coding)) return undefined;
     out.push(coding.toLowerCase());
   }
@@ -334,7 +373,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     throw new Http1ParseError(400, 'invalid request line');
   const method = head.slice(0, sp1);
   const target = head.slice(sp1 + 1, sp2);
-  if (!TOKEN.test(method)) throw new Http1ParseError(400, `invalid method ${JSON.stringify(method)}`);
+  if (!METHODS.has(method)) throw new Http1ParseError(400, `invalid method ${JSON.stringify(method)}`);
   if (!TARGET.test(target)) throw new Http1ParseError(400, 'invalid request target');
   const minor = minorOf(head.slice(sp2 + 1, lineEnd), 'request');
   const [path, authority] = requestTarget(method, target);

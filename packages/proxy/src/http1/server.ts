@@ -132,7 +132,11 @@ export class Http1Exchange {
         s += 'transfer-encoding: chunked\r\n';
       } else this.closeAfter = true;
     }
-    if (!head.keepAlive || this.conn.server.draining || !this.continued || this.conn.bodyTooLargeToDrop)
+    // After an upgrade request, the bytes that follow belong to the new protocol — unless the
+    // upstream declined. Reading them as HTTP then would let a client smuggle a request past a
+    // proxy in front that tunnels them unseen: the connection closes instead (llhttp stops
+    // parsing after an upgrade request too).
+    if (!head.keepAlive || head.upgrade || this.conn.server.draining || !this.continued || this.conn.bodyTooLargeToDrop)
       this.closeAfter = true;
     if (this.closeAfter) s += 'connection: close\r\n';
     else if (head.minor === 0) s += 'connection: keep-alive\r\n';
@@ -292,6 +296,9 @@ export class ServerConnection {
             this.holdPipelined();
             return;
           }
+          // RFC 9112 §2.2: empty lines before a request line are ignored (clients that end a
+          // POST body with an extra CRLF).
+          if (this.headScan === 0 && this.skipEmptyLines()) continue;
           const buf = this.input.view;
           const at = findHeadEnd(buf, this.headScan);
           const max = this.server.options.maxHeaderSize;
@@ -346,6 +353,16 @@ export class ServerConnection {
     } catch (err) {
       this.reject(err as Error);
     }
+  }
+
+  /** Drops CRLF pairs before a request line; true when something was dropped. */
+  private skipEmptyLines(): boolean {
+    const buf = this.input.view as Buffer;
+    let i = 0;
+    while (i + 1 < buf.length && buf[i] === 13 && buf[i + 1] === 10) i += 2;
+    if (i === 0) return false;
+    this.input.consume(i);
+    return true;
   }
 
   /** Hands a request to the server's handler; a handler that throws gets the client a 500, not a crash. */
