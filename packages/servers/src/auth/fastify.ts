@@ -1,0 +1,40 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AuthError, type Authenticator } from './authenticator.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The namespace (tenant) the request acts in, decided by the server's authenticator before
+     * any handler runs. Handlers read and write this namespace only: no route takes a namespace
+     * from anywhere else, so cross-tenant access cannot be expressed.
+     */
+    namespace: string;
+  }
+}
+
+/** Adds the `namespace` of every request under `app` (a 401 JSON error when no mode accepts it). */
+export function authenticate(
+  app: FastifyInstance,
+  authenticator: Authenticator,
+  skip?: (req: FastifyRequest) => boolean,
+): void {
+  app.decorateRequest('namespace', '');
+  app.addHook('onRequest', async (request, reply) => {
+    if (skip?.(request) === true) return;
+    try {
+      request.namespace = await authenticator.namespace({
+        authorization: request.headers.authorization,
+        header: (name) => {
+          const v = request.headers[name];
+          return Array.isArray(v) ? v[0] : v;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: err.message, code: err.code, status: 401 });
+    }
+  });
+}
