@@ -105,7 +105,9 @@ describe('MeshAgent resilience on real sockets', () => {
         expect(a.endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
         expect(a.durationMs).toBeGreaterThanOrEqual(0);
       }
-      expect(err.message).toMatch(/GET svc\/x failed after 3 attempts; attempts: #1 127\.0\.0\.1:\d+ connect-failure/);
+      expect(err.message).toMatch(
+        /^GET svc\/x failed after 3 attempts, the last: connection refused by 127\.0\.0\.1:\d+; attempts: #1 127\.0\.0\.1:\d+ connect-failure/,
+      );
       expect(err.toJSON()).toMatchObject({ code: 'WEFT_ERR_RETRIES_EXHAUSTED', service: 'svc' });
     }
   });
@@ -333,7 +335,8 @@ describe('MeshAgent resilience on real sockets', () => {
     expect((ups[0] as Upstream).hits).toBe(hits);
     plan = 'reset';
     await expect(request('http://svc/', { dispatcher: mesh })).rejects.toMatchObject({
-      code: 'WEFT_ERR_RETRIES_EXHAUSTED',
+      code: 'ECONNRESET',
+      injected: true,
     });
     plan = 'flaky';
     for (let i = 0; i < 5; i++) {

@@ -41,8 +41,9 @@ export interface MeshRequestErrorOptions extends WeftErrorOptions {
 
 /**
  * A mesh call failed. Every failure of a {@link MeshAgent} call (and every error answer of the
- * sidecar) is one of these: a stable `code`, the HTTP `status` a proxy answers with, the
- * `service`, the `requestId` and the full `attempts` history — instead of "fetch failed".
+ * sidecar) is one of these — except an injected reset, an {@link InjectedResetError} — with a
+ * stable `code`, the HTTP `status` a proxy answers with, the `service`, the `requestId` and the
+ * full `attempts` history, instead of "fetch failed".
  */
 export class MeshRequestError extends WeftError {
   /** The destination service. */
@@ -78,6 +79,40 @@ export class MeshRequestError extends WeftError {
       })),
     };
   }
+}
+
+/**
+ * The connection reset an abort fault `-1` injected (Amalgam8's "reset connection"). Not a
+ * {@link MeshRequestError}: nothing failed in the mesh, the fault is deliberate and stands for a
+ * real reset, so it looks like one — `code` is `ECONNRESET`, as for a socket the peer reset —
+ * and `injected` is `true` with a message that says so. It is never retried and never counts
+ * against an endpoint. The sidecar resets its client's connection instead (TCP RST, no answer);
+ * `fetch` rejects with its usual `TypeError('fetch failed')` whose `cause` is this error.
+ */
+export class InjectedResetError extends Error {
+  /** As a socket error of a connection the peer reset. */
+  readonly code = 'ECONNRESET';
+  /** Always true: the reset was injected by a fault rule. */
+  readonly injected = true;
+  /** The destination service. */
+  readonly service: string;
+  /** The `x-request-id` of the call. */
+  readonly requestId: string;
+  /** Every attempt, oldest first; the last is the injected reset (endpoint `fault`). */
+  readonly attempts: readonly MeshAttempt[];
+
+  constructor(what: string, options: { service: string; requestId: string; attempts: readonly MeshAttempt[] }) {
+    super(`${what}: connection reset by an injected fault (abort -1; not retried)`);
+    this.name = 'InjectedResetError';
+    this.service = options.service;
+    this.requestId = options.requestId;
+    this.attempts = Object.freeze([...options.attempts]);
+  }
+}
+
+/** True when `error` is an {@link InjectedResetError}. */
+export function isInjectedReset(error: unknown): error is InjectedResetError {
+  return error instanceof InjectedResetError;
 }
 
 /** True when `error` is a {@link MeshRequestError}. */

@@ -35,6 +35,8 @@ export { type RulesRouter, type RulesRouterOptions, rulesRouter } from './engine
 export {
   type AttemptOutcome,
   describeAttempts,
+  InjectedResetError,
+  isInjectedReset,
   isMeshRequestError,
   type MeshAttempt,
   MeshRequestError,

@@ -34,8 +34,14 @@ type WrapHandler = (handler: Dispatcher.DispatchHandler) => Dispatcher.DispatchH
 // send) to the v2 API; it is public in undici but missing from its type declarations.
 const wrapHandler = (Dispatcher1Wrapper as unknown as { wrapHandler: WrapHandler }).wrapHandler;
 
-/** Cache entry: the host's service name, or null for a non-mesh host. */
-type HostVerdict = string | null;
+/** A mesh origin: the service its host names and the authority (`host[:port]`) to send as Host. */
+interface MeshOrigin {
+  readonly service: string;
+  readonly authority: string;
+}
+
+/** Cache entry: the origin's service and authority, or null for a non-mesh host. */
+type HostVerdict = MeshOrigin | null;
 
 /** The carried headers the outgoing request does not set itself. */
 function inherit(opts: Dispatcher.DispatchOptions, carried: readonly string[]): CallInit | undefined {
@@ -127,6 +133,11 @@ export class MeshAgent extends Dispatcher {
 
   /** Service name for an origin, or null when the origin is not a mesh service. */
   serviceOf(origin: string | URL | undefined): string | null {
+    return this.originOf(origin)?.service ?? null;
+  }
+
+  /** The service and authority of an origin (cached), or null when it is not a mesh service. */
+  private originOf(origin: string | URL | undefined): HostVerdict {
     if (origin === undefined) return null;
     const key = typeof origin === 'string' ? origin : origin.origin;
     const routerVersion = this.engine.router?.version;
@@ -144,13 +155,15 @@ export class MeshAgent extends Dispatcher {
       this.lastVerdict = verdict;
       return verdict;
     }
-    let host: string;
+    let url: URL;
     try {
-      host = (typeof origin === 'string' ? new URL(origin) : origin).hostname;
+      url = typeof origin === 'string' ? new URL(origin) : origin;
     } catch {
       return null;
     }
-    verdict = this.isMeshHost(host) ? host : null;
+    const host = url.hostname;
+    // `url.host` keeps a non-default port: `http://reviews:9080` is for `reviews:9080`.
+    verdict = this.isMeshHost(host) ? { service: host, authority: url.host } : null;
     if (this.verdicts.size > 10_000) this.verdicts.clear();
     this.verdicts.set(key, verdict);
     return verdict;
@@ -164,14 +177,15 @@ export class MeshAgent extends Dispatcher {
       h.onResponseError(null as unknown as Dispatcher.DispatchController, err);
       return false;
     }
-    const service = this.serviceOf(opts.origin);
-    if (service === null) return this.passthrough.dispatch(opts, h);
+    const origin = this.originOf(opts.origin);
+    if (origin === null) return this.passthrough.dispatch(opts, h);
     const carried = this.incoming?.getStore();
     this.engine.call(
-      service,
+      origin.service,
       opts,
       h,
       carried === undefined || carried.length === 0 ? undefined : inherit(opts, carried),
+      origin.authority,
     );
     return true;
   }
@@ -186,7 +200,7 @@ export class MeshAgent extends Dispatcher {
     handler: Dispatcher.DispatchHandler,
     init?: CallInit,
   ): void {
-    this.engine.call(service, opts, handler, init);
+    this.engine.call(service, opts, handler, init, service);
   }
 
   override close(): Promise<void>;

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { Bulkhead, TimerHandle } from '@weft/core';
 import type { MeshAttempt } from '../errors.js';
+import { NotRetried } from './failure-text.js';
 import type { EndpointEntry } from './service-table.js';
 
 /**
@@ -22,6 +23,10 @@ export class CallExtras {
   /** Why the body cannot be sent again. */
   noReplay: string | undefined = undefined;
   budgetSpent = false;
+  /** Why the last failure was not retried (for the error message). */
+  notRetried: NotRetried = NotRetried.No;
+  /** The call holds the event loop (see `LoopHold`): it waited on a timer or a queue. */
+  holding = false;
   transparentUsed = false;
   /** The endpoint that just failed: a retry goes elsewhere when it can. */
   avoid: EndpointEntry | undefined = undefined;

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { type Bulkhead, type ErrorCode, outcomeOfError, type TimerHandle } from '@weft/core';
 import type { Dispatcher } from 'undici';
-import { type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
+import { InjectedResetError, type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
 import { reasonPhrase } from '../http1/status-text.js';
 import type { AccessLogRecord } from '../telemetry/access-log.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/tracing.js';
@@ -9,6 +9,7 @@ import { BodySource, BodyTooLargeError } from './body.js';
 import { CallExtras } from './call-extras.js';
 import type { DeadlineList, HasDeadline } from './deadlines.js';
 import type { CallInit, MeshEngine } from './engine.js';
+import { failureText, NotRetried, notRetriedText } from './failure-text.js';
 import { getHeader, rebuildHeaders } from './headers.js';
 import { sendMirror } from './mirror.js';
 import { nextRequestId } from './request-id.js';
@@ -31,6 +32,8 @@ const now = (): number => performance.now();
 export const classifyError = outcomeOfError;
 
 const NO_EXTRA: readonly string[] = Object.freeze([]);
+/** Dropped from the caller's headers when upstreams get the endpoint's address as Host. */
+const DROP_HOST: ReadonlySet<string> = new Set(['host']);
 
 /**
  * An error a pool raised about the request or its configuration before anything was sent:
@@ -40,6 +43,27 @@ const NO_EXTRA: readonly string[] = Object.freeze([]);
 function isCallerError(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   return code === 'UND_ERR_INVALID_ARG' || (error instanceof MeshRequestError && code === 'WEFT_ERR_INVALID_ARGUMENT');
+}
+
+/**
+ * True when a reset hit a socket that had served a response before, and no byte of this
+ * attempt's response had arrived: the server may have closed the idle keep-alive socket just as
+ * the request was written (the race every keep-alive client has), so one transparent retry on a
+ * new connection is in order. A fresh connection that fails is a real failure (normal policy).
+ *
+ * - The sidecar's {@link Http1Pool} marks such errors `reusedSocket: true`.
+ * - undici's Pool gives no such flag, but its `SocketError` (`UND_ERR_SOCKET`: "other side
+ *   closed", what a keep-alive client sees when the server closed first) carries the socket's
+ *   counters (`socket.bytesRead`, a documented field): bytes read before this attempt's response
+ *   started can only be earlier responses on the same socket (undici sends one request at a time
+ *   per connection by default). A bare `ECONNRESET` from undici carries no counters and is
+ *   taken as a real failure: when in doubt, the normal retry policy applies.
+ */
+function onReusedSocket(error: Error): boolean {
+  const e = error as { reusedSocket?: unknown; code?: unknown; socket?: { bytesRead?: unknown } | null };
+  if (e.reusedSocket === true) return true;
+  const read = e.code === 'UND_ERR_SOCKET' ? e.socket?.bytesRead : undefined;
+  return typeof read === 'number' && read > 0;
 }
 
 /** The value of `lowerName` in a flat `[lowerName, value, …]` list. */
@@ -191,6 +215,8 @@ export class MeshCall implements Controller, HasDeadline {
     readonly opts: Dispatcher.DispatchOptions,
     readonly handler: Handler,
     readonly init: CallInit | undefined,
+    /** The Host to send when the caller set none (MeshAgent: the origin's host). */
+    readonly authority: string | undefined,
   ) {
     let rid = init?.requestId;
     let addRid = false;
@@ -236,6 +262,12 @@ export class MeshCall implements Controller, HasDeadline {
     if (init.dropHeaders?.has(lowerName) === true && lowerName !== 'host') return undefined;
     const own = getHeader(this.opts.headers, lowerName);
     return own !== undefined || init.inherited === undefined ? own : flatHeader(init.inherited, lowerName);
+  }
+
+  /** {@link header}, with the authority standing in for a Host the caller did not set. */
+  private routeHeader(lowerName: string): string | undefined {
+    const value = this.header(lowerName);
+    return value === undefined && lowerName === 'host' ? this.authority : value;
   }
 
   // ── DispatchController (what the caller's handler sees) ─────────────────────────────────────
@@ -300,7 +332,7 @@ export class MeshCall implements Controller, HasDeadline {
         service: this.service,
         method: opts.method,
         path: this.init?.routePath ?? opts.path,
-        headers: this.init?.headerRecord ?? { get: (name: string) => this.header(name) },
+        headers: this.init?.headerRecord ?? { get: (name: string) => this.routeHeader(name) },
         source: engine.options.identity,
       });
       if (isRouteFailure(routed)) {
@@ -310,7 +342,8 @@ export class MeshCall implements Controller, HasDeadline {
       plan = routed;
     }
     this.plan = plan;
-    // A route without retries of its own keeps the agent's (safe) default.
+    // A route without retries of its own keeps the agent's (safe) default; a route's explicit
+    // zero is a plan with `attempts: 0` (see rulesRouter), so it stays zero.
     this.retry = plan.retry ?? engine.defaultPlan.retry;
     this.subset = this.table.subset(plan.backendTags, plan.lbPolicy ?? engine.lbPolicy, plan.resilience);
     this.timeHeaders = engine.accessLog !== undefined || this.subset.policy === 'peak_ewma';
@@ -337,6 +370,21 @@ export class MeshCall implements Controller, HasDeadline {
     // Headers to send: the caller's, plus the request id and trace context when they change.
     let extra: string[] | undefined;
     if (this.addRid) extra = ['x-request-id', this.requestId];
+    // Host: what the caller set, else the authority (the origin's host); with `hostHeader:
+    // 'endpoint'` neither (the pool writes the endpoint's address). The sidecar drops its
+    // client's Host and passes the one to send in `extraHeaders`.
+    let dropHost = false;
+    const authority = this.authority;
+    if (authority !== undefined) {
+      const inherited = this.init?.inherited;
+      const inheritedHost = inherited !== undefined && flatHeader(inherited, 'host') !== undefined;
+      const own = inheritedHost || getHeader(opts.headers, 'host') !== undefined;
+      if (engine.hostIsEndpoint) dropHost = own;
+      else if (!own) {
+        if (extra === undefined) extra = ['host', authority];
+        else extra.push('host', authority);
+      }
+    }
     // The trace context inherited from the incoming request (withIncoming) is this call's unless
     // the call sets a traceparent of its own or, with tracing on, runs inside a span of the app's
     // (OpenTelemetry's active context), which is a closer parent.
@@ -376,10 +424,11 @@ export class MeshCall implements Controller, HasDeadline {
         // trace state goes only with the inherited trace.
         if (name === 'traceparent' && (span !== undefined || !inheritedTrace)) continue;
         if (name === 'tracestate' && !inheritedTrace) continue;
+        if (dropHost && name === 'host') continue;
         extra.push(name, inherited[i + 1] as string);
       }
     }
-    const drop = init?.dropHeaders;
+    const drop = init?.dropHeaders ?? (dropHost ? DROP_HOST : undefined);
     if (span !== undefined) {
       // The new traceparent replaces the caller's.
       const d = new Set(drop ?? []);
@@ -396,7 +445,8 @@ export class MeshCall implements Controller, HasDeadline {
     }
     if (opts.body != null) this.body = new BodySource(opts.body, engine.replayLimit, init?.maxBodyBytes);
 
-    const timeoutMs = plan.timeoutMs;
+    // The route's timeout, else the agent's (15 s unless configured; 0 turns it off).
+    const timeoutMs = plan.timeoutMs ?? engine.defaultPlan.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0) this.armOverall(timeoutMs);
     if (queued) this.waitForSlot(bulkhead as Bulkhead);
     // The first attempt starts now, in the same turn: its start time is the call's (a clock
@@ -463,6 +513,7 @@ export class MeshCall implements Controller, HasDeadline {
     const waiting = new AbortController();
     const x = this.extras();
     x.queueWait = waiting;
+    this.holdLoop();
     bulkhead.acquire(waiting.signal).then(
       () => {
         x.queueWait = undefined;
@@ -542,6 +593,7 @@ export class MeshCall implements Controller, HasDeadline {
         }
         if (fault.delayMs !== undefined && fault.delayMs > 0) {
           const x = this.extras();
+          this.holdLoop();
           x.wait = this.engine.clock.setTimeout(() => {
             x.wait = undefined;
             if (fault.abort !== undefined) this.injectAbort(no, fault.abort);
@@ -729,11 +781,13 @@ export class MeshCall implements Controller, HasDeadline {
     }
     const outcome = classifyError(error);
     // A keep-alive socket the server closed under us: retry once, transparently, when safe.
+    // Only a socket that served a response before qualifies (see onReusedSocket).
     const transparent =
       outcome === -2 &&
       this.x?.transparentUsed !== true &&
       this.idempotent &&
-      (this.body === undefined || this.body.replayable);
+      (this.body === undefined || this.body.replayable) &&
+      onReusedSocket(error);
     this.settle(a, transparent ? 0 : outcome, error);
     if (transparent) {
       const x = this.extras();
@@ -751,7 +805,7 @@ export class MeshCall implements Controller, HasDeadline {
   private onPerTryTimeout(a: Attempt, ms: number): void {
     a.timer = undefined;
     if (a.settled || this.committed !== undefined || this.finished) return;
-    const err = new MeshRequestError('WEFT_ERR_TIMEOUT', `Per-try timeout of ${ms} ms expired`, {
+    const err = new MeshRequestError('WEFT_ERR_TIMEOUT', `per-try timeout of ${ms} ms`, {
       service: this.service,
       requestId: this.requestId,
     });
@@ -765,7 +819,10 @@ export class MeshCall implements Controller, HasDeadline {
   private armOverall(ms: number): void {
     const engine = this.engine;
     this.timeoutMs = ms;
-    if (ms >= 500) engine.deadlines.add(this, ms);
+    // Armed when the call starts (a route timeout applies to nearly every call): the system
+    // clock's time then is the start time just read, so the sweeper need not read it again.
+    const origin = engine.timeOrigin;
+    if (ms >= 500) engine.deadlines.add(this, ms, origin === undefined ? engine.clock.now() : origin + this.startedAt);
     else this.overall = engine.clock.setTimeout(() => this.onOverallTimeout(ms), ms);
   }
 
@@ -790,21 +847,35 @@ export class MeshCall implements Controller, HasDeadline {
       service: this.service,
       requestId: this.requestId,
     });
+    let waiting = '';
     if (a !== undefined && !a.settled) {
+      if (a.entry !== undefined) waiting = ` waiting for ${a.entry.address}`;
       this.settle(a, -3, err);
       if (a.controller !== null) a.controller.abort(err);
       else a.dead = err;
     }
-    this.fail('WEFT_ERR_TIMEOUT', `${this.opts.method} ${this.service}${this.opts.path} timed out after ${ms} ms`, 504);
+    // The agent's default timeout is new to many callers: say where it comes from.
+    const plan = this.plan;
+    const byDefault = plan === this.engine.defaultPlan || plan.timeoutMs === undefined;
+    const source = byDefault ? ' (the default timeout: see the `timeoutMs` option)' : '';
+    this.fail(
+      'WEFT_ERR_TIMEOUT',
+      `${this.opts.method} ${this.service}${this.opts.path} timed out after ${ms} ms${waiting}${source}`,
+      504,
+    );
   }
 
   private injectAbort(no: number, code: number): void {
     if (this.finished) return;
     if (code < 0) {
-      const err = Object.assign(new Error('connection reset by an injected fault'), { code: 'ECONNRESET' });
-      this.record(no, undefined, -2, 0, err, false);
-      if (this.shouldRetry(-2)) this.scheduleRetry(undefined);
-      else this.finalFail();
+      // Amalgam8's `-1`: reset the caller's connection. Deliberate, so never retried (a retry
+      // would hide the very failure the rule injects), and no endpoint was involved: nothing
+      // reaches breakers, outlier detection or the retry budget.
+      const cause = Object.assign(new Error('connection reset by an injected fault'), { code: 'ECONNRESET' });
+      this.record(no, undefined, -2, 0, cause, false);
+      const what = `${this.opts.method} ${this.service}${this.opts.path}`;
+      // Logged and counted with status 0: no response was sent.
+      this.finishWithError(new InjectedResetError(what, this.errorOptions()), 0);
       return;
     }
     if (code >= 500 && this.shouldRetry(code)) {
@@ -837,24 +908,30 @@ export class MeshCall implements Controller, HasDeadline {
   // ── retry policy ────────────────────────────────────────────────────────────────────────────
 
   private shouldRetry(outcome: number): boolean {
+    if (this.finished || this.aborted_) return false;
     const r = this.retry;
-    if (r === undefined || this.tries > r.attempts || this.finished || this.aborted_) return false;
+    if (r === undefined || r.attempts === 0) return this.noRetry(outcome, NotRetried.Off);
+    if (this.tries > r.attempts) return this.noRetry(outcome, NotRetried.Exhausted);
     const bits = r.retryOn;
     let ok = false;
+    // Resets and timeouts may come after the upstream acted on the request: only idempotent ones.
+    let unsafe = false;
     if (outcome === -1) ok = (bits & (RetryOn.ConnectFailure | RetryOn.GatewayError | RetryOn.ServerError)) !== 0;
-    else if (outcome === -2)
-      ok = (bits & (RetryOn.Reset | RetryOn.GatewayError | RetryOn.ServerError)) !== 0 && this.idempotent;
-    else if (outcome === -3)
+    else if (outcome === -2) {
+      ok = (bits & (RetryOn.Reset | RetryOn.GatewayError | RetryOn.ServerError)) !== 0;
+      unsafe = true;
+    } else if (outcome === -3) {
       ok =
-        ((bits & (RetryOn.Timeout | RetryOn.GatewayError | RetryOn.ServerError)) !== 0 ||
-          r.perTryTimeoutMs !== undefined) &&
-        this.idempotent;
-    else if (outcome >= 500)
+        (bits & (RetryOn.Timeout | RetryOn.GatewayError | RetryOn.ServerError)) !== 0 ||
+        r.perTryTimeoutMs !== undefined;
+      unsafe = true;
+    } else if (outcome >= 500)
       ok =
         (bits & RetryOn.ServerError) !== 0 || ((bits & RetryOn.GatewayError) !== 0 && outcome >= 502 && outcome <= 504);
     if (!ok && outcome > 0 && (bits & RetryOn.StatusCodes) !== 0 && r.statusCodes?.includes(outcome) === true)
       ok = true;
-    if (!ok) return false;
+    if (!ok) return this.noRetry(outcome, NotRetried.NotCovered);
+    if (unsafe && !this.idempotent) return this.noRetry(outcome, NotRetried.NotIdempotent);
     if (this.body !== undefined && !this.body.replayable) {
       this.extras().noReplay = this.body.notReplayableReason;
       return false;
@@ -867,6 +944,12 @@ export class MeshCall implements Controller, HasDeadline {
     return true;
   }
 
+  /** Notes why a failure without a response is not retried (for the error); a 5xx answer needs no note. */
+  private noRetry(outcome: number, why: NotRetried): false {
+    if (outcome < 0) this.extras().notRetried = why;
+    return false;
+  }
+
   private scheduleRetry(failed: EndpointEntry | undefined): void {
     const x = this.extras();
     x.avoid = failed;
@@ -877,6 +960,7 @@ export class MeshCall implements Controller, HasDeadline {
       queueMicrotask(() => this.nextAttempt(false));
       return;
     }
+    this.holdLoop();
     x.wait = this.engine.clock.setTimeout(() => {
       x.wait = undefined;
       this.nextAttempt(false);
@@ -884,6 +968,17 @@ export class MeshCall implements Controller, HasDeadline {
   }
 
   // ── bookkeeping ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Keeps the process alive until the call finishes: it is about to wait on an (unref'd) engine
+   * timer or a bulkhead queue, with no socket of its own holding the event loop (see LoopHold).
+   */
+  private holdLoop(): void {
+    const x = this.extras();
+    if (x.holding) return;
+    x.holding = true;
+    this.engine.loopHold.acquire();
+  }
 
   /** Feeds an attempt's outcome to the picker, breaker and outlier detection, and the history. */
   private settle(a: Attempt, outcome: number, error: Error | undefined): void {
@@ -925,7 +1020,8 @@ export class MeshCall implements Controller, HasDeadline {
       endpoint: entry?.address ?? 'fault',
       ...(entry === undefined ? {} : { instanceId: entry.id }),
       outcome,
-      reason: entry === undefined && outcome !== -2 ? `fault-abort ${outcome}` : outcomeReason(outcome),
+      reason:
+        entry === undefined ? (outcome === -2 ? 'fault-reset' : `fault-abort ${outcome}`) : outcomeReason(outcome),
       durationMs,
       ...(error === undefined ? {} : { error }),
       ...(transparent ? { transparent: true } : {}),
@@ -943,27 +1039,34 @@ export class MeshCall implements Controller, HasDeadline {
     this.fail('WEFT_ERR_NO_ENDPOINTS', `No healthy instance of ${this.service}`, 503);
   }
 
-  /** Every allowed attempt failed. */
+  /**
+   * The call ends without a response: every allowed attempt failed, or the last failure could
+   * not be retried. The message says what happened and, when there was no retry, why not.
+   */
   private finalFail(): void {
     const x = this.x;
-    const last = x?.history?.at(-1);
+    const history = x?.history;
+    const last = history?.at(-1);
     const what = `${this.opts.method} ${this.service}${this.opts.path}`;
     if (x?.budgetSpent === true) {
-      this.fail('WEFT_ERR_RETRY_BUDGET_EXHAUSTED', `${what} failed and the retry budget is spent`, 503);
+      this.fail(
+        'WEFT_ERR_RETRY_BUDGET_EXHAUSTED',
+        `${what} failed and the retry budget is spent: ${failureText(last)}`,
+        503,
+      );
       return;
     }
-    const why = x?.noReplay === undefined ? '' : ` (not retried: ${x.noReplay})`;
+    const reason =
+      x?.noReplay ??
+      (last === undefined ? '' : notRetriedText(x?.notRetried ?? NotRetried.No, last.outcome, this.opts.method));
+    const why = reason === '' ? '' : ` (not retried: ${reason})`;
     if (last?.outcome === -3 && this.tries === 1) {
-      this.fail('WEFT_ERR_TIMEOUT', `${what} timed out${why}`, 504, last.error);
+      this.fail('WEFT_ERR_TIMEOUT', `${what} timed out: ${failureText(last)}${why}`, 504, last.error);
       return;
     }
-    const n = x?.history?.length ?? 0;
-    this.fail(
-      'WEFT_ERR_RETRIES_EXHAUSTED',
-      `${what} failed after ${n} attempt${n === 1 ? '' : 's'}${why}`,
-      504,
-      last?.error,
-    );
+    const n = history?.length ?? 0;
+    const head = n > 1 ? `${what} failed after ${n} attempts, the last: ` : `${what} failed: `;
+    this.fail('WEFT_ERR_RETRIES_EXHAUSTED', `${head}${failureText(last)}${why}`, 504, last?.error);
   }
 
   private fail(code: ErrorCode, message: string, status: number, cause?: unknown): void {
@@ -998,6 +1101,10 @@ export class MeshCall implements Controller, HasDeadline {
       }
       if (x.mirrorTags !== undefined) this.skipMirror();
       if (x.wait !== undefined) x.wait.clear();
+      if (x.holding) {
+        x.holding = false;
+        engine.loopHold.release();
+      }
     }
     this.disarmOverall();
     const durationMs = now() - this.startedAt;

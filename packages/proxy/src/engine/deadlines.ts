@@ -37,14 +37,17 @@ export class DeadlineSweeper {
     private readonly tickMs = 10,
   ) {}
 
-  /** Arms `item` to expire `ms` from now. */
-  add(item: HasDeadline, ms: number): void {
+  /**
+   * Arms `item` to expire `ms` from now; `now` is the clock's current time when the caller has
+   * just read it (a clock read is ~40 ns, a noticeable part of a call's engine work).
+   */
+  add(item: HasDeadline, ms: number, now = this.clock.now()): void {
     let list = this.lists.get(ms);
     if (list === undefined) {
       list = new DeadlineList();
       this.lists.set(ms, list);
     }
-    item.deadline = this.clock.now() + ms;
+    item.deadline = now + ms;
     item.dlList = list;
     item.dlNext = null;
     item.dlPrev = list.tail;

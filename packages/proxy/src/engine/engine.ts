@@ -1,6 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import {
   type Clock,
+  DEFAULT_TIMEOUT_MS,
   InvalidArgumentError,
   type RetryBudget,
   systemClock,
@@ -15,6 +16,7 @@ import { MeshTracing } from '../telemetry/tracing.js';
 import { MeshCall } from './call.js';
 import { DeadlineSweeper } from './deadlines.js';
 import type { BreakerOptions, BreakerState, OutlierOptions, RetryBudgetOptions } from './health.js';
+import { LoopHold } from './loop-hold.js';
 import { defaultPlan, type MeshIdentity, RetryOn, type RetryPlan, type RoutePlan, type Router } from './route.js';
 import { type EndpointEntry, ServiceTable } from './service-table.js';
 import type { Discovery, LbPolicy } from './types.js';
@@ -63,8 +65,23 @@ export interface MeshEngineOptions {
   lbPolicy?: LbPolicy;
   /** Retries when a rule sets none; `false` disables them. */
   retry?: RetryOptions | false;
-  /** Overall timeout to response headers when a rule sets none, ms. Default none. */
+  /**
+   * Overall timeout to response headers when the route sets none, ms; `0` for none. Default
+   * 15 000: Amalgam8's default `http_req_timeout`, and Envoy's default route timeout, so an
+   * upstream that never answers cannot hold a call for undici's 300 s. A rule's
+   * `http_req_timeout` wins; routes compiled by `rulesRouter` without one take its compile
+   * option `defaultTimeoutMs` (also 15 s by default).
+   */
   timeoutMs?: number;
+  /**
+   * The `Host` header upstreams get. `'authority'` (default): the request's own authority, as
+   * Envoy and Linkerd forward it — MeshAgent sends the origin's host (`reviews` for
+   * `fetch('http://reviews/…')`, or the `host` header the caller set), the sidecar the client's
+   * Host when it routed by Host and the service name when it routed by path. `'endpoint'`: the
+   * address of the instance each attempt goes to (`10.0.0.7:9080`), like Envoy's
+   * `auto_host_rewrite`, for upstreams that check Host against their own address.
+   */
+  hostHeader?: 'authority' | 'endpoint';
   /** Retry budget per destination service; `false` disables it. */
   retryBudget?: RetryBudgetOptions | false;
   /** Circuit breaker per endpoint. */
@@ -138,6 +155,11 @@ function validate(options: MeshEngineOptions): void {
       issues.push({ path, message: `must be a non-negative number (got ${JSON.stringify(v)})` });
   };
   nonNegative('timeoutMs', options.timeoutMs);
+  if (options.hostHeader !== undefined && options.hostHeader !== 'authority' && options.hostHeader !== 'endpoint')
+    issues.push({
+      path: 'hostHeader',
+      message: `must be "authority" or "endpoint" (got ${JSON.stringify(options.hostHeader)})`,
+    });
   nonNegative('replayBufferBytes', options.replayBufferBytes);
   if (options.retry) {
     nonNegative('retry.attempts', options.retry.attempts);
@@ -174,6 +196,15 @@ export class MeshEngine {
   readonly src: string;
   /** Overall timeouts of in-flight calls. */
   readonly deadlines: DeadlineSweeper;
+  /**
+   * With the system clock, its time is `timeOrigin + performance.now()`: a call that read
+   * `performance.now()` already knows the clock's time without reading it again.
+   */
+  readonly timeOrigin: number | undefined;
+  /** Holds the event loop while calls wait on the engine's own (unref'd) timers. */
+  readonly loopHold = new LoopHold();
+  /** Upstreams get the endpoint's address as Host (`hostHeader: 'endpoint'`). */
+  readonly hostIsEndpoint: boolean;
   private readonly tables = new Map<string, ServiceTable>();
   private readonly onChange: (service: string) => void;
   /** Frees rule-backend subsets left unused. */
@@ -192,14 +223,16 @@ export class MeshEngine {
     this.createPool = createPool;
     this.discovery = options.discovery;
     this.clock = options.clock ?? systemClock;
+    this.timeOrigin = this.clock === systemClock ? performance.timeOrigin : undefined;
     this.deadlines = new DeadlineSweeper(this.clock);
     this.maxRequestsPerEndpoint = options.breaker?.maxRequests ?? 1024;
     this.router = options.router;
     this.lbPolicy = options.lbPolicy ?? 'least_request';
     this.defaultPlan = defaultPlan(
       options.retry === false ? undefined : toRetryPlan(options.retry ?? {}),
-      options.timeoutMs,
+      options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     );
+    this.hostIsEndpoint = options.hostHeader === 'endpoint';
     this.poolOptions = {
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
@@ -257,14 +290,19 @@ export class MeshEngine {
     return this.table(service).budget;
   }
 
-  /** Starts a call to `service`; the handler gets undici's v2 callbacks. */
+  /**
+   * Starts a call to `service`; the handler gets undici's v2 callbacks. `authority` is the Host
+   * to send when the caller set none (MeshAgent: the origin's host); ignored with
+   * `hostHeader: 'endpoint'`.
+   */
   call(
     service: string,
     opts: Dispatcher.DispatchOptions,
     handler: Dispatcher.DispatchHandler,
     init?: CallInit,
+    authority?: string,
   ): MeshCall {
-    const call = new MeshCall(this, this.table(service), opts, handler, init);
+    const call = new MeshCall(this, this.table(service), opts, handler, init, authority);
     call.start();
     return call;
   }
@@ -286,6 +324,7 @@ export class MeshEngine {
     this.discovery.off('change', this.onChange);
     this.subsetSweeper.clear();
     this.deadlines.clear();
+    this.loopHold.close();
   }
 
   /** Closes every pool (in-flight requests finish first) and detaches from Discovery. */

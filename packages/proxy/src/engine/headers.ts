@@ -27,21 +27,55 @@ export function forEachHeader(headers: AnyHeaders, visit: (name: string, value: 
   for (const key in obj) visit(key, obj[key]);
 }
 
-/** One header (case-insensitive `lowerName`), multiple values joined with `, ` (cookies with `; `). */
+/**
+ * One header (case-insensitive `lowerName`), multiple values joined with `, ` (cookies with `; `).
+ * Runs per call (the request id, the Host): plain loops for objects and flat arrays, no callback.
+ */
 export function getHeader(headers: AnyHeaders, lowerName: string): string | undefined {
   if (headers == null) return undefined;
-  // Fast path for the common plain-object case with an exact-case key.
-  if (!Array.isArray(headers) && !isPairIterable(headers)) {
-    const direct = (headers as Record<string, HeaderValue>)[lowerName];
-    if (direct != null) return joinValue(lowerName, direct);
-  }
+  const len = lowerName.length;
   let out: string | undefined;
-  forEachHeader(headers, (name, value) => {
-    if (value == null || name.length !== lowerName.length || name.toLowerCase() !== lowerName) return;
-    const v = joinValue(lowerName, value);
-    out = out === undefined ? v : `${out}${lowerName === 'cookie' ? '; ' : ', '}${v}`;
-  });
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i];
+      if (typeof name !== 'string') {
+        // An array of [name, value] pairs rather than the flat form.
+        return pairsHeader(headers as Iterable<[string, HeaderValue]>, lowerName);
+      }
+      const value = headers[i + 1] as HeaderValue;
+      if (value == null || name.length !== len || name.toLowerCase() !== lowerName) continue;
+      out = appendValue(out, lowerName, value);
+    }
+    return out;
+  }
+  if (isPairIterable(headers)) return pairsHeader(headers, lowerName);
+  const obj = headers as Record<string, HeaderValue>;
+  // Fast path for the common exact-case key.
+  const direct = obj[lowerName];
+  if (direct != null) return joinValue(lowerName, direct);
+  for (const name in obj) {
+    if (name.length !== len || name === lowerName || name.toLowerCase() !== lowerName) continue;
+    const value = obj[name];
+    if (value != null) out = appendValue(out, lowerName, value);
+  }
   return out;
+}
+
+function pairsHeader(pairs: Iterable<[string, HeaderValue]>, lowerName: string): string | undefined {
+  let out: string | undefined;
+  for (const [name, value] of pairs) {
+    if (value != null && String(name).toLowerCase() === lowerName) out = appendValue(out, lowerName, value);
+  }
+  return out;
+}
+
+function appendValue(
+  out: string | undefined,
+  lowerName: string,
+  value: Exclude<HeaderValue, undefined | null>,
+): string {
+  const v = joinValue(lowerName, value);
+  return out === undefined ? v : `${out}${lowerName === 'cookie' ? '; ' : ', '}${v}`;
 }
 
 function joinValue(lowerName: string, value: Exclude<HeaderValue, undefined | null>): string {

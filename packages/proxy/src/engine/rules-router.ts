@@ -3,6 +3,7 @@ import {
   compile,
   type Decision,
   faultsForAttempt,
+  NO_RETRIES,
   type RuleRequest,
   type RuleSet,
 } from '@weft/core';
@@ -51,8 +52,11 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
   const retryPlan = (d: Decision): RetryPlan | undefined => {
     const r = d.retries;
     if (plans.has(r)) return plans.get(r);
+    // Core hands out its NO_RETRIES object itself when a route says nothing about retries (and
+    // no `defaultRetries` was compiled in): the agent's default applies then. Anything else was
+    // configured, and an explicit `http_req_retries: 0` / `retries: {attempts: 0}` means none.
     const plan =
-      r.maxRetries > 0
+      r !== NO_RETRIES
         ? toRetryPlan({
             attempts: r.maxRetries,
             retryOn: r.retryOn.filter((c) => c !== 'retriable-status-codes') as never,

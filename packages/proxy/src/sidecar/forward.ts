@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { HOP_BY_HOP } from '../engine/headers.js';
+import { InjectedResetError } from '../errors.js';
 import type { ExchangeListener, Http1Exchange } from '../http1/server.js';
 import { reasonPhrase } from '../http1/status-text.js';
 
@@ -117,6 +118,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
     this.done = true;
     const ex = this.ex;
     if (ex.finished) return;
+    if (error instanceof InjectedResetError) {
+      // An abort fault `-1`: the client's connection is reset (TCP RST), with no answer at all.
+      ex.reset();
+      return;
+    }
     const e = error as { status?: unknown; code?: unknown; toJSON?: () => Record<string, unknown> };
     const status = typeof e.status === 'number' && e.status >= 400 ? e.status : 502;
     if (ex.headersSent) {

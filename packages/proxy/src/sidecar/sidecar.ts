@@ -310,7 +310,10 @@ export class Sidecar {
    * Resolves the destination of a request: `[service, upstream path, routed by Host]`, or
    * undefined. `hostHeader` is the request's authority (an absolute-form target's, else Host).
    */
-  resolve(target: string, hostHeader: string | undefined): [service: string, path: string, byHost: boolean] | undefined {
+  resolve(
+    target: string,
+    hostHeader: string | undefined,
+  ): [service: string, path: string, byHost: boolean] | undefined {
     if (this.routing !== 'path') {
       if (hostHeader !== undefined) {
         const service = this.hostService(hostHeader);
