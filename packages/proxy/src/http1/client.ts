@@ -443,12 +443,6 @@ class Http1Connection {
   private complete(extraBytes: boolean): void {
     const req = this.req as Http1Request;
     const head = this.head as ResponseHead;
-    // Bytes after a response that said `Connection: close`: the server is confused or lying
-    // about the framing (llhttp refuses this too).
-    if (extraBytes && !head.keepAlive) {
-      this.fail(new Http1ParseError(502, 'data after a response that closes the connection'));
-      return;
-    }
     const trailers = this.decoder?.trailers !== undefined ? this.decoder.trailerRecord() : EMPTY;
     this.req = null;
     this.head = null;
@@ -500,11 +494,12 @@ class Http1Connection {
       this.complete(false);
       return;
     }
+    // A close without an 'error' event is an orderly one (FIN): undici's "other side closed"
+    // (UND_ERR_SOCKET). A reset arrives as an 'error' with ECONNRESET and is reported as such.
     this.fail(
-      new Http1ClientError(
-        this.state === enum_.Connecting ? 'ECONNREFUSED' : 'ECONNRESET',
-        'the upstream closed the connection',
-      ),
+      this.state === enum_.Connecting
+        ? new Http1ClientError('ECONNREFUSED', 'the upstream closed the connection while connecting')
+        : new Http1ClientError('UND_ERR_SOCKET', 'the upstream closed the connection'),
     );
   }
 

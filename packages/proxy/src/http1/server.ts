@@ -44,6 +44,23 @@ function headerLines(headers: readonly string[]): string {
 
 function ignore(): void {}
 
+/**
+ * Checks the bytes of an incomplete request head from `from`: a LF must follow a CR, and a CR
+ * must be followed by LF. Everything else waits for the whole head.
+ */
+function checkPartialHead(buf: Buffer, from: number): void {
+  let i = buf.indexOf(10, from);
+  while (i >= 0) {
+    if (i === 0 || buf[i - 1] !== 13) throw new Http1ParseError(400, 'bare LF in the request head');
+    i = buf.indexOf(10, i + 1);
+  }
+  i = buf.indexOf(13, from);
+  while (i >= 0 && i + 1 < buf.length) {
+    if (buf[i + 1] !== 10) throw new Http1ParseError(400, 'bare CR in the request head');
+    i = buf.indexOf(13, i + 1);
+  }
+}
+
 /** What a request's handler hears from its exchange besides the request itself. */
 export interface ExchangeListener {
   /** The client went away before the response finished. */
@@ -304,6 +321,9 @@ export class ServerConnection {
           const max = this.server.options.maxHeaderSize;
           if (at < 0) {
             if (buf.length > max) throw new Http1ParseError(431, `request head larger than ${max} bytes`);
+            // A bare LF (or a line that could never be valid) is refused as soon as it arrives,
+            // not after a head timeout: llhttp would already have answered.
+            checkPartialHead(buf, this.headScan);
             // Only the new bytes are searched next time (a head sent a byte at a time stays linear).
             this.headScan = buf.length > 3 ? buf.length - 3 : 0;
             return;
@@ -404,6 +424,9 @@ export class ServerConnection {
   private bodyEnd(): void {
     this.decoder = null;
     const ex = this.exchange;
+    // The whole body is in, whether or not `100 Continue` was said: nothing about the framing is
+    // in doubt any more, so the connection may carry another request.
+    if (ex !== null) ex.continued = true;
     ex?.body?.push(null);
     if (ex === null || ex.finished) this.awaitNextRequest();
     else this.state = enum_.Wait;

@@ -54,6 +54,12 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
   requestTimeoutMs?: number;
   /** Idle keep-alive time of client connections, ms. Default 65 000 (longer than typical client pools). */
   keepAliveTimeoutMs?: number;
+  /**
+   * Longest wait for a client to take the response bytes it was sent, ms (nginx's
+   * `send_timeout`): a client that stops reading is disconnected rather than holding its
+   * response, the upstream call and any requests it pipelined. Default 60 000.
+   */
+  sendTimeoutMs?: number;
   /** How long {@link Sidecar.drain} waits for in-flight requests, ms. Default 10 000. */
   drainTimeoutMs?: number;
   /** Drain and close on SIGTERM / SIGINT. Default false (the `weft` CLI turns it on). */
@@ -232,6 +238,7 @@ export class Sidecar {
         headersTimeout: options.headersTimeoutMs ?? 10_000,
         requestTimeout: options.requestTimeoutMs ?? 300_000,
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+        sendTimeout: options.sendTimeoutMs ?? 60_000,
         tls: options.tls,
       },
       (ex) => this.handle(ex),
