@@ -29,6 +29,15 @@ const USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 const JASON = '^(.*?;)?(user=jason)(;.*)?$';
 
+/** Canary header pattern of rule `i`; proven linear on V8, so it runs on V8's engine. */
+const CANARY = (i: number): string => `^(canary-${i}|beta-${i})$`;
+/**
+ * The same test written as list membership (`x-canary: a, canary-3, b`). Its optional `(.*,)?`
+ * prefix can start like what follows it, so no linear-time proof exists for V8's backtracking
+ * and it runs on RE2 (see packages/core/README.md): the figure shows what that engine costs.
+ */
+const CANARY_IN_LIST = (i: number): string => `^(.*,)?\\s*(canary-${i}|beta-${i})\\s*(,.*)?$`;
+
 /** A regex test a naive evaluator would run for the benchmark request. */
 interface RegexCall {
   regex: RegExp;
@@ -55,7 +64,12 @@ const HEADERS: Record<string, string> = {
  * Rules of one destination: `nonMatching` route rules that fail on a regex, the matching regex
  * route, a default, and a matching action rule.
  */
-function destinationRules(dest: string, nonMatching: number, naive: RegexCall[] | undefined): RuleInput[] {
+function destinationRules(
+  dest: string,
+  nonMatching: number,
+  naive: RegexCall[] | undefined,
+  canary: (i: number) => string = CANARY,
+): RuleInput[] {
   const rules: RuleInput[] = [];
   const regex = (header: string, source: string): void => {
     naive?.push({ regex: new RegExp(source), header: HEADERS[header] ?? '' });
@@ -77,7 +91,7 @@ function destinationRules(dest: string, nonMatching: number, naive: RegexCall[] 
         break;
       }
       case 1: {
-        const source = `^(canary-${i}|beta-${i})$`;
+        const source = canary(i);
         regex('x-canary', source);
         rules.push({
           id: `${dest}-canary-${i}`,
@@ -141,13 +155,14 @@ function fixture(
   destinations: number,
   perDestination: number,
   headers: (h: Record<string, string>) => RuleRequest['headers'],
+  canary: (i: number) => string = CANARY,
 ): Fixture {
   const target = `svc-${Math.floor(destinations / 2)}`;
   const naive: RegexCall[] = [];
   const rules: RuleInput[] = [];
   for (let d = 0; d < destinations; d++) {
     const dest = `svc-${d}`;
-    rules.push(...destinationRules(dest, perDestination - 3, dest === target ? naive : undefined));
+    rules.push(...destinationRules(dest, perDestination - 3, dest === target ? naive : undefined, canary));
   }
   const set = compile({ rules, revision: 1 });
   const requests: RuleRequest[] = Array.from({ length: 4 }, (_, i) => ({
@@ -229,6 +244,8 @@ export const suite: Suite = {
     measure(report, 'rules_evaluate_ns.100.one_destination', fixture(1, 100, record));
     // The same 100-rule set with WHATWG Headers (fetch / undici) instead of node's header record.
     measure(report, 'rules_evaluate_ns.100.whatwg_headers', fixture(10, 10, whatwg));
+    // The same 100 rules with canary patterns that run on the linear-time RE2 engine.
+    measure(report, 'rules_evaluate_ns.100.re2_patterns', fixture(10, 10, record, CANARY_IN_LIST));
 
     const unknown = fixture(100, 10, record).set;
     const miss = nsPerOp(() => unknown.evaluate({ destination: 'not-a-rule-destination' }));

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { withDescription, withMeta } from '../zod-setup.js';
 import { EndpointTypeSchema } from './endpoint.js';
 import {
+  InstanceMetadataSchema,
   InstanceStatusSchema,
   MetadataSchema,
   type Registration,
@@ -34,7 +35,7 @@ export const Amalgam8InstanceSchema = withMeta(
     endpoint: z.object({ type: EndpointTypeSchema, value: z.string() }),
     ttl: z.number(),
     status: InstanceStatusSchema,
-    metadata: z.optional(z.record(z.string(), z.json())),
+    metadata: z.optional(InstanceMetadataSchema),
     last_heartbeat: withDescription(z.string(), 'RFC 3339 time of the last heartbeat.'),
     tags: z.optional(z.array(z.string())),
   }),

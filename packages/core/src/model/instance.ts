@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { withDescription, withMeta } from '../zod-setup.js';
 import { EndpointInputSchema, EndpointSchema } from './endpoint.js';
+import { withJsonBounds } from './json-bounds.js';
 import { Limits, utf8Length } from './limits.js';
 
 const bytesAtMost = (max: number) => (s: string) => utf8Length(s) <= max;
@@ -38,8 +39,8 @@ export const TagsSchema = withMeta(
   { id: 'Tags', description: 'Tags: `key=value` strings or bare words.' },
 );
 
-/** Free-form metadata; serialised as JSON it must fit in 1024 bytes. */
-export const MetadataSchema = withMeta(
+/** Free-form metadata as JSON Schema shows it; serialised as JSON it must fit in 1024 bytes. */
+const MetadataRecordSchema = withMeta(
   z.record(z.string(), z.json()).check(
     z.superRefine((m, ctx) => {
       const bytes = utf8Length(JSON.stringify(m));
@@ -53,6 +54,33 @@ export const MetadataSchema = withMeta(
   { id: 'Metadata' },
 );
 
+/**
+ * Depth and size of registered metadata, checked first and without recursion (see
+ * {@link withJsonBounds}). Each JSON value takes at least one byte, so more than 1024 values
+ * cannot fit in 1024 bytes either.
+ */
+const METADATA_BOUNDS = {
+  maxDepth: Limits.metadataDepth,
+  maxValues: Limits.metadataJsonBytes,
+  tooManyValues: `must be at most ${Limits.metadataJsonBytes} bytes as JSON (it holds more than ${Limits.metadataJsonBytes} values)`,
+} as const;
+
+/**
+ * Free-form metadata: at most `Limits.metadataDepth` (32) levels of objects and arrays, and at
+ * most 1024 bytes as JSON.
+ */
+export const MetadataSchema = withJsonBounds(MetadataRecordSchema, METADATA_BOUNDS);
+
+/**
+ * Metadata of an instance read back from a store: the same depth limit (it guards the
+ * validators' call stack), and a bound on the number of values instead of the byte limit.
+ */
+export const InstanceMetadataSchema = withJsonBounds(z.record(z.string(), z.json()), {
+  maxDepth: Limits.metadataDepth,
+  maxValues: Limits.instanceMetadataValues,
+  tooManyValues: `must hold at most ${Limits.instanceMetadataValues} values`,
+});
+
 /** TTL in seconds. 0 (or absent) asks for the registry's default; the registry clamps it to its bounds. */
 export const TtlSchema = z
   .number({ error: 'must be a number of seconds' })
@@ -65,7 +93,9 @@ export const RegistrationSchema = withMeta(
     service: ServiceNameSchema,
     endpoint: EndpointInputSchema,
     tags: z._default(TagsSchema, []),
-    metadata: z._default(MetadataSchema, {}),
+    // The default sits inside the bounds check so that JSON Schemas still show it (a default
+    // outside a pipe with a transform is dropped from input schemas).
+    metadata: withJsonBounds(z._default(MetadataRecordSchema, {}), METADATA_BOUNDS),
     status: z._default(InstanceStatusSchema, 'UP'),
     ttl: z._default(TtlSchema, 0),
   }),
@@ -82,7 +112,7 @@ export const ServiceInstanceSchema = withMeta(
     service: ServiceNameSchema,
     endpoint: EndpointSchema,
     tags: z.readonly(z.array(z.string())),
-    metadata: z.record(z.string(), z.json()),
+    metadata: InstanceMetadataSchema,
     status: InstanceStatusSchema,
     ttl: withDescription(z.number(), 'Effective TTL in seconds, after clamping.'),
     registeredAt: withDescription(z.number(), 'Registration time, ms since the epoch.'),

@@ -1,6 +1,7 @@
 import type * as z from 'zod/mini';
 import { InvalidArgumentError, type ValidationIssue } from '../errors/specific.js';
 import { formatPath } from '../errors/validate.js';
+import { reservedNameIssues } from './reserved-names.js';
 import { type RulesDocument, RulesDocumentSchema } from './rule-schema.js';
 
 type Issue = z.core.$ZodIssue;
@@ -55,6 +56,10 @@ export function parseRules(input: unknown): RulesDocument {
   const doc = Array.isArray(input) ? { rules: input } : input;
   // reportInput lets ruleIssues tell a missing field from a wrongly typed one.
   const result = RulesDocumentSchema.safeParse(doc, { reportInput: true });
-  if (result.success) return result.data;
-  throw new InvalidArgumentError('rules', ruleIssues(result.error.issues), { cause: result.error });
+  const reserved = reservedNameIssues(
+    typeof doc === 'object' && doc !== null ? (doc as { rules?: unknown }).rules : undefined,
+  );
+  if (result.success && reserved.length === 0) return result.data;
+  const issues = result.success ? reserved : [...ruleIssues(result.error.issues), ...reserved];
+  throw new InvalidArgumentError('rules', issues, result.success ? {} : { cause: result.error });
 }

@@ -43,16 +43,35 @@ function isGetter(source: ValueGetter | HeaderRecord): source is ValueGetter {
 }
 
 /**
+ * The value `record` itself holds under `name`, never one inherited from its prototype: a
+ * client sends whatever header names it likes, and on a plain object `constructor`,
+ * `__proto__` or `toString` would otherwise read `Object.prototype`'s members.
+ */
+function ownValue(record: object, name: string): unknown {
+  const v = (record as Record<string, unknown>)[name];
+  // Absent names (most reads) cost one lookup; only a found value pays for the own-property check.
+  return v !== undefined && Object.hasOwn(record, name) ? v : undefined;
+}
+
+/**
+ * A header value as rules see it: a string, a list of repeated values joined the way HTTP joins
+ * them (`; ` for Cookie, `, ` otherwise), or absent. Anything else a caller put there (a number,
+ * an object) counts as absent rather than failing the request.
+ */
+function headerText(v: unknown, lowerName: string): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.join(lowerName === 'cookie' ? '; ' : ', ');
+  return undefined;
+}
+
+/**
  * Reads one value from a `get()` object or a record. `lowerName` must be lower-case for
- * records (node's convention); `Headers.get` is case-insensitive anyway. Repeated values of a
- * record are joined the way HTTP joins them (`; ` for Cookie, `, ` otherwise).
+ * records (node's convention); `Headers.get` is case-insensitive anyway. Only a record's own
+ * properties count ({@link ownValue}).
  */
 export function readValue(source: ValueGetter | HeaderRecord | undefined, lowerName: string): string | undefined {
   if (source === undefined) return undefined;
-  if (isGetter(source)) return source.get(lowerName) ?? undefined;
-  const v = source[lowerName];
-  if (v === undefined || typeof v === 'string') return v;
-  return v.join(lowerName === 'cookie' ? '; ' : ', ');
+  return headerText(isGetter(source) ? source.get(lowerName) : ownValue(source, lowerName), lowerName);
 }
 
 /** The path without its query string (no copy when there is none). */
@@ -139,10 +158,15 @@ function decodeQueryComponent(raw: string): string {
   }
 }
 
-/** Reads one query parameter from a parsed query (first value of a repeated one). */
+/** Reads one query parameter from a parsed query (first value of a repeated one; own properties of a record only). */
 export function readQuery(query: ValueGetter | HeaderRecord, name: string): string | undefined {
-  if (isGetter(query)) return query.get(name) ?? undefined;
-  const v = query[name];
-  if (v === undefined || typeof v === 'string') return v;
-  return v[0];
+  const v: unknown = isGetter(query) ? query.get(name) : ownValue(query, name);
+  const first: unknown = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : undefined;
+}
+
+/** Reads one cookie from cookies the caller already parsed (own properties only). */
+export function readCookie(cookies: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const v = ownValue(cookies, name);
+  return typeof v === 'string' ? v : undefined;
 }

@@ -1,4 +1,4 @@
-import { findCookie, findQueryParam, pathOnly, type RuleRequest, readQuery, readValue } from './request.js';
+import { findCookie, findQueryParam, pathOnly, type RuleRequest, readCookie, readQuery, readValue } from './request.js';
 
 /** What a {@link RequestSlot} reads from a request. */
 export type SlotKind = 'header' | 'cookie' | 'query' | 'path' | 'source_ip';
@@ -39,7 +39,7 @@ export class RequestSlot {
       case 'header':
         return readValue(request.headers, this.name);
       case 'cookie': {
-        if (request.cookies !== undefined) return request.cookies[this.name];
+        if (request.cookies !== undefined) return readCookie(request.cookies, this.name);
         const header = this.cookieHeader?.get(request, epoch);
         return header === undefined ? undefined : findCookie(header, this.name);
       }

@@ -1,4 +1,4 @@
-import { compilePattern } from './regex.js';
+import { compilePattern, type PatternTester } from './regex.js';
 import { matchesSegment, planRegex } from './regex-plan.js';
 
 const EXACT = 0;
@@ -21,13 +21,14 @@ export interface ValueMatchSpec {
 }
 
 /**
- * A compiled condition on one string value. Regexes are compiled once here, and those that are
- * literals in disguise are turned into string tests ({@link planRegex}).
+ * A compiled condition on one string value. Regexes are compiled once here, on the engine
+ * {@link compilePattern} chose for them, and those that are literals in disguise are turned into
+ * string tests ({@link planRegex}).
  */
 export class ValueMatcher {
   private readonly op: number;
   private readonly literal: string;
-  private readonly regex: RegExp | undefined;
+  private readonly tester: PatternTester | undefined;
   /** Canonical form, equal for equivalent conditions (interning, lint). */
   readonly key: string;
   /** Human form for explain output, e.g. `regex /^(.*?;)?(user=jason)(;.*)?$/`. */
@@ -49,7 +50,8 @@ export class ValueMatcher {
       const compiled = compilePattern(spec.regex);
       // Validation compiled every pattern already; failing here is a programming error.
       if (!compiled.ok) throw new Error(compiled.message);
-      const plan = planRegex(compiled.regex.source, compiled.regex.flags);
+      const { regex, tester } = compiled.pattern;
+      const plan = planRegex(regex.source, regex.flags);
       this.description = `matches /${spec.regex}/`;
       switch (plan.kind) {
         case 'exact':
@@ -75,7 +77,7 @@ export class ValueMatcher {
         case 'regex':
           this.op = REGEX;
           this.literal = plan.required;
-          this.regex = compiled.regex;
+          this.tester = tester;
           break;
       }
     } else if (spec.present !== undefined) {
@@ -114,7 +116,7 @@ export class ValueMatcher {
         return matchesSegment(value, this.literal);
       default:
         // The required-literal check rejects most non-matching values without running the regex.
-        return (this.literal === '' || value.includes(this.literal)) && (this.regex as RegExp).test(value);
+        return (this.literal === '' || value.includes(this.literal)) && (this.tester as PatternTester).test(value);
     }
   }
 }
