@@ -10,6 +10,7 @@ const steps = [
   ['json schemas are current', 'npm', ['run', '-s', 'schemas:check']],
   ['build (ESM + CJS + d.ts)', 'npm', ['run', '-s', 'build']],
   ['packages load as ESM and CJS', 'node', ['scripts/check-packages.mjs']],
+  ['tarballs install and work in a fresh project', 'node', ['scripts/check-tarballs.mjs']],
   ['api docs (no warnings)', 'npm', ['run', '-s', 'docs']],
   [`tests on Node ${process.versions.node}`, 'npm', ['run', '-s', 'test:unit']],
   ['tests on Node 22', 'npm', ['run', '-s', 'test:node22']],

@@ -8,6 +8,7 @@ export default defineConfig({
     'weave/index': 'src/weave/index.ts',
     'consul/index': 'src/consul/index.ts',
     'kubernetes/index': 'src/kubernetes/index.ts',
+    'weft/index': 'src/weft/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -16,5 +17,5 @@ export default defineConfig({
   target: 'node22',
   tsconfig: 'tsconfig.build.json',
   // Client libraries are peer dependencies, loaded only by the adapter that needs them.
-  external: ['etcd3', 'consul', '@kubernetes/client-node', '@weft/core', 'vitest'],
+  external: ['etcd3', 'consul', '@kubernetes/client-node', 'undici', '@weft/core', 'vitest'],
 });

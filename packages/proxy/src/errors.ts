@@ -1,4 +1,4 @@
-import { type ErrorCode, WeftError, type WeftErrorOptions } from '@weft/core';
+import { brandErrorClass, type ErrorCode, WeftError, type WeftErrorOptions } from '@weft/core';
 
 /**
  * What happened to one attempt: an HTTP status (100–599), or one of core's negative outcome
@@ -46,6 +46,10 @@ export interface MeshRequestErrorOptions extends WeftErrorOptions {
  * full `attempts` history, instead of "fetch failed".
  */
 export class MeshRequestError extends WeftError {
+  static {
+    brandErrorClass(MeshRequestError, 'MeshRequestError');
+  }
+
   /** The destination service. */
   readonly service: string;
   /** The `x-request-id` of the call. */
@@ -90,6 +94,10 @@ export class MeshRequestError extends WeftError {
  * `fetch` rejects with its usual `TypeError('fetch failed')` whose `cause` is this error.
  */
 export class InjectedResetError extends Error {
+  static {
+    brandErrorClass(InjectedResetError, 'InjectedResetError');
+  }
+
   /** As a socket error of a connection the peer reset. */
   readonly code = 'ECONNRESET';
   /** Always true: the reset was injected by a fault rule. */
@@ -110,12 +118,12 @@ export class InjectedResetError extends Error {
   }
 }
 
-/** True when `error` is an {@link InjectedResetError}. */
+/** True when `error` is an {@link InjectedResetError} (from this copy of @weft/proxy or any other). */
 export function isInjectedReset(error: unknown): error is InjectedResetError {
   return error instanceof InjectedResetError;
 }
 
-/** True when `error` is a {@link MeshRequestError}. */
+/** True when `error` is a {@link MeshRequestError} (from this copy of @weft/proxy or any other). */
 export function isMeshRequestError(error: unknown): error is MeshRequestError {
   return error instanceof MeshRequestError;
 }

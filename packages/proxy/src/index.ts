@@ -5,6 +5,9 @@
  *
  * @packageDocumentation
  */
+// First, before anything loads undici: refuses an unsupported Node.js with a coded error.
+import './runtime-check.js';
+
 export {
   type CallInit,
   type EndpointPool,
@@ -59,5 +62,6 @@ export {
   type PinoAccessLogOptions,
   pinoAccessLog,
 } from './telemetry/access-log.js';
-export { LATENCY_BUCKETS, MeshMetrics, type ServiceSnapshot } from './telemetry/metrics.js';
+export { LATENCY_BUCKETS, MeshMetrics, type MetricsRegistry, type ServiceSnapshot } from './telemetry/metrics.js';
+export type { MeshSpan, MeshSpanOptions, MeshTracer } from './telemetry/otel.js';
 export { formatTraceparent, parseTraceparent, type TraceParent } from './telemetry/tracing.js';

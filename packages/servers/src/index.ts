@@ -13,5 +13,62 @@ export {
   createAuthenticator,
 } from './auth/authenticator.js';
 export { authenticate } from './auth/fastify.js';
+export {
+  type ControlPlaneControllerOptions,
+  type ControlPlaneRegistryOptions,
+  type ControlPlaneServer,
+  type ControlPlaneServerOptions,
+  createControlPlaneServer,
+} from './control-plane.js';
+export {
+  type ControllerRoutesOptions,
+  type ControllerServer,
+  type ControllerServerOptions,
+  type ControllerStoreConfig,
+  controllerRoutes,
+  createControllerServer,
+  type ErrorBody,
+  type ExplainInput,
+  type ExplainOutput,
+  type InstancesOf,
+  openRulesStore,
+  type RulesView,
+  type RuleWarning,
+  type ServicesView,
+} from './controller/index.js';
+export {
+  createRegistryServer,
+  type RegistryRoutesOptions,
+  type RegistryServer,
+  type RegistryServerOptions,
+  type RegistryStoreConfig,
+  type RegistryTtlConfig,
+  registryRoutes,
+} from './registry/index.js';
+export {
+  type DurableFileHandle,
+  type DurableFs,
+  FileRulesStore,
+  type FileRulesStoreOptions,
+  MemoryRulesStore,
+  type MemoryRulesStoreOptions,
+  type NamespaceRules,
+  RevisionMismatchError,
+  RuleConflictError,
+  type RuleFilter,
+  type RuleKind,
+  type RulesStore,
+  RulesStoreError,
+  type RulesStoreOptions,
+  ruleKind,
+  ruleMatcher,
+  type StoredRule,
+  StoredRulesInvalidError,
+  StoreWriteError,
+  UnknownRuleError,
+  type WriteOptions,
+  type WriteResult,
+  writeFileDurably,
+} from './rules-store/index.js';
 export { INDEX_HEADER, parseWait, serveRead, type WatchLimits } from './watch/serve-read.js';
 export type { Versioned, Watchable } from './watch/types.js';

@@ -25,7 +25,17 @@ export type AdapterWarningCode =
   /** A watch failed or ended; it is being restarted (with backoff). */
   | 'WEFT_WARN_WATCH_RESTART'
   /** A watch resumed from a position the server no longer has (Kubernetes 410 Gone); the state is listed again. */
-  | 'WEFT_WARN_WATCH_RELIST';
+  | 'WEFT_WARN_WATCH_RELIST'
+  /** A watch of a Weft server fell back to a simpler transport (SSE → long-poll → polling): the server or a proxy refused the better one. */
+  | 'WEFT_WARN_WATCH_FALLBACK'
+  /** An instance listed by a Weft (or Amalgam8) registry cannot become a Weft instance; it is skipped. */
+  | 'WEFT_WARN_WEFT_BAD_INSTANCE'
+  /** The controller served rules that do not compile; the rules in force are kept. */
+  | 'WEFT_WARN_WEFT_BAD_RULES'
+  /** The controller served an older rules revision than the one in force (its history started over); it is not applied. */
+  | 'WEFT_WARN_WEFT_REVISION_BEHIND'
+  /** A registration with a Weft registry failed or was lost (410 Gone); it is being registered again. */
+  | 'WEFT_WARN_WEFT_REGISTRATION';
 
 /** One warning: a stable code, a readable message, and the server object it is about. */
 export interface AdapterWarning {

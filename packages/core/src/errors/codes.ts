@@ -33,10 +33,15 @@ export const ErrorCodes = {
   WEFT_ERR_RATE_LIMITED: { status: 429, title: 'Rate limited' },
   /** The destination has route rules but none matches the request (Amalgam8's 412). */
   WEFT_ERR_NO_ROUTE: { status: 412, title: 'No matching route rule' },
-  /** An adapter's client library (an optional peer dependency such as `consul`) is not installed. */
+  /**
+   * An optional peer dependency that a feature in use needs is not installed: an adapter's client
+   * library (such as `consul`), or `@opentelemetry/api` for @weft/proxy's tracing.
+   */
   WEFT_ERR_MISSING_PEER_DEPENDENCY: { status: 500, title: 'Missing peer dependency' },
   /** A request body is larger than the configured limit (the sidecar's `maxBodyBytes`). */
   WEFT_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  /** The package was loaded on a Node.js version it does not support (the message names the one it needs). */
+  WEFT_ERR_UNSUPPORTED_RUNTIME: { status: 500, title: 'Unsupported Node.js version' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every Weft error code. */

@@ -1,3 +1,4 @@
+export { brandErrorClass } from './brand.js';
 export { type ErrorCode, ErrorCodes } from './codes.js';
 export {
   ClosedError,

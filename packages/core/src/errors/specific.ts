@@ -1,3 +1,4 @@
+import { brandErrorClass } from './brand.js';
 import { WeftError, type WeftErrorOptions } from './weft-error.js';
 
 /** One validation problem: where it is and what is wrong with it. */
@@ -10,6 +11,10 @@ export interface ValidationIssue {
 
 /** Input failed validation. The message lists every problem; `issues` carries them structured. */
 export class InvalidArgumentError extends WeftError {
+  static {
+    brandErrorClass(InvalidArgumentError, 'InvalidArgumentError');
+  }
+
   /** Every problem found, never just the first. */
   readonly issues: readonly ValidationIssue[];
 
@@ -27,6 +32,10 @@ export class InvalidArgumentError extends WeftError {
 
 /** The instance is unknown or its TTL expired; the client must register again (HTTP 410). */
 export class UnknownInstanceError extends WeftError {
+  static {
+    brandErrorClass(UnknownInstanceError, 'UnknownInstanceError');
+  }
+
   readonly instanceId: string;
   readonly namespace: string;
   constructor(instanceId: string, namespace: string, options: WeftErrorOptions = {}) {
@@ -43,6 +52,10 @@ export class UnknownInstanceError extends WeftError {
 
 /** The service has never been registered (HTTP 404). */
 export class UnknownServiceError extends WeftError {
+  static {
+    brandErrorClass(UnknownServiceError, 'UnknownServiceError');
+  }
+
   readonly service: string;
   constructor(service: string, options: WeftErrorOptions = {}) {
     super('WEFT_ERR_UNKNOWN_SERVICE', `Service "${service}" is unknown`, options);
@@ -53,6 +66,10 @@ export class UnknownServiceError extends WeftError {
 
 /** The namespace is full (HTTP 403). */
 export class NamespaceCapacityError extends WeftError {
+  static {
+    brandErrorClass(NamespaceCapacityError, 'NamespaceCapacityError');
+  }
+
   readonly namespace: string;
   readonly capacity: number;
   constructor(namespace: string, capacity: number, options: WeftErrorOptions = {}) {
@@ -69,6 +86,10 @@ export class NamespaceCapacityError extends WeftError {
 
 /** The object was closed. */
 export class ClosedError extends WeftError {
+  static {
+    brandErrorClass(ClosedError, 'ClosedError');
+  }
+
   constructor(what: string, options: WeftErrorOptions = {}) {
     super('WEFT_ERR_CLOSED', `${what} is closed`, options);
     this.name = 'ClosedError';

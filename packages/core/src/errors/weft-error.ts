@@ -1,3 +1,4 @@
+import { brandErrorClass } from './brand.js';
 import { type ErrorCode, ErrorCodes } from './codes.js';
 
 /** Options common to every {@link WeftError}. */
@@ -8,9 +9,15 @@ export interface WeftErrorOptions {
 
 /**
  * Base class of every error Weft throws. `code` is stable and documented in {@link ErrorCodes};
- * match on it (or use {@link isWeftError}) rather than on the message.
+ * match on it (or use {@link isWeftError}) rather than on the message. `instanceof WeftError`
+ * (and of each subclass Weft exports) also holds for an error thrown by another copy of Weft,
+ * such as the CommonJS build loaded next to the ESM one (see {@link brandErrorClass}).
  */
 export class WeftError extends Error {
+  static {
+    brandErrorClass(WeftError, 'WeftError');
+  }
+
   /** Stable machine-readable code, e.g. `WEFT_ERR_UNKNOWN_INSTANCE`. */
   readonly code: ErrorCode;
   /** The HTTP status the reference servers map this error to. */
@@ -29,7 +36,10 @@ export class WeftError extends Error {
   }
 }
 
-/** True when `error` is a {@link WeftError}, optionally with the given code. */
+/**
+ * True when `error` is a {@link WeftError}, optionally with the given code — from this copy of
+ * Weft or any other (the ESM and CommonJS builds recognise each other's errors).
+ */
 export function isWeftError<C extends ErrorCode>(error: unknown, code?: C): error is WeftError & { code: C } {
   return error instanceof WeftError && (code === undefined || error.code === code);
 }

@@ -318,13 +318,25 @@ export class MemoryRegistry extends EventEmitter<MemoryRegistryEvents> implement
     if (this.closed) return;
     this.closed = true;
     if (this.saver !== undefined) {
-      // The last changes reach the file before the records are dropped.
-      await this.saver.flush();
+      // The last changes reach the file before the records are dropped. A failed write was
+      // already reported through `snapshotError`; closing goes on.
+      await this.saver.flush().catch(() => {});
       this.saver.stop();
     }
     this.expiry.stop();
     this.hub.endAll(new ClosedError('MemoryRegistry'));
     this.namespaces.clear();
+  }
+
+  /**
+   * Resolves once every visible change made so far is in the snapshot file, writing it now if the
+   * debounce has not yet (concurrent callers share one write); rejects when that write fails (the
+   * changes stay pending, and the next flush or change tries again). Heartbeats are never written
+   * (see the `snapshotFile` option), so they need no flush. Without `snapshotFile` it resolves at once.
+   */
+  async flush(): Promise<void> {
+    this.assertOpen();
+    await this.saver?.flush();
   }
 
   /**
@@ -340,7 +352,7 @@ export class MemoryRegistry extends EventEmitter<MemoryRegistryEvents> implement
   /** Also used by `close()`, after the registry stopped accepting calls but before it drops its records. */
   private async writeSnapshot(path: string): Promise<void> {
     const now = this.sweepIfDue();
-    await writeFileAtomic(path, encodeRegistryFile(this.allInstances(), now));
+    await writeFileAtomic(path, encodeRegistryFile(this.allInstances(), now, this.highestRevision()));
   }
 
   /**
@@ -356,8 +368,18 @@ export class MemoryRegistry extends EventEmitter<MemoryRegistryEvents> implement
     return file === undefined ? 0 : this.restore(file);
   }
 
+  /** The highest revision issued so far, to any namespace (live or freed). */
+  private highestRevision(): number {
+    let max = this.revisionFloor;
+    for (const ns of this.namespaces.values()) if (ns.revision > max) max = ns.revision;
+    return max;
+  }
+
   private restore(file: RegistryFile): number {
     const now = this.sweepIfDue();
+    // Revisions continue above what the saved registry issued: a client holding revision N from
+    // before the restart must see the restored state as newer, not as N again with other contents.
+    if (file.revision !== undefined && file.revision > this.revisionFloor) this.revisionFloor = file.revision;
     let restored = 0;
     for (const saved of file.instances) {
       const reg = savedRegistration(saved);

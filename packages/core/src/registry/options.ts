@@ -26,7 +26,8 @@ export interface MemoryRegistryOptions {
    * Persist the catalogue to this file: it is restored (synchronously) when the registry is
    * constructed, with every TTL re-armed from that moment, and rewritten atomically after visible
    * changes (debounced) and on `close()` — close the registry on shutdown, or the last
-   * `snapshotDebounceMs` of changes are lost. Heartbeats are not written: restored instances get
+   * `snapshotDebounceMs` of changes are lost (`flush()` writes them at once, for a server that
+   * must not acknowledge a change before it is on disk). Heartbeats are not written: restored instances get
    * a full TTL, and clients that are gone simply expire. Off by default.
    */
   snapshotFile?: string;

@@ -65,7 +65,150 @@ describe('DebouncedSaver', () => {
   });
 });
 
+describe('DebouncedSaver.flush', () => {
+  it('shares saves between concurrent callers and resolves only once their changes are saved', async () => {
+    const clock = new VirtualClock();
+    let saves = 0;
+    const releases: (() => void)[] = [];
+    const saver = new DebouncedSaver(
+      clock,
+      60_000,
+      () => {
+        saves++;
+        return new Promise<void>((r) => releases.push(r));
+      },
+      () => {},
+    );
+    saver.markDirty();
+    const first = saver.flush();
+    expect(saves).toBe(1); // at once, not after the debounce
+    saver.markDirty(); // made during the save: the first save does not cover it
+    let secondDone = false;
+    const second = saver.flush().then(() => {
+      secondDone = true;
+    });
+    const third = saver.flush();
+    releases[0]?.();
+    await first;
+    await tick();
+    expect(secondDone).toBe(false);
+    expect(saves).toBe(2); // one more save for both later callers
+    releases[1]?.();
+    await Promise.all([second, third]);
+    expect(saves).toBe(2);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects with the error of a failed save and keeps its changes pending until one succeeds', async () => {
+    const clock = new VirtualClock();
+    const reported: unknown[] = [];
+    let fail = true;
+    let saves = 0;
+    const saver = new DebouncedSaver(
+      clock,
+      1000,
+      async () => {
+        saves++;
+        if (fail) throw new Error('disk full');
+      },
+      (error) => reported.push(error),
+    );
+    saver.markDirty();
+    await expect(saver.flush()).rejects.toThrow('disk full');
+    expect(reported).toHaveLength(1);
+    // A failed save does not re-arm the timer by itself (no retry loop on a broken disk)…
+    expect(clock.pendingTimers).toBe(0);
+    clock.advance(10_000);
+    expect(saves).toBe(1);
+    // …but its changes are still pending: the next flush writes them.
+    fail = false;
+    await saver.flush();
+    expect(saves).toBe(2);
+    await saver.flush();
+    expect(saves).toBe(2); // nothing left
+  });
+
+  it('after a failed timer save, the next change saves everything again', async () => {
+    const clock = new VirtualClock();
+    let fail = true;
+    let saves = 0;
+    const saver = new DebouncedSaver(
+      clock,
+      1000,
+      async () => {
+        saves++;
+        if (fail) throw new Error('EIO');
+      },
+      () => {},
+    );
+    saver.markDirty();
+    clock.advance(1000);
+    await tick();
+    expect(saves).toBe(1);
+    fail = false;
+    saver.markDirty();
+    clock.advance(1000);
+    await tick();
+    expect(saves).toBe(2);
+    await saver.flush();
+    expect(saves).toBe(2);
+  });
+});
+
 describe('MemoryRegistry snapshot file', () => {
+  it('flush() writes acknowledged changes now, whatever the debounce', async () => {
+    const path = join(dir, 'registry.json');
+    const registry = new MemoryRegistry({ snapshotFile: path, snapshotDebounceMs: 3_600_000 });
+    const inst = await registry.register({ service: 's', endpoint: { value: 'h:1' } });
+    await registry.flush();
+    expect(JSON.parse(await readFile(path, 'utf8')).instances.map((i: { id: string }) => i.id)).toEqual([inst.id]);
+    await registry.deregister(inst.id);
+    await registry.flush();
+    expect(JSON.parse(await readFile(path, 'utf8')).instances).toEqual([]);
+    await registry.close();
+    await expect(registry.flush()).rejects.toSatisfy((e: unknown) => isWeftError(e, 'WEFT_ERR_CLOSED'));
+    // Without a file there is nothing to write.
+    const plain = new MemoryRegistry();
+    await plain.register({ service: 's', endpoint: { value: 'h:1' } });
+    await expect(plain.flush()).resolves.toBeUndefined();
+    await plain.close();
+  });
+
+  it('flush() rejects when the file cannot be written, and close() still closes', async () => {
+    const path = join(dir, 'missing-dir', 'registry.json');
+    const registry = new MemoryRegistry({ snapshotFile: path, snapshotDebounceMs: 3_600_000 });
+    const errors: unknown[] = [];
+    registry.on('snapshotError', (e) => errors.push(e));
+    await registry.register({ service: 's', endpoint: { value: 'h:1' } });
+    await expect(registry.flush()).rejects.toThrow(/ENOENT/);
+    expect(errors).toHaveLength(1);
+    await expect(registry.close()).resolves.toBeUndefined();
+  });
+
+  it('continues revisions above the saved ones after a restart, so a reconnecting watcher never sees them go back', async () => {
+    const path = join(dir, 'registry.json');
+    const first = new MemoryRegistry({ snapshotFile: path, snapshotDebounceMs: 3_600_000 });
+    for (let i = 0; i < 20; i++) await first.register({ service: 's', endpoint: { value: `h:${i + 1}` } });
+    for (let i = 0; i < 15; i++) await first.deregister((await first.instances({ service: 's' }))[0]?.id as string);
+    const before = await new Promise<number>((resolve) => {
+      const sub = first.watch({}, (snap) => {
+        resolve(snap.revision);
+        queueMicrotask(() => sub.unsubscribe());
+      });
+    });
+    await first.flush();
+    await first.close();
+    const second = new MemoryRegistry({ snapshotFile: path });
+    const after = await new Promise<number>((resolve) => {
+      const sub = second.watch({}, (snap) => {
+        resolve(snap.revision);
+        queueMicrotask(() => sub.unsubscribe());
+      });
+    });
+    expect(after).toBeGreaterThan(before);
+    await second.close();
+  });
+
   it('restores every namespace and status with TTLs re-armed from load time', async () => {
     const path = join(dir, 'registry.json');
     const clock = new VirtualClock(1000);

@@ -16,6 +16,12 @@ export const RegistryFileSchema = withMeta(
     format: z.literal(FORMAT),
     version: z.literal(1),
     savedAt: withDescription(z.number(), 'When the file was written, ms since the epoch.'),
+    revision: z.optional(
+      withDescription(
+        z.number().check(z.int(), z.minimum(0)),
+        'The highest revision the registry had issued to any namespace when the file was written; a restored registry continues above it, so a watcher that reconnects after a restart never sees revisions go back.',
+      ),
+    ),
     instances: z.array(ServiceInstanceSchema),
   }),
   { id: 'RegistryFile', description: 'A registry snapshot file.' },
@@ -23,8 +29,14 @@ export const RegistryFileSchema = withMeta(
 export type RegistryFile = z.output<typeof RegistryFileSchema>;
 
 /** Renders instances as the contents of a snapshot file. */
-export function encodeRegistryFile(instances: readonly ServiceInstance[], savedAt: number): string {
-  const file: RegistryFile = { format: FORMAT, version: 1, savedAt, instances: [...instances] };
+export function encodeRegistryFile(instances: readonly ServiceInstance[], savedAt: number, revision?: number): string {
+  const file: RegistryFile = {
+    format: FORMAT,
+    version: 1,
+    savedAt,
+    ...(revision === undefined ? {} : { revision }),
+    instances: [...instances],
+  };
   return JSON.stringify(file);
 }
 
@@ -88,10 +100,12 @@ let tmpCounter = 0;
 
 /**
  * Writes `data` to `path` atomically: into a temporary file beside it, flushed to disk, then
- * renamed over `path`. A crash leaves either the old file or the new one, never half of one.
+ * renamed over `path`, and the directory flushed so the rename itself survives a power loss. A
+ * crash leaves either the old file or the new one, never half of one.
  */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${tmpCounter++}.tmp`);
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${tmpCounter++}.tmp`);
   try {
     const handle = await open(tmp, 'w');
     try {
@@ -105,16 +119,36 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await rm(tmp, { force: true });
     throw err;
   }
+  await syncDirectory(dir);
+}
+
+/** fsyncs a directory (its entries: a rename). Platforms that cannot open directories (Windows) skip it. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some file systems refuse fsync on a directory; the file itself is already synced.
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
  * Saves on a debounce: the first change arms a timer (on the injected clock), changes during the
  * wait ride along, and a change during a save causes one more save afterwards. Saves never overlap.
+ * A failed save leaves its changes pending: the next change (or `flush()`) saves them again.
  */
 export class DebouncedSaver {
   private timer: TimerHandle | undefined;
   private dirty = false;
-  private saving: Promise<void> | undefined;
+  private saving: Promise<boolean> | undefined;
 
   /**
    * @param save - writes the current state.
@@ -137,14 +171,23 @@ export class DebouncedSaver {
       }, this.debounceMs);
   }
 
-  /** Saves now if anything changed since the last save, and waits for it. */
+  /**
+   * Saves now if anything changed since the last successful save, and waits for it: once it
+   * resolves, every change marked before the call is saved. Rejects with the save's error when it
+   * fails. Concurrent callers share saves (one in progress, then at most one more).
+   */
   async flush(): Promise<void> {
     while (this.saving !== undefined) await this.saving;
     // A save that just finished may have re-armed the timer for changes made meanwhile.
     this.timer?.clear();
     this.timer = undefined;
-    if (this.dirty) await this.run();
+    if (!this.dirty) return;
+    const saving = this.run();
+    if (!(await saving)) throw this.failures.get(saving);
   }
+
+  /** The error of each failed save, for the `flush()` that awaited it; entries go with the promise. */
+  private readonly failures = new WeakMap<Promise<boolean>, unknown>();
 
   /** Cancels a pending save. */
   stop(): void {
@@ -153,14 +196,27 @@ export class DebouncedSaver {
     this.dirty = false;
   }
 
-  private run(): Promise<void> {
+  /** Runs one save; resolves to whether it succeeded (never rejects: the timer path has no caller to reject to). */
+  private run(): Promise<boolean> {
     this.dirty = false;
-    const saving = this.save()
-      .catch((error: unknown) => this.onError(error))
-      .finally(() => {
+    const saving: Promise<boolean> = this.save().then(
+      () => {
         this.saving = undefined;
         if (this.dirty) this.markDirty();
-      });
+        return true;
+      },
+      (error: unknown) => {
+        this.saving = undefined;
+        this.failures.set(saving, error);
+        // Changes made during the failed save re-arm the timer as usual; the failed save's own
+        // changes stay pending without re-arming it (a broken disk would otherwise be retried
+        // forever), so the next change or flush() writes them.
+        if (this.dirty) this.markDirty();
+        this.dirty = true;
+        this.onError(error);
+        return false;
+      },
+    );
     this.saving = saving;
     return saving;
   }

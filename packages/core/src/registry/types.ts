@@ -89,4 +89,11 @@ export interface RegistryWriter {
 export interface Registry extends RegistryReader, RegistryWriter {
   /** Stops timers and ends every watch. */
   close(): Promise<void>;
+  /**
+   * Resolves once every change made so far is durable; rejects when it could not be made so.
+   * Only stores that persist in the background implement it (the in-memory registry with a
+   * snapshot file); stores whose writes are durable when they resolve (etcd, Consul) need not.
+   * A server calls it before acknowledging a write, so what it acknowledged survives a crash.
+   */
+  flush?(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { WeftError, type WeftErrorOptions } from '../errors/index.js';
+import { brandErrorClass, WeftError, type WeftErrorOptions } from '../errors/index.js';
 import type { CallOutcome } from './outcome.js';
 
 /** One attempt of a retried call, as reported in the final error. */
@@ -61,6 +61,10 @@ export type TimeoutScope = 'try' | 'overall';
 
 /** A timeout expired (`WEFT_ERR_TIMEOUT`, HTTP 504). */
 export class TimeoutError extends WeftError {
+  static {
+    brandErrorClass(TimeoutError, 'TimeoutError');
+  }
+
   /** The configured timeout. */
   readonly timeoutMs: number;
   /** Time from the start of the call to the moment this error was raised. */
@@ -132,6 +136,10 @@ abstract class AttemptsError extends WeftError {
 
 /** Every allowed attempt failed (`WEFT_ERR_RETRIES_EXHAUSTED`, HTTP 504). `cause` is the last error. */
 export class RetriesExhaustedError extends AttemptsError {
+  static {
+    brandErrorClass(RetriesExhaustedError, 'RetriesExhaustedError');
+  }
+
   constructor(options: AttemptsErrorOptions = {}) {
     super('WEFT_ERR_RETRIES_EXHAUSTED', `Gave up after ${options.attempts?.length ?? 0} attempts`, options);
     this.name = 'RetriesExhaustedError';
@@ -143,6 +151,10 @@ export class RetriesExhaustedError extends AttemptsError {
  * HTTP 503): the upstream is failing for many callers at once and retrying would only add load.
  */
 export class RetryBudgetExhaustedError extends AttemptsError {
+  static {
+    brandErrorClass(RetryBudgetExhaustedError, 'RetryBudgetExhaustedError');
+  }
+
   constructor(options: AttemptsErrorOptions = {}) {
     super(
       'WEFT_ERR_RETRY_BUDGET_EXHAUSTED',
@@ -155,6 +167,10 @@ export class RetryBudgetExhaustedError extends AttemptsError {
 
 /** The circuit breaker refused the call (`WEFT_ERR_CIRCUIT_OPEN`, HTTP 503). */
 export class CircuitOpenError extends WeftError {
+  static {
+    brandErrorClass(CircuitOpenError, 'CircuitOpenError');
+  }
+
   /** The breaker's state when it refused: `open`, `isolated`, or `half-open` with every probe slot busy. */
   readonly state: 'open' | 'half-open' | 'isolated';
   /** Milliseconds until the breaker lets a probe through (0 when unknown or half-open). */
@@ -176,6 +192,10 @@ export class CircuitOpenError extends WeftError {
 
 /** The bulkhead refused the call (`WEFT_ERR_BULKHEAD_FULL`, HTTP 503). */
 export class BulkheadFullError extends WeftError {
+  static {
+    brandErrorClass(BulkheadFullError, 'BulkheadFullError');
+  }
+
   /** `full`: every slot and queue place was taken; `queue-timeout`: the wait in the queue expired. */
   readonly reason: 'full' | 'queue-timeout';
   /** The bulkhead's concurrency limit. */
@@ -205,6 +225,10 @@ export class BulkheadFullError extends WeftError {
 
 /** The rate limiter had no token (`WEFT_ERR_RATE_LIMITED`, HTTP 429). */
 export class RateLimitedError extends WeftError {
+  static {
+    brandErrorClass(RateLimitedError, 'RateLimitedError');
+  }
+
   /** Milliseconds until a token will be available; a proxy can send it as `Retry-After`. */
   readonly retryAfterMs: number;
 

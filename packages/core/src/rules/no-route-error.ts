@@ -1,3 +1,4 @@
+import { brandErrorClass } from '../errors/brand.js';
 import { WeftError, type WeftErrorOptions } from '../errors/weft-error.js';
 
 /**
@@ -5,6 +6,10 @@ import { WeftError, type WeftErrorOptions } from '../errors/weft-error.js';
  * Amalgam8). Raised by the proxy for a `no_match` decision.
  */
 export class NoRouteError extends WeftError {
+  static {
+    brandErrorClass(NoRouteError, 'NoRouteError');
+  }
+
   /** The service that was called. */
   readonly destination: string;
   /** The controller revision of the rules evaluated, if known. */

@@ -1,6 +1,6 @@
-import type { Span } from '@opentelemetry/api';
 import type { Bulkhead, TimerHandle } from '@weft/core';
 import type { MeshAttempt } from '../errors.js';
+import type { MeshSpan } from '../telemetry/otel.js';
 import { NotRetried } from './failure-text.js';
 import type { EndpointEntry } from './service-table.js';
 
@@ -30,7 +30,7 @@ export class CallExtras {
   transparentUsed = false;
   /** The endpoint that just failed: a retry goes elsewhere when it can. */
   avoid: EndpointEntry | undefined = undefined;
-  span: Span | undefined = undefined;
+  span: MeshSpan | undefined = undefined;
   traceId: string | undefined = undefined;
   spanId: string | undefined = undefined;
   /** Trace key/values of the attempts' `trace` actions, flat. */

@@ -1,4 +1,3 @@
-import type { Tracer } from '@opentelemetry/api';
 import {
   type Clock,
   DEFAULT_TIMEOUT_MS,
@@ -8,10 +7,10 @@ import {
   type TimerHandle,
   type ValidationIssue,
 } from '@weft/core';
-import type { Registry } from 'prom-client';
 import type { Dispatcher, Pool } from 'undici';
 import { type AccessLogSink, pinoAccessLog } from '../telemetry/access-log.js';
-import { MeshMetrics } from '../telemetry/metrics.js';
+import { MeshMetrics, type MetricsRegistry } from '../telemetry/metrics.js';
+import type { MeshTracer } from '../telemetry/otel.js';
 import { MeshTracing } from '../telemetry/tracing.js';
 import { MeshCall } from './call.js';
 import { DeadlineSweeper } from './deadlines.js';
@@ -101,9 +100,14 @@ export interface MeshEngineOptions {
    * Metrics: a {@link MeshMetrics}, a prom-client registry to register into, or `false`. Default: a
    * {@link MeshMetrics} of its own (read with `metrics.text()`; prom-client is not loaded).
    */
-  metrics?: MeshMetrics | Registry | false;
-  /** OpenTelemetry: a tracer to use, `false` to never trace; default the global provider's when registered. */
-  tracer?: Tracer | false;
+  metrics?: MeshMetrics | MetricsRegistry | false;
+  /**
+   * OpenTelemetry: a tracer to use (`trace.getTracer('my-service')`), `false` to never trace;
+   * default the global provider's when one is registered. Tracing needs `@opentelemetry/api`, an
+   * optional peer dependency: without it there is no tracing, and a `tracer` passed here is
+   * refused with `WEFT_ERR_MISSING_PEER_DEPENDENCY`.
+   */
+  tracer?: MeshTracer | false;
   /** Generate `x-request-id` when the request has none. Default true. */
   requestId?: boolean;
   /** Clock for breakers, ejections and budgets. Default the system clock. */
@@ -137,8 +141,17 @@ export function toRetryPlan(options: RetryOptions): RetryPlan {
   });
 }
 
+/**
+ * A {@link MeshMetrics}, recognised by shape rather than `instanceof`: one made by the other
+ * build of @weft/proxy (ESM next to CommonJS) is as good, and must not be mistaken for nothing.
+ */
+function isMeshMetrics(value: unknown): value is MeshMetrics {
+  const m = value as Partial<Record<'counters' | 'text', unknown>> | undefined;
+  return typeof m?.counters === 'function' && typeof m.text === 'function';
+}
+
 /** A prom-client registry, recognised by shape so prom-client itself is never imported here. */
-function isRegistry(value: unknown): value is Registry {
+function isRegistry(value: unknown): value is MetricsRegistry {
   return typeof (value as { registerMetric?: unknown } | undefined)?.registerMetric === 'function';
 }
 
@@ -219,6 +232,8 @@ export class MeshEngine {
 
   constructor(options: MeshEngineOptions, createPool: PoolFactory) {
     validate(options);
+    // First, so a refused tracer (no @opentelemetry/api) leaves nothing behind.
+    this.tracing = new MeshTracing(options.tracer);
     this.options = options;
     this.createPool = createPool;
     this.discovery = options.discovery;
@@ -243,12 +258,11 @@ export class MeshEngine {
     this.metrics =
       options.metrics === false
         ? undefined
-        : options.metrics instanceof MeshMetrics
+        : isMeshMetrics(options.metrics)
           ? options.metrics
           : new MeshMetrics(isRegistry(options.metrics) ? options.metrics : undefined);
     this.accessLog =
       options.accessLog === true ? pinoAccessLog() : options.accessLog === false ? undefined : options.accessLog;
-    this.tracing = new MeshTracing(options.tracer);
     this.requestIds = options.requestId !== false;
     const id = options.identity;
     this.src = id === undefined ? '-' : `${id.name}:${(id.tags ?? []).join(',')}`;

@@ -5,13 +5,17 @@
  *
  * @packageDocumentation
  */
+// First: refuses an unsupported Node.js with a coded error before anything else is loaded.
+import '../runtime-check.js';
+
 export type { EndpointPool, MeshEngineOptions, PoolFactory, RetryOptions } from '../engine/engine.js';
 export type { BreakerOptions, OutlierOptions, RetryBudgetOptions } from '../engine/health.js';
 export type { MeshIdentity, Router } from '../engine/route.js';
 export { type RulesRouter, type RulesRouterOptions, rulesRouter } from '../engine/rules-router.js';
 export { Http1Pool, type Http1PoolOptions } from '../http1/client.js';
 export { type AccessLogSink, MemoryAccessLog, pinoAccessLog } from '../telemetry/access-log.js';
-export { MeshMetrics } from '../telemetry/metrics.js';
+export { MeshMetrics, type MetricsRegistry } from '../telemetry/metrics.js';
+export type { MeshSpan, MeshSpanOptions, MeshTracer } from '../telemetry/otel.js';
 export {
   clientCertHeader,
   Sidecar,

@@ -1,5 +1,3 @@
-import type { Registry } from 'prom-client';
-
 /** Latency buckets in seconds (Envoy-like, 0.5 ms to 10 s). */
 export const LATENCY_BUCKETS: readonly number[] = Object.freeze([
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -50,6 +48,21 @@ interface Family {
   values: () => MetricValue[];
 }
 
+/**
+ * A prom-client `Registry`, described by what Weft calls: prom-client is an optional peer
+ * dependency, so its types must not be needed to compile against @weft/proxy (a declaration
+ * naming it would break a build without it under `skipLibCheck: false`). A prom-client
+ * `Registry` is one.
+ */
+export interface MetricsRegistry {
+  /** Given prom-client's custom-metric shape: `name`, `help`, `type`, `aggregator`, `get()`. */
+  registerMetric(metric: object): void;
+  /** Every metric of the registry in the text format (the sidecar's `/metrics` serves it). */
+  metrics(): Promise<string>;
+  /** The content type of {@link MetricsRegistry.metrics}. */
+  readonly contentType: string;
+}
+
 /** The Prometheus text format's content type. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -86,11 +99,11 @@ function formatValue(v: number): string {
  */
 export class MeshMetrics {
   /** The prom-client registry the metrics were registered in, when one was given. */
-  readonly registry: Registry | undefined;
+  readonly registry: MetricsRegistry | undefined;
   private readonly services = new Map<string, ServiceCounters>();
   private readonly families: Family[] = [];
 
-  constructor(registry?: Registry) {
+  constructor(registry?: MetricsRegistry) {
     this.registry = registry;
     const counterOf = (name: string, help: string, pick: (c: ServiceCounters) => number) =>
       this.family(name, help, 'counter', () => this.each((svc, c) => [{ labels: { service: svc }, value: pick(c) }]));
@@ -161,7 +174,7 @@ export class MeshMetrics {
       aggregator: 'sum',
       get: () => Promise.resolve({ name, help, type, values: values(), aggregator: 'sum' }),
     };
-    this.registry?.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+    this.registry?.registerMetric(metric);
   }
 
   /** Every series in the Prometheus text exposition format (version 0.0.4). */

@@ -46,9 +46,11 @@ function badParam(reply: FastifyReply, field: string, message: string): FastifyR
  * - `Accept: text/event-stream`: Server-Sent Events, one `snapshot` event per state with `id:` =
  *   revision. A client that reconnects with `Last-Event-ID` gets the current state at once if it
  *   changed since (states are whole snapshots, so nothing in between is lost), else waits for
- *   the next change.
+ *   the next change. A `Last-Event-ID` *above* the current revision (the source restarted and
+ *   lost its history) gets the current state at once too.
  * - `?index=N` (and optionally `wait=30s`): long-poll, Consul style — answers as soon as the
- *   revision is past N, or with the current state when the wait ends.
+ *   revision is past N, or with the current state when the wait ends; at once when N is above
+ *   the current revision (as Consul, whose clients reset their index when it goes backwards).
  * - otherwise: the current state at once.
  * Every answer carries the revision in `x-weft-index`. `render` turns a state into the body.
  */
@@ -104,10 +106,16 @@ function longPoll<T>(
     const onClose = (): void => finish(latest);
     const timer = setTimeout(() => finish(latest), waitMs);
     // The subscription's first state may already be past the index (delivered synchronously).
+    let firstState = true;
     const stop = source.subscribe(
       (state) => {
         latest = state;
-        if (state.revision > index) finish(state);
+        // A first state *below* the index means the client's index comes from another history
+        // (a memory store restarted, a replica that lost its data): waiting for the revision to
+        // climb past it would keep the client on stale state, so it gets the current one at once.
+        const fromAnotherHistory = firstState && state.revision < index;
+        firstState = false;
+        if (state.revision > index || fromAnotherHistory) finish(state);
       },
       (reason) => finish(latest, reason),
     );
@@ -117,6 +125,32 @@ function longPoll<T>(
       request.raw.once('close', onClose);
     }
   });
+}
+
+/** Renderers whose frames one state keeps, at most: a cache, not a second copy of every stream. */
+const FRAMES_PER_STATE = 16;
+
+/**
+ * SSE frames by state and renderer. A source hands the same state object to all its watchers,
+ * and watchers of the same read share their renderer, so a change fanned out to a thousand
+ * streams is rendered and serialised once rather than a thousand times (measured: most of the
+ * fan-out's cost). Entries go with their state (a WeakMap key).
+ */
+const frames = new WeakMap<object, Map<unknown, Buffer>>();
+
+function frameOf<T>(state: Versioned<T>, render: (value: T) => unknown): Buffer {
+  let byRender = frames.get(state);
+  if (byRender === undefined) {
+    byRender = new Map();
+    frames.set(state, byRender);
+  }
+  let frame = byRender.get(render);
+  if (frame === undefined) {
+    // Bytes, not a string: each stream would otherwise encode the same text again.
+    frame = Buffer.from(`id: ${state.revision}\nevent: snapshot\ndata: ${JSON.stringify(render(state.value))}\n\n`);
+    if (byRender.size < FRAMES_PER_STATE) byRender.set(render, frame);
+  }
+  return frame;
 }
 
 /** Streams states as Server-Sent Events until the client leaves or the source ends. */
@@ -141,10 +175,15 @@ async function serveEvents<T>(
   });
   res.write('retry: 1000\n\n');
   let sent = last;
+  let firstState = true;
   const send = (state: Versioned<T>): void => {
-    if (state.revision <= sent || res.writableEnded) return;
+    // As in longPoll: a Last-Event-ID above the source's first state comes from another history
+    // (a restarted memory store…); send the current state rather than wait for it to catch up.
+    const fromAnotherHistory = firstState && state.revision < last;
+    firstState = false;
+    if ((state.revision <= sent && !fromAnotherHistory) || res.writableEnded) return;
     sent = state.revision;
-    res.write(`id: ${state.revision}\nevent: snapshot\ndata: ${JSON.stringify(render(state.value))}\n\n`);
+    res.write(frameOf(state, render));
   };
   const heartbeat = setInterval(() => res.write(': ping\n\n'), limits.heartbeatMs ?? 15_000);
   heartbeat.unref();

@@ -1,0 +1,13 @@
+import type { CommandGroup } from './command.js';
+import { controllerCommand, controlPlaneCommand, registryCommand } from './server-commands.js';
+
+/**
+ * Every command, in the groups `weft --help` shows. Later commands join here, each a `Command`
+ * in its own file: `sidecar` (and `gateway`) under "Servers", and an "Operator commands" group
+ * for a8ctl's set (`service-list`, `route-list`, `route-set`, `action-add`, `rule-get`, …), which
+ * talk to a running control plane. Until they exist, `weft sidecar` is an unknown command: no
+ * stub answers in their place.
+ */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  { title: 'Servers', commands: [controlPlaneCommand, registryCommand, controllerCommand] },
+];

@@ -1,0 +1,50 @@
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { createAuthenticator } from '../auth/authenticator.js';
+import { authenticate } from '../auth/fastify.js';
+import type { RulesStore } from '../rules-store/types.js';
+import { openRulesStore } from './open-store.js';
+import { controllerRoutes } from './routes.js';
+import type { ControllerServerOptions } from './server-options.js';
+
+/** The controller server: a fastify instance with its store at hand. */
+export type ControllerServer = FastifyInstance & {
+  /** The store the server serves (the one it created, or the one it was given). */
+  readonly rulesStore: RulesStore;
+};
+
+/**
+ * Builds Weft's reference rules controller: Amalgam8's `/v1/rules` API with push, `explain` and
+ * `/health`, behind the authentication chain, as a fastify instance ready to extend (add routes,
+ * hooks, plugins) and to `listen()`.
+ *
+ * `close()` is graceful: watches end (event streams close, long-polls answer), requests in
+ * flight finish, then the store closes — only if the server created it.
+ *
+ * @throws InvalidArgumentError for bad options or a damaged store file (naming it).
+ */
+export async function createControllerServer(options: ControllerServerOptions = {}): Promise<ControllerServer> {
+  const authenticator = options.authenticator ?? createAuthenticator(options.auth);
+  const owned = options.rulesStore === undefined;
+  const store = options.rulesStore ?? (await openRulesStore(options.store));
+  const app: FastifyInstance = Fastify({
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(options.loggerInstance !== undefined
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? false }),
+    logController: new LogController({ disableRequestLogging: options.logRequests !== true }),
+    // Idle keep-alive connections are cut at close(), so it does not wait for clients to hang up.
+    forceCloseConnections: 'idle',
+  });
+  try {
+    app.decorate('rulesStore', store);
+    // Amalgam8 served /health without credentials (load balancers and orchestrators probe it).
+    authenticate(app, authenticator, (request) => request.routeOptions.url === '/health');
+    await app.register(controllerRoutes, { store, watch: options.watch, instances: options.instances });
+    if (owned) app.addHook('onClose', () => store.close());
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    if (owned) await store.close();
+    throw err;
+  }
+  return app as ControllerServer;
+}

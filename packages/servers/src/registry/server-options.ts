@@ -1,0 +1,142 @@
+import { InvalidArgumentError, type Registry, type ValidationIssue } from '@weft/core';
+import type { FastifyBaseLogger } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import type { Authenticator, AuthMode } from '../auth/authenticator.js';
+import type { WatchLimits } from '../watch/serve-read.js';
+
+/** Where the registry server keeps instances, as configuration (a CLI flag, an env variable, YAML). */
+export type RegistryStoreConfig =
+  /** In memory: lost when the process ends. */
+  | { readonly type: 'memory' }
+  /**
+   * In memory, restored from `path` at start-up and written to it (atomically) before any
+   * registration, deregistration or status change is acknowledged — so what the server
+   * acknowledged survives a crash. Heartbeats are not written: restored instances get a full TTL
+   * from the restart, and those whose clients are gone expire then.
+   */
+  | {
+      readonly type: 'file';
+      readonly path: string;
+      /** How long other changes (expiries) accumulate before the file is rewritten, ms. Default 1000. */
+      readonly debounceMs?: number | undefined;
+    };
+
+/** A TTL policy in seconds; unset fields keep Amalgam8's (default 30, bounds [10, 600]). */
+export interface RegistryTtlConfig {
+  /** TTL of a registration that asks for none (or 0). */
+  readonly defaultSeconds?: number | undefined;
+  /** Shorter TTLs asked for are raised to this. */
+  readonly minSeconds?: number | undefined;
+  /** Longer TTLs asked for are lowered to this. */
+  readonly maxSeconds?: number | undefined;
+}
+
+/**
+ * Options of `createRegistryServer`. Everything but the last four fields is plain data, so a CLI
+ * can build it from flags, environment variables and YAML; `registry`, `authenticator`,
+ * `loggerInstance` inject live objects when the server is embedded.
+ */
+export interface RegistryServerOptions {
+  /**
+   * Where instances are kept when no {@link RegistryServerOptions.registry} is given. Default
+   * `{type: 'memory'}`. The server creates this store and closes it when it closes.
+   */
+  readonly store?: RegistryStoreConfig | undefined;
+  /** TTL policy of the store the server creates. */
+  readonly ttl?: RegistryTtlConfig | undefined;
+  /** Most instances one namespace may hold (403 beyond) in the store the server creates. Unlimited by default. */
+  readonly capacity?: number | undefined;
+  /**
+   * Authentication modes, chained: the first that recognises a request's credentials decides its
+   * namespace; none → 401. Default `[{type: 'none'}]` (one tenant, `default`, no credentials).
+   * Ignored when {@link RegistryServerOptions.authenticator} is given.
+   */
+  readonly auth?: readonly AuthMode[] | undefined;
+  /**
+   * Redirect plain-HTTP requests to HTTPS (301), as Amalgam8's `--require_https`; for servers
+   * behind a TLS proxy that sets `X-Forwarded-Proto`. Default false.
+   */
+  readonly requireHttps?: boolean | undefined;
+  /** Where the `/api/v1` routes are mounted, e.g. `/registry`. Default: the root, as Amalgam8. */
+  readonly prefix?: string | undefined;
+  /**
+   * Logging through pino: `false` (default) logs nothing, `true` logs at `info`, or pino options
+   * such as `{level: 'debug'}`. JSON lines on standard output.
+   */
+  readonly logger?: boolean | LoggerOptions | undefined;
+  /** Log every request and response (fastify's request log). Default false: heartbeats would flood it. */
+  readonly logRequests?: boolean | undefined;
+  /** Watch limits: longest and default long-poll wait, SSE keep-alive interval (ms). */
+  readonly watch?: WatchLimits | undefined;
+  /**
+   * How long a store watch opened for readers outlives its last reader, ms, so repeated reads and
+   * reconnecting watchers share it. Default 30 000.
+   */
+  readonly watchLingerMs?: number | undefined;
+  /** Largest request body accepted, bytes (413 beyond). Default 1 MiB. */
+  readonly bodyLimit?: number | undefined;
+
+  /** A registry to serve instead of creating one from `store` (etcd, Consul, a shared one). The server never closes it. */
+  readonly registry?: Registry | undefined;
+  /** An authenticator to use instead of building one from `auth`. */
+  readonly authenticator?: Authenticator | undefined;
+  /** A logger (pino or compatible) to log through, instead of creating one from `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger | undefined;
+}
+
+const KNOWN: ReadonlySet<string> = new Set([
+  'store',
+  'ttl',
+  'capacity',
+  'auth',
+  'requireHttps',
+  'prefix',
+  'logger',
+  'logRequests',
+  'watch',
+  'watchLingerMs',
+  'bodyLimit',
+  'registry',
+  'authenticator',
+  'loggerInstance',
+]);
+
+/**
+ * Checks the options, naming every bad field. The TTL policy and capacity are checked again, in
+ * depth, by the registry the server creates.
+ */
+export function checkServerOptions(options: RegistryServerOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('registry server options must be an object');
+  const issues: ValidationIssue[] = [];
+  const bad = (path: string, message: string): void => {
+    issues.push({ path, message });
+  };
+  for (const key of Object.keys(options)) if (!KNOWN.has(key)) bad(key, 'is not an option');
+  const { store, prefix } = options;
+  if (store !== undefined) {
+    if (store.type !== 'memory' && store.type !== 'file') bad('store.type', 'must be "memory" or "file"');
+    if (store.type === 'file' && (typeof store.path !== 'string' || store.path === ''))
+      bad('store.path', 'must be a non-empty path for a file store');
+  }
+  if (options.registry !== undefined)
+    for (const key of ['store', 'ttl', 'capacity'] as const)
+      if (options[key] !== undefined) bad(key, 'configures the registry the server creates; not with `registry`');
+  if (options.capacity !== undefined && !(Number.isInteger(options.capacity) && options.capacity >= 0))
+    bad('capacity', 'must be a whole number ≥ 0');
+  if (options.auth !== undefined && (!Array.isArray(options.auth) || options.auth.length === 0))
+    bad('auth', 'must be a non-empty list of modes');
+  if (prefix !== undefined && prefix !== '' && !/^\/[^?#]*[^/?#]$/.test(prefix))
+    bad('prefix', 'must start with "/" and not end with one (e.g. "/registry")');
+  for (const [path, value] of [
+    ['bodyLimit', options.bodyLimit],
+    ['watchLingerMs', options.watchLingerMs],
+    ['watch.maxWaitMs', options.watch?.maxWaitMs],
+    ['watch.defaultWaitMs', options.watch?.defaultWaitMs],
+  ] as const)
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0))
+      bad(path, 'must be a number ≥ 0');
+  const heartbeat = options.watch?.heartbeatMs;
+  if (heartbeat !== undefined && !(typeof heartbeat === 'number' && Number.isFinite(heartbeat) && heartbeat > 0))
+    bad('watch.heartbeatMs', 'must be a number > 0');
+  if (issues.length > 0) throw new InvalidArgumentError('registry server options', issues);
+}

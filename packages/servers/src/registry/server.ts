@@ -1,0 +1,89 @@
+import { MemoryRegistry, type MemoryRegistryOptions, type Registry } from '@weft/core';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { createAuthenticator } from '../auth/authenticator.js';
+import { authenticate } from '../auth/fastify.js';
+import { registryRoutes } from './routes.js';
+import { checkServerOptions, type RegistryServerOptions } from './server-options.js';
+
+/** The registry server: a fastify instance with its registry at hand. */
+export type RegistryServer = FastifyInstance & {
+  /** The registry the server serves (the one it created, or the one it was given). */
+  readonly registry: Registry;
+};
+
+/**
+ * Builds Weft's reference registry server: Amalgam8's registry API (`/api/v1`, see
+ * `registryRoutes`) with watches, behind the authentication chain, and `GET /health`, as a
+ * fastify instance ready to extend — add routes, hooks (app-level hooks run before the API's, so
+ * a platform's own auth can go in front) or plugins — and to `listen()`.
+ *
+ * `close()` is graceful: event streams end and long-polls answer, requests in flight finish, then
+ * the registry closes — only if the server created it (its snapshot file gets a last write).
+ *
+ * @throws InvalidArgumentError naming every bad option, or what the store refuses (a TTL policy
+ *   out of bounds, a damaged snapshot file, naming it).
+ */
+export async function createRegistryServer(options: RegistryServerOptions = {}): Promise<RegistryServer> {
+  checkServerOptions(options);
+  const authenticator = options.authenticator ?? createAuthenticator(options.auth);
+  const owned = options.registry === undefined;
+  const registry = options.registry ?? new MemoryRegistry(memoryOptions(options));
+  const app: FastifyInstance = Fastify({
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(options.loggerInstance !== undefined
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? false }),
+    logController: new LogController({ disableRequestLogging: options.logRequests !== true }),
+    // Idle keep-alive connections are cut at close(), so it does not wait for clients to hang up.
+    forceCloseConnections: 'idle',
+  });
+  try {
+    if (owned && registry instanceof MemoryRegistry)
+      // A failed background write is retried with the next change; meanwhile it must not go unseen.
+      registry.on('snapshotError', (err) => app.log.error({ err }, 'writing the registry snapshot file failed'));
+    app.decorate('registry', registry);
+    // Amalgam8 served its health checks without credentials (load balancers probe them).
+    authenticate(app, authenticator, (request) => request.routeOptions.url === '/health');
+    await app.register(registryRoutes, {
+      registry,
+      prefix: options.prefix ?? '',
+      ...(options.requireHttps === undefined ? {} : { requireHttps: options.requireHttps }),
+      ...(options.watch === undefined ? {} : { watch: options.watch }),
+      ...(options.watchLingerMs === undefined ? {} : { watchLingerMs: options.watchLingerMs }),
+    });
+    // Liveness and readiness in one: the process answers and the store reads.
+    app.get('/health', async (_request, reply) => {
+      try {
+        await registry.services();
+        return { status: 'ok' };
+      } catch (err) {
+        return reply.code(503).send({ status: 'unavailable', error: err instanceof Error ? err.message : String(err) });
+      }
+    });
+    if (owned) app.addHook('onClose', () => registry.close());
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    if (owned) await registry.close();
+    throw err;
+  }
+  // decorate() above reports a clash with another plugin's `registry`; the assign types it.
+  return Object.assign(app, { registry });
+}
+
+/** The embedded store's options from the plain configuration. */
+function memoryOptions(options: RegistryServerOptions): MemoryRegistryOptions {
+  const { store, ttl, capacity } = options;
+  const out: MemoryRegistryOptions = {};
+  if (ttl !== undefined)
+    out.ttl = {
+      ...(ttl.defaultSeconds === undefined ? {} : { defaultSeconds: ttl.defaultSeconds }),
+      ...(ttl.minSeconds === undefined ? {} : { minSeconds: ttl.minSeconds }),
+      ...(ttl.maxSeconds === undefined ? {} : { maxSeconds: ttl.maxSeconds }),
+    };
+  if (capacity !== undefined) out.capacity = capacity;
+  if (store?.type === 'file') {
+    out.snapshotFile = store.path;
+    if (store.debounceMs !== undefined) out.snapshotDebounceMs = store.debounceMs;
+  }
+  return out;
+}

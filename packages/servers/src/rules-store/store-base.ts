@@ -1,0 +1,251 @@
+import { ClosedError } from '@weft/core';
+import type { Versioned, Watchable } from '../watch/types.js';
+import { RevisionMismatchError, StoreWriteError } from './errors.js';
+import { type AppliedChange, applyChange, type RulesChange } from './operations.js';
+import { prepareRules } from './prepare.js';
+import type { NamespaceRules, RuleFilter, RulesStore, StoredRule, WriteOptions, WriteResult } from './types.js';
+import { NamespaceWatchers } from './watchers.js';
+
+/** A namespace's state as stores keep it: the snapshot, already wrapped for watchers. */
+export type NamespaceState = Versioned<NamespaceRules>;
+
+/** Saves every namespace's state; resolves once it is durable. */
+export type Persist = (namespaces: ReadonlyMap<string, NamespaceState>) => Promise<void>;
+
+/** Options common to the stores. */
+export interface RulesStoreOptions {
+  /** Receives errors thrown by watch listeners (default: a process warning). */
+  readonly onListenerError?: ((error: unknown) => void) | undefined;
+}
+
+/** A write waiting for its batch (durable stores only). */
+interface Pending {
+  readonly namespace: string;
+  readonly change: RulesChange;
+  readonly ifRevision: number | undefined;
+  readonly resolve: (result: WriteResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The state of a namespace never written: revision 0, no rules. */
+function emptyState(namespace: string): NamespaceState {
+  const value: NamespaceRules = Object.freeze({ namespace, revision: 0, rules: Object.freeze([]) });
+  return Object.freeze({ revision: 0, value });
+}
+
+/** Wraps a snapshot as the state watchers get (one object per revision, shared by all of them). */
+export function namespaceState(namespace: string, revision: number, rules: readonly StoredRule[]): NamespaceState {
+  const value: NamespaceRules = Object.freeze({ namespace, revision, rules: Object.freeze([...rules]) });
+  return Object.freeze({ revision, value });
+}
+
+/**
+ * The mechanics shared by the memory and file stores: immutable per-namespace snapshots,
+ * validation, one revision bump per changing write, compare-and-set, and watches.
+ *
+ * Without `persist` (memory) a write applies at once. With it (file), writes are **group
+ * committed**: the writes that arrive while a save is in flight are applied, each on its own
+ * (one failing does not fail the others), to a draft of the state; the draft is saved once; only
+ * then does it become the state, are watchers told and are the writes acknowledged. A failed
+ * save acknowledges none of the batch and leaves the state as it was.
+ */
+export abstract class RulesStoreBase implements RulesStore {
+  private committed = new Map<string, NamespaceState>();
+  private readonly watchers: NamespaceWatchers;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  /** The last save failed (cleared by the next successful one): `check()` reports it. */
+  private saveError: StoreWriteError | undefined;
+
+  protected constructor(
+    initial: Iterable<NamespaceRules>,
+    private readonly persist: Persist | undefined,
+    options: RulesStoreOptions = {},
+  ) {
+    for (const ns of initial) this.committed.set(ns.namespace, namespaceState(ns.namespace, ns.revision, ns.rules));
+    const report =
+      options.onListenerError ??
+      ((error: unknown) => process.emitWarning(`rules store watch listener failed: ${String(error)}`));
+    this.watchers = new NamespaceWatchers(report);
+  }
+
+  /** Number of live watches (of one namespace, or of all). */
+  watchCount(namespace?: string): number {
+    return this.watchers.count(namespace);
+  }
+
+  get(namespace: string): Promise<NamespaceRules> {
+    if (this.closed) return Promise.reject(new ClosedError('rules store'));
+    return Promise.resolve(this.state(namespace).value);
+  }
+
+  watch(namespace: string): Watchable<NamespaceRules> {
+    return {
+      current: async () => {
+        if (this.closed) throw new ClosedError('rules store');
+        return this.state(namespace);
+      },
+      subscribe: (listener, onEnd) => {
+        if (this.closed) {
+          onEnd?.(new ClosedError('rules store'));
+          return () => {};
+        }
+        return this.watchers.subscribe(namespace, this.state(namespace), listener, onEnd);
+      },
+    };
+  }
+
+  add(namespace: string, rules: readonly StoredRule[], options?: WriteOptions): Promise<WriteResult> {
+    return this.write(namespace, options, () => ({ op: 'add', rules: prepareRules(rules) }));
+  }
+
+  update(namespace: string, rules: readonly StoredRule[], options?: WriteOptions): Promise<WriteResult> {
+    return this.write(namespace, options, () => ({ op: 'update', rules: prepareRules(rules) }));
+  }
+
+  replace(
+    namespace: string,
+    filter: RuleFilter,
+    rules: readonly StoredRule[],
+    options?: WriteOptions,
+  ): Promise<WriteResult> {
+    return this.write(namespace, options, () => ({
+      op: 'replace',
+      filter: copyFilter(filter),
+      rules: prepareRules(rules),
+    }));
+  }
+
+  delete(namespace: string, filter: RuleFilter, options?: WriteOptions): Promise<WriteResult> {
+    return this.write(namespace, options, () => ({ op: 'delete', filter: copyFilter(filter) }));
+  }
+
+  check(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('rules store'));
+    if (this.saveError !== undefined) return Promise.reject(this.saveError);
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Writes accepted before close still complete (and are acknowledged).
+    while (this.flushing !== undefined) await this.flushing;
+    this.watchers.endAll(new ClosedError('rules store'));
+    await this.release();
+  }
+
+  /** Releases what a subclass holds (a lock file…), once, after the last write. */
+  protected async release(): Promise<void> {}
+
+  /** Where a durable store saves, for error messages. */
+  protected abstract describe(): string;
+
+  private state(namespace: string): NamespaceState {
+    return this.committed.get(namespace) ?? emptyState(namespace);
+  }
+
+  private write(
+    namespace: string,
+    options: WriteOptions | undefined,
+    prepare: () => RulesChange,
+  ): Promise<WriteResult> {
+    if (this.closed) return Promise.reject(new ClosedError('rules store'));
+    let change: RulesChange;
+    try {
+      change = prepare();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const ifRevision = options?.ifRevision;
+    if (this.persist === undefined) {
+      try {
+        const [result, state] = applyTo(this.committed, namespace, change, ifRevision);
+        if (state !== undefined) this.watchers.publish(state);
+        return Promise.resolve(result);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const persist = this.persist;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ namespace, change, ifRevision, resolve, reject });
+      this.kick(persist);
+    });
+  }
+
+  /** Starts the flush loop unless it runs; restarts it for writes queued as it was finishing. */
+  private kick(persist: Persist): void {
+    if (this.flushing !== undefined) return;
+    this.flushing = this.flush(persist).finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.kick(persist);
+    });
+  }
+
+  /** Saves batches until the queue is empty. */
+  private async flush(persist: Persist): Promise<void> {
+    // Let the writes of this turn of the event loop join the first batch.
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      const draft = new Map(this.committed);
+      const done: [Pending, WriteResult][] = [];
+      const touched = new Set<string>();
+      for (const p of batch) {
+        try {
+          const [result, state] = applyTo(draft, p.namespace, p.change, p.ifRevision);
+          done.push([p, result]);
+          if (state !== undefined) touched.add(p.namespace);
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+      if (touched.size > 0) {
+        try {
+          await persist(draft);
+          this.saveError = undefined;
+        } catch (cause) {
+          const error = new StoreWriteError(this.describe(), cause);
+          this.saveError = error;
+          for (const [p] of done) p.reject(error);
+          continue;
+        }
+        this.committed = draft;
+        for (const ns of touched) this.watchers.publish(draft.get(ns) as NamespaceState);
+      }
+      for (const [p, result] of done) p.resolve(result);
+    }
+  }
+}
+
+/**
+ * Applies one change to `states` (replacing the namespace's entry when it changed). Returns the
+ * result, and the new state when there is one.
+ */
+function applyTo(
+  states: Map<string, NamespaceState>,
+  namespace: string,
+  change: RulesChange,
+  ifRevision: number | undefined,
+): [WriteResult, NamespaceState | undefined] {
+  const current = states.get(namespace) ?? emptyState(namespace);
+  if (ifRevision !== undefined && ifRevision !== current.revision)
+    throw new RevisionMismatchError(namespace, ifRevision, current.revision);
+  const applied: AppliedChange = applyChange(namespace, current.value.rules, change);
+  if (!applied.changed) return [{ revision: current.revision, ids: applied.ids, removed: applied.removed }, undefined];
+  const revision = current.revision + 1;
+  const state = namespaceState(namespace, revision, applied.rules);
+  states.set(namespace, state);
+  return [{ revision, ids: applied.ids, removed: applied.removed }, state];
+}
+
+function copyFilter(filter: RuleFilter): RuleFilter {
+  return {
+    ids: filter.ids === undefined ? undefined : [...filter.ids],
+    tags: filter.tags === undefined ? undefined : [...filter.tags],
+    destinations: filter.destinations === undefined ? undefined : [...filter.destinations],
+    kind: filter.kind,
+  };
+}
