@@ -6,6 +6,17 @@
  * @packageDocumentation
  */
 export {
+  type HealthCheck,
+  type HealthCheckSpec,
+  type HealthCheckStatus,
+  type HealthCheckTiming,
+  HealthMonitor,
+  type HealthMonitorEvents,
+  type HealthReport,
+} from './agent/health/index.js';
+export { type AppCommand, Supervisor, type SupervisorEvents, type SupervisorOptions } from './agent/supervisor.js';
+export { pid1Advice } from './agent/supervisor-pid1.js';
+export {
   AuthError,
   type Authenticator,
   type AuthMode,
