@@ -1,7 +1,7 @@
 /** An upstream that never answers is given up on after the route timeout: 15 s unless configured. */
 import { compile, VirtualClock } from '@weft/core';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   isMeshRequestError,
   MeshAgent,
@@ -10,13 +10,10 @@ import {
   Sidecar,
 } from '../../packages/proxy/src/index.js';
 import { http } from '../servers/http.js';
-import { Discovery, loopbackInstance, ManualSource, sleep } from './helpers.js';
+import { cleanupAfterEach, Discovery, loopbackInstance, ManualSource, sleep } from './helpers.js';
 import { RawServer } from './raw-net.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()?.();
-});
+const cleanup = cleanupAfterEach();
 
 /** A server that reads requests and never answers, and the Discovery that names it `svc`. */
 async function silentUpstream(): Promise<{ port: number; discovery: Discovery }> {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Discovery, instanceId, ManualSource, type ServiceInstance } from '@weft/core';
+import { afterEach } from 'vitest';
 import type { RouteFailure, RoutePlan, RouteRequest, Router } from '../../packages/proxy/src/index.js';
 
 export { Discovery, ManualSource };
@@ -133,4 +134,16 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** A hand-written router for one service (tests that do not need the rule engine). */
 export function routerFor(service: string, route: (req: RouteRequest) => RoutePlan | RouteFailure): Router {
   return { has: (s) => s === service, route, services: () => [service] };
+}
+
+/**
+ * The clean-ups a test file's tests push (servers, agents, sidecars they open), run last-first
+ * after each test, so that a failing test still closes what it opened. Call once, at the top level.
+ */
+export function cleanupAfterEach(): Array<() => Promise<void>> {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanup.length > 0) await cleanup.pop()?.();
+  });
+  return cleanup;
 }

@@ -5,7 +5,7 @@
  */
 import { compile } from '@weft/core';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   InjectedResetError,
   isInjectedReset,
@@ -17,13 +17,10 @@ import {
   rulesRouter,
   Sidecar,
 } from '../../packages/proxy/src/index.js';
-import { discoveryOf, routerFor, type Upstream, upstreams } from './helpers.js';
+import { cleanupAfterEach, discoveryOf, routerFor, type Upstream, upstreams } from './helpers.js';
 import { rawExchange } from './raw-net.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()?.();
-});
+const cleanup = cleanupAfterEach();
 
 /** A router whose faults reset every attempt while `on.reset` is true, counting the rolls. */
 function resettingRouter(): { router: Router; on: { reset: boolean }; rolls: () => number } {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { compile } from '@weft/core';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shadowHost } from '../../packages/proxy/src/engine/mirror.js';
 import {
   MemoryAccessLog,
@@ -11,12 +11,9 @@ import {
   Sidecar,
 } from '../../packages/proxy/src/index.js';
 import { http } from '../servers/http.js';
-import { discoveryOf, sleep, Upstream, upstreams } from './helpers.js';
+import { cleanupAfterEach, discoveryOf, sleep, Upstream, upstreams } from './helpers.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()?.();
-});
+const cleanup = cleanupAfterEach();
 
 /** A mirror upstream that records each request's method, path, Host and body. */
 async function mirrorUpstream(status = 200) {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPIED_PACKAGES, copyRepo } from './repo-copy.js';
-import { listeningUrl, repoRoot, runWeft, startWeft } from './weft-process.js';
+import { repoRoot } from './weft-process.js';
+import { expectHelp, expectServesControlPlane } from './weft-smoke.js';
 
 const run = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -61,27 +62,10 @@ describe('weft from an installed tarball', () => {
 
   it('runs its build, where tsx is not installed', async () => {
     expect(existsSync(join(project, 'node_modules', 'tsx'))).toBe(false);
-    const bin = join(project, 'node_modules', '.bin', 'weft');
-    const r = await runWeft(['--help'], { bin, cwd: project });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('control-plane');
+    await expectHelp(join(project, 'node_modules', '.bin', 'weft'), project);
   });
 
   it('serves the control plane and stops on SIGTERM', async () => {
-    const bin = join(project, 'node_modules', '@weft', 'servers', 'bin', 'weft.mjs');
-    const weft = startWeft(['control-plane', '--port', '0', '--log-level', 'warn'], { bin, cwd: project });
-    try {
-      const url = await listeningUrl(weft);
-      const res = await fetch(`${url}/api/v1/instances`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ service_name: 'ratings', endpoint: { type: 'http', value: '10.0.0.8:9080' } }),
-      });
-      expect(res.status).toBe(201);
-    } finally {
-      weft.child.kill('SIGTERM');
-    }
-    expect(await weft.exited).toBe(0);
+    await expectServesControlPlane(join(project, 'node_modules', '@weft', 'servers', 'bin', 'weft.mjs'), project);
   });
 });

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { openSse, type SseStream } from '../servers-controller/sse-client.js';
 
 /** A response as the tests look at it: status, headers, and the body's exact text. */
 export interface Answer {
@@ -67,88 +68,7 @@ export function json<T = Record<string, unknown>>(answer: Answer): T {
   }
 }
 
-/** One Server-Sent Event. */
-export interface SseEvent {
-  id: string | undefined;
-  event: string | undefined;
-  data: string;
-}
-
-/** An open event stream: events as they come, and the response head. */
-export interface EventStream {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** The next event (comments and `retry:` lines are skipped); rejects after `timeoutMs`. */
-  next(timeoutMs?: number): Promise<SseEvent>;
-  /** Resolves when the server ends the stream. */
-  ended: Promise<void>;
-  close(): void;
-}
-
 /** Opens `GET path` with `Accept: text/event-stream` over a real socket. */
-export function openEvents(base: string, path: string, headers: Record<string, string> = {}): Promise<EventStream> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers: { accept: 'text/event-stream', ...headers }, agent: false });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      let buffer = '';
-      const queue: SseEvent[] = [];
-      const waiters: ((e: SseEvent) => void)[] = [];
-      let endResolve: () => void = () => {};
-      const ended = new Promise<void>((r) => {
-        endResolve = r;
-      });
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event: SseEvent = { id: undefined, event: undefined, data: '' };
-          let isEvent = false;
-          for (const line of block.split('\n')) {
-            const colon = line.indexOf(':');
-            if (colon === 0) continue; // a comment (keep-alive)
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'data') {
-              event.data = event.data === '' ? value : `${event.data}\n${value}`;
-              isEvent = true;
-            } else if (field === 'id') event.id = value;
-            else if (field === 'event') event.event = value;
-          }
-          if (!isEvent) continue;
-          const waiter = waiters.shift();
-          if (waiter !== undefined) waiter(event);
-          else queue.push(event);
-        }
-      });
-      res.on('end', () => endResolve());
-      res.on('close', () => endResolve());
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        ended,
-        next(timeoutMs = 3000) {
-          const queued = queue.shift();
-          if (queued !== undefined) return Promise.resolve(queued);
-          return new Promise((ok, fail) => {
-            const timer = setTimeout(() => {
-              waiters.splice(waiters.indexOf(done), 1);
-              fail(new Error(`no event within ${timeoutMs} ms`));
-            }, timeoutMs);
-            const done = (e: SseEvent): void => {
-              clearTimeout(timer);
-              ok(e);
-            };
-            waiters.push(done);
-          });
-        },
-        close() {
-          req.destroy();
-        },
-      });
-    });
-    req.end();
-  });
+export function openEvents(base: string, path: string, headers: Record<string, string> = {}): Promise<SseStream> {
+  return openSse(`${base}${path}`, headers);
 }

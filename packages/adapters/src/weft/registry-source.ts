@@ -1,14 +1,9 @@
 import type { Source, SourceObserver, Subscription, ValidationIssue } from '@weft/core';
 import { type AdapterLogger, processWarningLogger, WarnOnce } from '../internal/log.js';
-import {
-  type ControlPlaneConnectionOptions,
-  type ResolvedConnection,
-  resolveConnection,
-  throwIfIssues,
-} from './connection-options.js';
-import { type FollowOptions, type ResolvedFollowOptions, resolveFollowOptions } from './follow-options.js';
-import { type FollowedState, Follower } from './follower.js';
-import { ControlPlaneHttp } from './http.js';
+import { type ControlPlaneConnectionOptions, type ResolvedConnection, throwIfIssues } from './connection-options.js';
+import type { FollowOptions } from './follow-options.js';
+import { FollowedRead, resolveFollowingSource } from './followed-read.js';
+import type { FollowedState } from './follower.js';
 import { mapInstances } from './mapping.js';
 
 /** Options of {@link WeftRegistrySource}. */
@@ -38,21 +33,17 @@ const INSTANCES_PATH = '/api/v1/instances?status=ALL';
 export class WeftRegistrySource implements Source {
   readonly name: string;
   private readonly connection: ResolvedConnection;
-  private readonly follow: ResolvedFollowOptions;
   private readonly logger: AdapterLogger;
-  private readonly http: ControlPlaneHttp;
-  private readonly followers = new Set<Follower>();
+  private readonly read: FollowedRead;
 
   constructor(options: WeftRegistrySourceOptions) {
     const issues: ValidationIssue[] = [];
-    this.connection = resolveConnection(options, issues);
-    this.follow = resolveFollowOptions(options ?? {}, issues);
-    if (options?.name !== undefined && (typeof options.name !== 'string' || options.name === ''))
-      issues.push({ path: 'name', message: 'must be a non-empty string' });
+    const { connection, follow } = resolveFollowingSource(options, issues);
     throwIfIssues('Weft registry source options', issues);
-    this.name = options.name ?? `weft-registry:${this.connection.namespace}`;
+    this.connection = connection;
+    this.name = options.name ?? `weft-registry:${connection.namespace}`;
     this.logger = options.logger ?? processWarningLogger;
-    this.http = new ControlPlaneHttp(this.connection);
+    this.read = new FollowedRead(connection, INSTANCES_PATH, follow, { source: this.name, logger: this.logger });
   }
 
   subscribe(observer: SourceObserver): Subscription {
@@ -60,58 +51,42 @@ export class WeftRegistrySource implements Source {
     let failing = false;
     let lastRevision: number | undefined;
     let lastText: string | undefined;
-    const follower = new Follower(
-      this.http,
-      INSTANCES_PATH,
-      this.follow,
-      {
-        state: (state: FollowedState) => {
-          // The same state again (a reconnect's read when nothing changed): no news, unless it
-          // ends a failure, when it clears the consumer's stale mark.
-          const same = state.revision !== undefined ? state.revision === lastRevision : state.text === lastText;
-          if (same && !failing) return true;
-          const { instances, bad } = mapInstances(state.body, this.connection.namespace);
-          for (const b of bad)
-            warnOnce.warn({
-              code: 'WEFT_WARN_WEFT_BAD_INSTANCE',
-              message: `${this.name}: skipped ${b.object}: ${b.problem}`,
-              source: this.name,
-              object: b.object,
-            });
-          warnOnce.retain();
-          if (state.revision !== undefined && lastRevision !== undefined && state.revision < lastRevision)
-            this.logger.warn({
-              code: 'WEFT_WARN_WATCH_RELIST',
-              message: `${this.name}: the registry's revision went back from ${lastRevision} to ${state.revision} (it restarted); its current state replaces the old one`,
-              source: this.name,
-            });
-          lastRevision = state.revision;
-          lastText = state.text;
-          failing = false;
-          observer.next({ instances, ...(state.revision === undefined ? {} : { revision: state.revision }) });
-          return true;
-        },
-        error: (error) => {
-          failing = true;
-          observer.error(error);
-        },
+    return this.read.subscribe({
+      state: (state: FollowedState) => {
+        // The same state again (a reconnect's read when nothing changed): no news, unless it
+        // ends a failure, when it clears the consumer's stale mark.
+        const same = state.revision !== undefined ? state.revision === lastRevision : state.text === lastText;
+        if (same && !failing) return true;
+        const { instances, bad } = mapInstances(state.body, this.connection.namespace);
+        for (const b of bad)
+          warnOnce.warn({
+            code: 'WEFT_WARN_WEFT_BAD_INSTANCE',
+            message: `${this.name}: skipped ${b.object}: ${b.problem}`,
+            source: this.name,
+            object: b.object,
+          });
+        warnOnce.retain();
+        if (state.revision !== undefined && lastRevision !== undefined && state.revision < lastRevision)
+          this.logger.warn({
+            code: 'WEFT_WARN_WATCH_RELIST',
+            message: `${this.name}: the registry's revision went back from ${lastRevision} to ${state.revision} (it restarted); its current state replaces the old one`,
+            source: this.name,
+          });
+        lastRevision = state.revision;
+        lastText = state.text;
+        failing = false;
+        observer.next({ instances, ...(state.revision === undefined ? {} : { revision: state.revision }) });
+        return true;
       },
-      { source: this.name, logger: this.logger },
-    );
-    this.followers.add(follower);
-    follower.start();
-    const unsubscribe = (): void => {
-      if (!this.followers.delete(follower)) return;
-      void follower.stop();
-    };
-    return { unsubscribe, [Symbol.dispose]: unsubscribe };
+      error: (error) => {
+        failing = true;
+        observer.error(error);
+      },
+    });
   }
 
   /** Ends every subscription and closes the source's connections. */
   async close(): Promise<void> {
-    const followers = [...this.followers];
-    this.followers.clear();
-    await Promise.all(followers.map((f) => f.stop()));
-    await this.http.close();
+    await this.read.close();
   }
 }

@@ -1,14 +1,9 @@
 import { type CompileOptions, compile, type RuleSet, type Subscription, type ValidationIssue } from '@weft/core';
 import { type AdapterLogger, describeError, processWarningLogger } from '../internal/log.js';
-import {
-  type ControlPlaneConnectionOptions,
-  type ResolvedConnection,
-  resolveConnection,
-  throwIfIssues,
-} from './connection-options.js';
-import { type FollowOptions, type ResolvedFollowOptions, resolveFollowOptions } from './follow-options.js';
-import { type FollowedState, Follower } from './follower.js';
-import { ControlPlaneHttp } from './http.js';
+import { type ControlPlaneConnectionOptions, throwIfIssues } from './connection-options.js';
+import type { FollowOptions } from './follow-options.js';
+import { FollowedRead, resolveFollowingSource } from './followed-read.js';
+import type { FollowedState } from './follower.js';
 import { followInto, type RulesFollow, type RulesFollowOptions, type RulesTarget } from './rules-follow.js';
 
 /** Options of {@link WeftRulesSource}. */
@@ -70,19 +65,13 @@ function bodyRevision(body: unknown): number | undefined {
  */
 export class WeftRulesSource {
   readonly name: string;
-  private readonly connection: ResolvedConnection;
-  private readonly followOptions: ResolvedFollowOptions;
   private readonly compileOptions: Omit<CompileOptions, 'revision'>;
   private readonly logger: AdapterLogger;
-  private readonly http: ControlPlaneHttp;
-  private readonly followers = new Set<Follower>();
+  private readonly read: FollowedRead;
 
   constructor(options: WeftRulesSourceOptions) {
     const issues: ValidationIssue[] = [];
-    this.connection = resolveConnection(options, issues);
-    this.followOptions = resolveFollowOptions(options ?? {}, issues);
-    if (options?.name !== undefined && (typeof options.name !== 'string' || options.name === ''))
-      issues.push({ path: 'name', message: 'must be a non-empty string' });
+    const { connection, follow } = resolveFollowingSource(options, issues);
     const compileOptions = options?.compile ?? {};
     try {
       compile([], compileOptions); // checks the options once, here, rather than on every revision
@@ -90,10 +79,10 @@ export class WeftRulesSource {
       issues.push({ path: 'compile', message: describeError(err) });
     }
     throwIfIssues('Weft rules source options', issues);
-    this.name = options.name ?? `weft-rules:${this.connection.namespace}`;
+    this.name = options.name ?? `weft-rules:${connection.namespace}`;
     this.logger = options.logger ?? processWarningLogger;
     this.compileOptions = { ...compileOptions };
-    this.http = new ControlPlaneHttp(this.connection);
+    this.read = new FollowedRead(connection, RULES_PATH, follow, { source: this.name, logger: this.logger });
   }
 
   /** Starts following the controller for `observer`: the current rules first, then every newer revision. */
@@ -108,67 +97,54 @@ export class WeftRulesSource {
       failing = false;
       observer.recovered?.();
     };
-    const follower = new Follower(
-      this.http,
-      RULES_PATH,
-      this.followOptions,
-      {
-        state: (state: FollowedState) => {
-          const revision = state.revision ?? bodyRevision(state.body);
-          if (applied !== undefined) {
-            const known = applied.revision;
-            if (revision !== undefined && known !== undefined && revision <= known) {
-              if (revision < known && !warnedBehind.has(revision)) {
-                warnedBehind.add(revision);
-                this.logger.warn({
-                  code: 'WEFT_WARN_WEFT_REVISION_BEHIND',
-                  message: `${this.name}: the controller serves revision ${revision}, older than revision ${known} in force; keeping ${known} until it passes it`,
-                  source: this.name,
-                });
-              }
-              recover();
-              return revision === known; // an older one: keep resuming from ours
+    return this.read.subscribe({
+      state: (state: FollowedState) => {
+        const revision = state.revision ?? bodyRevision(state.body);
+        if (applied !== undefined) {
+          const known = applied.revision;
+          if (revision !== undefined && known !== undefined && revision <= known) {
+            if (revision < known && !warnedBehind.has(revision)) {
+              warnedBehind.add(revision);
+              this.logger.warn({
+                code: 'WEFT_WARN_WEFT_REVISION_BEHIND',
+                message: `${this.name}: the controller serves revision ${revision}, older than revision ${known} in force; keeping ${known} until it passes it`,
+                source: this.name,
+              });
             }
-            if (revision === undefined && state.text === applied.text) {
-              recover();
-              return true;
-            }
+            recover();
+            return revision === known; // an older one: keep resuming from ours
           }
-          if (revision !== undefined && revision === rejected) return true;
-          let ruleSet: RuleSet;
-          try {
-            ruleSet = compile(state.body, { ...this.compileOptions, revision });
-          } catch (err) {
-            this.logger.warn({
-              code: 'WEFT_WARN_WEFT_BAD_RULES',
-              message: `${this.name}: revision ${revision ?? '(none)'} of the rules does not compile; the rules in force stay: ${describeError(err)}`,
-              source: this.name,
-              cause: err,
-            });
-            rejected = revision;
-            failing = true;
-            observer.error(err instanceof Error ? err : new Error(String(err)));
-            return true; // seen: do not read it again, wait for the next one
+          if (revision === undefined && state.text === applied.text) {
+            recover();
+            return true;
           }
-          applied = { revision, text: state.text };
-          failing = false;
-          observer.next({ ruleSet, revision });
-          return true;
-        },
-        error: (error) => {
+        }
+        if (revision !== undefined && revision === rejected) return true;
+        let ruleSet: RuleSet;
+        try {
+          ruleSet = compile(state.body, { ...this.compileOptions, revision });
+        } catch (err) {
+          this.logger.warn({
+            code: 'WEFT_WARN_WEFT_BAD_RULES',
+            message: `${this.name}: revision ${revision ?? '(none)'} of the rules does not compile; the rules in force stay: ${describeError(err)}`,
+            source: this.name,
+            cause: err,
+          });
+          rejected = revision;
           failing = true;
-          observer.error(error);
-        },
+          observer.error(err instanceof Error ? err : new Error(String(err)));
+          return true; // seen: do not read it again, wait for the next one
+        }
+        applied = { revision, text: state.text };
+        failing = false;
+        observer.next({ ruleSet, revision });
+        return true;
       },
-      { source: this.name, logger: this.logger },
-    );
-    this.followers.add(follower);
-    follower.start();
-    const unsubscribe = (): void => {
-      if (!this.followers.delete(follower)) return;
-      void follower.stop();
-    };
-    return { unsubscribe, [Symbol.dispose]: unsubscribe };
+      error: (error) => {
+        failing = true;
+        observer.error(error);
+      },
+    });
   }
 
   /**
@@ -182,9 +158,6 @@ export class WeftRulesSource {
 
   /** Ends every subscription and closes the source's connections. */
   async close(): Promise<void> {
-    const followers = [...this.followers];
-    this.followers.clear();
-    await Promise.all(followers.map((f) => f.stop()));
-    await this.http.close();
+    await this.read.close();
   }
 }

@@ -1,6 +1,7 @@
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
+import { createApp } from '../http/create-app.js';
 import type { RulesStore } from '../rules-store/types.js';
 import { openRulesStore } from './open-store.js';
 import { controllerRoutes } from './routes.js';
@@ -26,15 +27,7 @@ export async function createControllerServer(options: ControllerServerOptions = 
   const authenticator = options.authenticator ?? createAuthenticator(options.auth);
   const owned = options.rulesStore === undefined;
   const store = options.rulesStore ?? (await openRulesStore(options.store));
-  const app: FastifyInstance = Fastify({
-    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
-    ...(options.loggerInstance !== undefined
-      ? { loggerInstance: options.loggerInstance }
-      : { logger: options.logger ?? false }),
-    logController: new LogController({ disableRequestLogging: options.logRequests !== true }),
-    // Idle keep-alive connections are cut at close(), so it does not wait for clients to hang up.
-    forceCloseConnections: 'idle',
-  });
+  const app = createApp(options);
   try {
     app.decorate('rulesStore', store);
     // Amalgam8 served /health without credentials (load balancers and orchestrators probe it).

@@ -1,8 +1,5 @@
 import { InvalidArgumentError, type Registry, type ValidationIssue } from '@weft/core';
-import type { FastifyBaseLogger } from 'fastify';
-import type { LoggerOptions } from 'pino';
-import type { Authenticator, AuthMode } from '../auth/authenticator.js';
-import type { WatchLimits } from '../watch/serve-read.js';
+import type { ApiServerOptions } from '../http/app-options.js';
 
 /** Where the registry server keeps instances, as configuration (a CLI flag, an env variable, YAML). */
 export type RegistryStoreConfig =
@@ -32,26 +29,20 @@ export interface RegistryTtlConfig {
 }
 
 /**
- * Options of `createRegistryServer`. Everything but the last four fields is plain data, so a CLI
- * can build it from flags, environment variables and YAML; `registry`, `authenticator`,
- * `loggerInstance` inject live objects when the server is embedded.
+ * The registry's plain settings: its store and its API's. `createRegistryServer` takes them with
+ * the rest of its options; the control plane takes them as its `registry` part.
  */
-export interface RegistryServerOptions {
+export interface RegistrySettings {
   /**
-   * Where instances are kept when no {@link RegistryServerOptions.registry} is given. Default
-   * `{type: 'memory'}`. The server creates this store and closes it when it closes.
+   * Where instances are kept when no registry is given to serve (`registry` here,
+   * `registryInstance` in the control plane). Default `{type: 'memory'}`. The server creates this
+   * store and closes it when it closes.
    */
   readonly store?: RegistryStoreConfig | undefined;
   /** TTL policy of the store the server creates. */
   readonly ttl?: RegistryTtlConfig | undefined;
   /** Most instances one namespace may hold (403 beyond) in the store the server creates. Unlimited by default. */
   readonly capacity?: number | undefined;
-  /**
-   * Authentication modes, chained: the first that recognises a request's credentials decides its
-   * namespace; none → 401. Default `[{type: 'none'}]` (one tenant, `default`, no credentials).
-   * Ignored when {@link RegistryServerOptions.authenticator} is given.
-   */
-  readonly auth?: readonly AuthMode[] | undefined;
   /**
    * Redirect plain-HTTP requests to HTTPS (301), as Amalgam8's `--require_https`; for servers
    * behind a TLS proxy that sets `X-Forwarded-Proto`. Default false.
@@ -60,28 +51,20 @@ export interface RegistryServerOptions {
   /** Where the `/api/v1` routes are mounted, e.g. `/registry`. Default: the root, as Amalgam8. */
   readonly prefix?: string | undefined;
   /**
-   * Logging through pino: `false` (default) logs nothing, `true` logs at `info`, or pino options
-   * such as `{level: 'debug'}`. JSON lines on standard output.
-   */
-  readonly logger?: boolean | LoggerOptions | undefined;
-  /** Log every request and response (fastify's request log). Default false: heartbeats would flood it. */
-  readonly logRequests?: boolean | undefined;
-  /** Watch limits: longest and default long-poll wait, SSE keep-alive interval (ms). */
-  readonly watch?: WatchLimits | undefined;
-  /**
    * How long a store watch opened for readers outlives its last reader, ms, so repeated reads and
    * reconnecting watchers share it. Default 30 000.
    */
   readonly watchLingerMs?: number | undefined;
-  /** Largest request body accepted, bytes (413 beyond). Default 1 MiB. */
-  readonly bodyLimit?: number | undefined;
+}
 
+/**
+ * Options of `createRegistryServer`. Everything but `registry`, `authenticator` and
+ * `loggerInstance` is plain data, so a CLI can build it from flags, environment variables and
+ * YAML; those three inject live objects when the server is embedded.
+ */
+export interface RegistryServerOptions extends RegistrySettings, ApiServerOptions {
   /** A registry to serve instead of creating one from `store` (etcd, Consul, a shared one). The server never closes it. */
   readonly registry?: Registry | undefined;
-  /** An authenticator to use instead of building one from `auth`. */
-  readonly authenticator?: Authenticator | undefined;
-  /** A logger (pino or compatible) to log through, instead of creating one from `logger`. */
-  readonly loggerInstance?: FastifyBaseLogger | undefined;
 }
 
 const KNOWN: ReadonlySet<string> = new Set([

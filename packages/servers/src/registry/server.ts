@@ -1,7 +1,9 @@
-import { MemoryRegistry, type MemoryRegistryOptions, type Registry } from '@weft/core';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { MemoryRegistry, type Registry } from '@weft/core';
+import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
+import { createApp } from '../http/create-app.js';
+import { logSnapshotErrors, memoryRegistryOptions } from './owned-registry.js';
 import { registryRoutes } from './routes.js';
 import { checkServerOptions, type RegistryServerOptions } from './server-options.js';
 
@@ -27,20 +29,10 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
   checkServerOptions(options);
   const authenticator = options.authenticator ?? createAuthenticator(options.auth);
   const owned = options.registry === undefined;
-  const registry = options.registry ?? new MemoryRegistry(memoryOptions(options));
-  const app: FastifyInstance = Fastify({
-    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
-    ...(options.loggerInstance !== undefined
-      ? { loggerInstance: options.loggerInstance }
-      : { logger: options.logger ?? false }),
-    logController: new LogController({ disableRequestLogging: options.logRequests !== true }),
-    // Idle keep-alive connections are cut at close(), so it does not wait for clients to hang up.
-    forceCloseConnections: 'idle',
-  });
+  const registry = options.registry ?? new MemoryRegistry(memoryRegistryOptions(options));
+  const app = createApp(options);
   try {
-    if (owned && registry instanceof MemoryRegistry)
-      // A failed background write is retried with the next change; meanwhile it must not go unseen.
-      registry.on('snapshotError', (err) => app.log.error({ err }, 'writing the registry snapshot file failed'));
+    if (owned && registry instanceof MemoryRegistry) logSnapshotErrors(registry, app.log);
     app.decorate('registry', registry);
     // Amalgam8 served its health checks without credentials (load balancers probe them).
     authenticate(app, authenticator, (request) => request.routeOptions.url === '/health');
@@ -68,22 +60,4 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
   }
   // decorate() above reports a clash with another plugin's `registry`; the assign types it.
   return Object.assign(app, { registry });
-}
-
-/** The embedded store's options from the plain configuration. */
-function memoryOptions(options: RegistryServerOptions): MemoryRegistryOptions {
-  const { store, ttl, capacity } = options;
-  const out: MemoryRegistryOptions = {};
-  if (ttl !== undefined)
-    out.ttl = {
-      ...(ttl.defaultSeconds === undefined ? {} : { defaultSeconds: ttl.defaultSeconds }),
-      ...(ttl.minSeconds === undefined ? {} : { minSeconds: ttl.minSeconds }),
-      ...(ttl.maxSeconds === undefined ? {} : { maxSeconds: ttl.maxSeconds }),
-    };
-  if (capacity !== undefined) out.capacity = capacity;
-  if (store?.type === 'file') {
-    out.snapshotFile = store.path;
-    if (store.debounceMs !== undefined) out.snapshotDebounceMs = store.debounceMs;
-  }
-  return out;
 }
