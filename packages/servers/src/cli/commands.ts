@@ -1,5 +1,7 @@
 import type { CommandGroup } from './command.js';
+import { OPERATOR_COMMANDS } from './ops/index.js';
 import { controllerCommand, controlPlaneCommand, registryCommand } from './server-commands.js';
+import { gatewayAgentCommand, sidecarAgentCommand } from './sidecar-command.js';
 
 /**
  * Every command, in the groups `weft --help` shows. Later commands join here, each a `Command`
@@ -10,4 +12,6 @@ import { controllerCommand, controlPlaneCommand, registryCommand } from './serve
  */
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { title: 'Servers', commands: [controlPlaneCommand, registryCommand, controllerCommand] },
+  { title: 'Sidecar', commands: [sidecarAgentCommand, gatewayAgentCommand] },
+  { title: 'Operator commands (talk to a running control plane)', commands: OPERATOR_COMMANDS },
 ];

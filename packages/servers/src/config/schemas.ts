@@ -3,6 +3,7 @@ import { authSection, checkAuth } from './auth-settings.js';
 import { controllerSection } from './controller-settings.js';
 import { checkTtl, registrySection } from './registry-settings.js';
 import { logRequestsSetting, serverSettings } from './server-settings.js';
+import { sidecarConfigSchema } from './sidecar-settings.js';
 import { checkStore } from './store-settings.js';
 
 /**
@@ -77,6 +78,11 @@ export const ControlPlaneConfigSchema = z
   );
 export type ControlPlaneConfig = z.output<typeof ControlPlaneConfigSchema>;
 
+/** `weft sidecar`: the agent next to an app (registration, health checks, supervisor, proxy). */
+export const SidecarConfigSchema = sidecarConfigSchema('sidecar');
+/** `weft gateway`: the same agent at the edge (0.0.0.0, no registration, TLS). */
+export const GatewayConfigSchema = sidecarConfigSchema('gateway');
+
 /**
  * The config file schemas, by the name of their JSON Schema file in `packages/servers/schemas/`
  * (written by `npm run schemas`; point an editor's YAML support at them).
@@ -85,4 +91,6 @@ export const configSchemas: Readonly<Record<string, z.core.$ZodType>> = Object.f
   'weft-registry.config': RegistryConfigSchema,
   'weft-controller.config': ControllerConfigSchema,
   'weft-control-plane.config': ControlPlaneConfigSchema,
+  'weft-sidecar.config': SidecarConfigSchema,
+  'weft-gateway.config': GatewayConfigSchema,
 });

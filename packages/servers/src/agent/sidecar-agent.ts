@@ -1,0 +1,141 @@
+import { EventEmitter } from 'node:events';
+import { RegistrationClient } from '@weft/adapters/weft';
+import type { SidecarConfig } from '../config/sidecar-settings.js';
+import { HealthMonitor } from './health/index.js';
+import { AgentAdmin } from './sidecar-admin.js';
+import { healthBody, listEndpoints } from './sidecar-health.js';
+import { createMesh, type Mesh } from './sidecar-mesh.js';
+import { appCommands, heartbeatMs, registrationOf, toHealthCheck } from './sidecar-plan.js';
+import { GatedRegistration } from './sidecar-registration.js';
+import { readSnapshot } from './sidecar-snapshot.js';
+import { Supervisor } from './supervisor.js';
+import { pid1Advice } from './supervisor-pid1.js';
+
+/** Where a started agent listens. */
+export interface AgentAddresses {
+  /** `http://127.0.0.1:6379`, when the proxy runs. */
+  readonly proxy: string | undefined;
+  readonly admin: string;
+  readonly tcp: Readonly<Record<string, number>>;
+}
+
+const url = (scheme: string, host: string, port: number): string =>
+  `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/**
+ * `weft sidecar`: Amalgam8's sidecar as one object. Start order: the proxy listens first (so the
+ * app can call out the moment it runs), then the admin listener, then the app's commands, then
+ * the health checks, whose verdict registers and deregisters the app. `stop()` undoes it in the
+ * order that loses no request: deregister (no new callers), drain the proxy (the app's calls in
+ * flight finish), stop the app's process groups.
+ *
+ * Emits `terminate(code)` when a command with onExit terminate (the app after `--`) ended: the
+ * caller stops the agent and exits with that code.
+ */
+export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
+  private mesh: Mesh | undefined;
+  private readonly admin: AgentAdmin;
+  private readonly supervisor: Supervisor;
+  private readonly monitor: HealthMonitor | undefined;
+  private registration: GatedRegistration | undefined;
+  private stopping: Promise<void> | undefined;
+  /** The exit code of the 'terminate' command that ended, if one did. */
+  appExitCode: number | undefined;
+
+  constructor(
+    private readonly config: SidecarConfig,
+    app: readonly string[],
+    private readonly log: (message: string) => void,
+  ) {
+    super();
+    this.supervisor = new Supervisor(appCommands(config, app), { killTimeoutMs: config.shutdown.timeout });
+    this.supervisor.on('terminate', (code) => {
+      this.appExitCode = code;
+      this.emit('terminate', code);
+    });
+    this.supervisor.on('exit', (command, code, signal) =>
+      this.log(`${command.cmd.join(' ')} exited (${signal ?? code})`),
+    );
+    this.supervisor.on('error', (error) => this.log(error.message));
+    this.monitor =
+      config.healthchecks.length === 0
+        ? undefined
+        : new HealthMonitor(config.healthchecks.map((c) => toHealthCheck(c, config.health)));
+    this.admin = new AgentAdmin({
+      health: () => ({
+        draining: this.stopping !== undefined,
+        body: healthBody({
+          config,
+          mesh: this.mesh,
+          registration: this.registration?.current,
+          health: this.monitor?.report(),
+          appRunning: this.supervisor.running,
+          draining: this.stopping !== undefined,
+        }),
+      }),
+      metrics: () => this.mesh?.metrics.text(),
+      endpoints: () => listEndpoints(this.mesh),
+    });
+  }
+
+  /** Starts everything; resolves once the proxy and the admin listener listen (ready). */
+  async start(): Promise<AgentAddresses> {
+    const { config } = this;
+    const advice = pid1Advice();
+    if (advice !== undefined) this.log(advice);
+    let proxy: string | undefined;
+    let tcp: Record<string, number> = {};
+    if (config.proxy) {
+      const loaded = config.snapshot === undefined ? undefined : await readSnapshot(config.snapshot, this.log);
+      if (loaded !== undefined)
+        this.log(
+          `serving the snapshot ${config.snapshot} of ${new Date(loaded.savedAt).toISOString()} until the control plane answers`,
+        );
+      this.mesh = await createMesh(config, loaded, this.log);
+      const addresses = await this.mesh.listen();
+      proxy = url(config.tls.cert === undefined ? 'http' : 'https', config.proxyHost, addresses.port);
+      tcp = addresses.tcpPorts;
+    }
+    const adminPort = await this.admin.listen(config.admin.host, config.admin.port);
+    this.supervisor.start();
+    this.startRegistration();
+    return { proxy, admin: url('http', config.admin.host, adminPort), tcp };
+  }
+
+  private startRegistration(): void {
+    const { config } = this;
+    const registration = registrationOf(config);
+    if (registration !== undefined) {
+      const gated = new GatedRegistration(
+        () =>
+          new RegistrationClient({
+            url: config.registry.url as string,
+            ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
+            registration,
+            heartbeatIntervalMs: heartbeatMs(config),
+          }),
+        (m) => this.log(`${registration.service}: ${m}`),
+      );
+      this.registration = gated;
+      if (this.monitor === undefined) gated.want(true, 'no health checks');
+      else this.monitor.on('change', (healthy) => gated.want(healthy, healthy ? 'healthy' : 'unhealthy'));
+    }
+    // Health is checked (and shown in /health) even without registration.
+    void this.monitor?.start();
+  }
+
+  /**
+   * Stops gracefully: deregister, drain the proxy, stop the app's process groups (SIGTERM, then
+   * SIGKILL after shutdown.timeout), close the admin listener. Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.monitor?.stop();
+      await this.registration?.stop();
+      await this.mesh?.drain();
+      await this.supervisor.stop();
+      await this.admin.close();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { type RulesFollow, WeftRegistrySource, WeftRulesSource } from '@weft/adapters/weft';
+import { Discovery } from '@weft/core';
+import { MeshMetrics, type RulesRouter, rulesRouter, Sidecar, type SidecarAddresses } from '@weft/proxy/sidecar';
+import type { SidecarConfig } from '../config/sidecar-settings.js';
+import { toTcpProxy } from './sidecar-plan.js';
+import { SeededSource, type SnapshotFile, SnapshotWriter } from './sidecar-snapshot.js';
+
+/** The proxy side of the agent: discovery over the registry, rules from the controller, the Sidecar. */
+export interface Mesh {
+  readonly sidecar: Sidecar;
+  readonly discovery: Discovery;
+  readonly router: RulesRouter;
+  readonly following: RulesFollow;
+  readonly metrics: MeshMetrics;
+  readonly seeded: SeededSource;
+  readonly writer: SnapshotWriter | undefined;
+  /** The snapshot loaded at start, if any. */
+  readonly loaded: SnapshotFile | undefined;
+  listen(): Promise<SidecarAddresses>;
+  /** Drains the proxy (in-flight requests finish), then stops following and flushes the snapshot. */
+  drain(): Promise<void>;
+}
+
+/** The router the sidecar starts with: the snapshot's rules, or none (every request to every instance). */
+function initialRouter(loaded: SnapshotFile | undefined, warn: (m: string) => void): RulesRouter {
+  if (loaded === undefined || loaded.rules.length === 0) return rulesRouter([]);
+  try {
+    return rulesRouter(loaded.rules);
+  } catch (err) {
+    warn(`ignoring the snapshot's rules: ${(err as Error).message}`);
+    return rulesRouter([]);
+  }
+}
+
+async function tlsOptions(tls: SidecarConfig['tls']) {
+  if (tls.cert === undefined || tls.key === undefined) return undefined;
+  const [cert, key, ca] = await Promise.all([
+    readFile(tls.cert),
+    readFile(tls.key),
+    tls.ca === undefined ? undefined : readFile(tls.ca),
+  ]);
+  return ca === undefined ? { cert, key } : { cert, key, ca, requestCert: true, rejectUnauthorized: true };
+}
+
+/**
+ * Builds the proxy fed by the control plane: `Discovery` over `WeftRegistrySource` (seeded with
+ * the snapshot), one `rulesRouter` kept on the controller's rules by `WeftRulesSource.follow`,
+ * and a `Sidecar` (its admin off: the agent serves its own). Each new catalogue and rule set is
+ * written to the snapshot file when one is configured.
+ */
+export async function createMesh(
+  config: SidecarConfig,
+  loaded: SnapshotFile | undefined,
+  warn: (message: string) => void,
+): Promise<Mesh> {
+  const registryUrl = config.registry.url as string;
+  const writer = config.snapshot === undefined ? undefined : new SnapshotWriter(config.snapshot, loaded);
+  const registrySource = new WeftRegistrySource({
+    url: registryUrl,
+    ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
+  });
+  const seeded = new SeededSource(registrySource, loaded?.instances, (instances) => writer?.setInstances(instances));
+  const discovery = new Discovery({ sources: [seeded] });
+  const router = initialRouter(loaded, warn);
+  const controllerToken = config.controller.token ?? config.registry.token;
+  const rulesSource = new WeftRulesSource({
+    url: config.controller.url ?? registryUrl,
+    ...(controllerToken === undefined ? {} : { token: controllerToken }),
+  });
+  const following = rulesSource.follow(router, {
+    onUpdate: (update) => writer?.setRules(update.ruleSet.rules, update.revision),
+  });
+  const metrics = new MeshMetrics();
+  const tls = await tlsOptions(config.tls);
+  const quiet = config.logLevel === 'silent' || config.logLevel === 'fatal' || config.logLevel === 'error';
+  const sidecar = new Sidecar({
+    discovery,
+    router,
+    metrics,
+    ...(config.service.name === undefined
+      ? {}
+      : { identity: { name: config.service.name, tags: config.service.tags } }),
+    host: config.proxyHost,
+    port: config.proxyPort,
+    routing: config.routing,
+    admin: false,
+    tcp: config.tcpProxies.map(toTcpProxy),
+    drainTimeoutMs: config.shutdown.timeout,
+    // The access log is info-level output: off when the log level hides info.
+    accessLog: !quiet && config.logLevel !== 'warn',
+    ...(tls === undefined ? {} : { tls }),
+  });
+  return {
+    sidecar,
+    discovery,
+    router,
+    following,
+    metrics,
+    seeded,
+    writer,
+    loaded,
+    listen: () => sidecar.listen(),
+    async drain() {
+      await sidecar.drain();
+      following.unsubscribe();
+      discovery.close();
+      await Promise.all([registrySource.close(), rulesSource.close()]);
+      await writer?.flush();
+    },
+  };
+}

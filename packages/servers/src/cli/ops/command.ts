@@ -1,0 +1,121 @@
+import type { CliContext, Command } from '../command.js';
+import { type Endpoints, readEndpoints } from './endpoints.js';
+import { exitCodeOf, OpsError, UsageError } from './errors.js';
+import type { FlagSpec, ParsedArgs } from './flags.js';
+import { parseFlags } from './flags.js';
+import { opHelp } from './help.js';
+import { ApiClient } from './http.js';
+import { useColor } from './output.js';
+
+/** What an operator command runs with. */
+export interface OpContext {
+  readonly cli: CliContext;
+  readonly args: ParsedArgs;
+  readonly endpoints: Endpoints;
+  readonly controller: ApiClient;
+  readonly registry: ApiClient;
+  /** Styled output is allowed (a terminal, no `NO_COLOR`). */
+  readonly color: boolean;
+  /** Prints to standard output (the result). */
+  out(text: string): void;
+  /** Prints a line to standard error (notes, warnings: never mixed into a result a script parses). */
+  note(line: string): void;
+}
+
+/** An operator command as it is declared: its help, flags and what it does. */
+export interface OpSpec {
+  readonly name: string;
+  readonly summary: string;
+  /** `<service> [--amount <percent>]`: what follows `weft <name>` in the usage line. */
+  readonly usage: string;
+  readonly description: readonly string[];
+  /** Command lines with a comment each; `--help` shows them. */
+  readonly examples: readonly (readonly [string, string])[];
+  readonly flags: readonly FlagSpec[];
+  /** Talks to the control plane: takes the URL, token and `--debug` flags. */
+  readonly remote: boolean;
+  /** Resolves with the exit code (0 when it returns nothing). */
+  run(op: OpContext): Promise<number> | Promise<void>;
+}
+
+/** The flags of every command that talks to the control plane. */
+export const REMOTE_FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'controller-url',
+    type: 'string',
+    placeholder: '<url>',
+    description:
+      'The rules controller (env WEFT_CONTROLLER_URL, then A8_CONTROLLER_URL; default http://127.0.0.1:8080, the control plane)',
+  },
+  {
+    name: 'registry-url',
+    type: 'string',
+    placeholder: '<url>',
+    description:
+      'The registry (env WEFT_REGISTRY_URL, then A8_REGISTRY_URL; default http://127.0.0.1:8080, the control plane)',
+  },
+  {
+    name: 'controller-token',
+    type: 'string',
+    placeholder: '<token>',
+    description:
+      'Bearer token for the controller (env WEFT_CONTROLLER_TOKEN, then A8_CONTROLLER_TOKEN; prefer the environment: a command line is visible to every user of the machine)',
+  },
+  {
+    name: 'registry-token',
+    type: 'string',
+    placeholder: '<token>',
+    description: 'Bearer token for the registry (env WEFT_REGISTRY_TOKEN, then A8_REGISTRY_TOKEN)',
+  },
+  {
+    name: 'debug',
+    type: 'boolean',
+    description: 'Print each request and answer on standard error (env WEFT_DEBUG, A8_DEBUG)',
+  },
+  // a8ctl 0.3's spellings of the same, so its users' scripts keep running.
+  ...['a8-controller-url', 'a8-registry-url', 'a8-controller-token', 'a8-registry-token'].map(
+    (name): FlagSpec => ({ name, type: 'string', description: '', hidden: true }),
+  ),
+];
+
+const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'boolean', description: 'Show this help and exit' };
+
+/**
+ * Builds a `weft <name>` operator command: parses its flags (a usage error names the mistake and
+ * exits 2), finds the servers, runs it, and turns its failure into one line and an exit code.
+ */
+export function opCommand(spec: OpSpec): Command {
+  const flags = [...spec.flags, ...(spec.remote ? REMOTE_FLAGS : []), HELP_FLAG];
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    async run(argv, cli) {
+      try {
+        const args = parseFlags(argv, flags);
+        if (args.values.help === true) {
+          cli.stdout(opHelp(spec, flags));
+          return 0;
+        }
+        const endpoints = readEndpoints(args.values, cli.env);
+        const debug = endpoints.debug ? (line: string) => cli.stderr(`[debug] ${line}\n`) : undefined;
+        const op: OpContext = {
+          cli,
+          args,
+          endpoints,
+          controller: new ApiClient('controller', endpoints.controller, debug),
+          registry: new ApiClient('registry', endpoints.registry, debug),
+          color: useColor(cli.env, process.stdout.isTTY === true),
+          out: cli.stdout,
+          note: (line) => cli.stderr(`${line}\n`),
+        };
+        return (await spec.run(op)) ?? 0;
+      } catch (err) {
+        // Known failures are one line; anything else is a bug, and runCli prints its stack.
+        if (!(err instanceof UsageError || err instanceof OpsError)) throw err;
+        const hint = err instanceof UsageError ? ` (see weft ${spec.name} --help)` : '';
+        cli.stderr(`weft ${spec.name}: ${err.message}${hint}\n`);
+        return exitCodeOf(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,284 @@
+import * as z from 'zod/mini';
+import { section, setting } from './define.js';
+import { DurationSchema } from './duration.js';
+import { LOG_LEVELS } from './server-settings.js';
+import { CommandItemSchema, FractionSchema, HealthCheckItemSchema, TcpProxyItemSchema } from './sidecar-items.js';
+
+export const SIDECAR_MODES = ['sidecar', 'gateway'] as const;
+export type SidecarMode = (typeof SIDECAR_MODES)[number];
+export const ENDPOINT_TYPES = ['http', 'https', 'tcp', 'udp', 'user'] as const;
+export const ROUTING_MODES = ['path', 'host', 'both'] as const;
+
+/** Amalgam8's proxy port: apps call `http://localhost:6379/<service>/…`. */
+export const SIDECAR_PROXY_PORT = 6379;
+/** The Sidecar class's admin port. */
+export const SIDECAR_ADMIN_PORT = 8082;
+
+/**
+ * What differs between `weft sidecar` and `weft gateway`. A gateway sits at the edge: it serves
+ * the network (0.0.0.0) and registers nothing (Amalgam8's gateway was its sidecar with
+ * `A8_REGISTER=false`).
+ */
+const MODE_DEFAULTS = {
+  sidecar: { proxyHost: '127.0.0.1', register: true },
+  gateway: { proxyHost: '0.0.0.0', register: false },
+} as const;
+
+const text = z.string().check(z.minLength(1, { error: 'must not be empty' }));
+const bool = z.boolean({ error: 'must be true or false' });
+const portNumber = z
+  .number({ error: 'must be a port number' })
+  .check(
+    z.int({ error: 'must be a whole number' }),
+    z.minimum(0, { error: 'must be between 0 and 65535' }),
+    z.maximum(65535, { error: 'must be between 0 and 65535' }),
+  );
+const httpUrl = z.string().check(z.regex(/^https?:\/\/[^\s/]+\S*$/, { error: 'must be an http:// or https:// URL' }));
+
+/** The `registry` / `controller` connection settings; `what` names the server in descriptions. */
+function connection<X extends z.core.$ZodLooseShape>(owner: 'registry' | 'controller', what: string, extra: X) {
+  return section(
+    {
+      url: setting(httpUrl, {
+        kind: 'string',
+        placeholder: '<url>',
+        description:
+          owner === 'registry'
+            ? `Base URL of the ${what}, e.g. http://127.0.0.1:8080 (A8_REGISTRY_URL, --registry_url)`
+            : `Base URL of the ${what}; default: registry.url (weft control-plane serves both) (A8_CONTROLLER_URL, --controller_url)`,
+      }),
+      token: setting(text, {
+        kind: 'string',
+        flag: false,
+        secret: true,
+        description: `Bearer token for the ${what}: the namespace (trusted mode), a JWT, or an admin token (A8_${owner.toUpperCase()}_TOKEN)`,
+      }),
+      ...extra,
+    },
+    `The ${what}`,
+  );
+}
+
+/** Every setting of `weft sidecar` (and, with other defaults, `weft gateway`). */
+export function sidecarSettings(mode: SidecarMode) {
+  const d = MODE_DEFAULTS[mode];
+  return {
+    mode: setting(z.enum(SIDECAR_MODES, { error: `must be one of ${SIDECAR_MODES.join(', ')}` }), {
+      kind: 'string',
+      placeholder: '<mode>',
+      description: 'sidecar (next to one app, registers it) or gateway (at the edge: 0.0.0.0, no registration, TLS)',
+      default: mode,
+    }),
+    logLevel: setting(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), {
+      kind: 'string',
+      placeholder: '<level>',
+      description: 'Least severe level logged (JSON lines on standard output, through pino)',
+      default: 'info',
+    }),
+    register: setting(bool, {
+      kind: 'boolean',
+      description: "Register the app's endpoint with the registry, gated by the health checks (A8_REGISTER)",
+      default: d.register,
+    }),
+    proxy: setting(bool, {
+      kind: 'boolean',
+      description: "Run the proxy for the app's outbound calls, fed by the registry and the controller (A8_PROXY)",
+      default: true,
+    }),
+    service: section(
+      {
+        name: setting(text, {
+          kind: 'string',
+          placeholder: '<name>',
+          description: 'The service the app provides (A8_SERVICE=name:tag1,tag2, --service name:tags)',
+        }),
+        tags: setting(z.array(text), {
+          kind: 'list',
+          placeholder: '<tag,…>',
+          description: 'Tags of this instance, e.g. version=v2 (the part after the colon of A8_SERVICE)',
+          default: [],
+        }),
+      },
+      'The service this sidecar registers',
+    ),
+    endpoint: section(
+      {
+        host: setting(text, {
+          kind: 'string',
+          placeholder: '<address>',
+          description:
+            "Address other services reach the app at; default: this machine's first non-loopback IPv4 address (A8_ENDPOINT_HOST)",
+        }),
+        port: setting(portNumber, {
+          kind: 'integer',
+          placeholder: '<port>',
+          description: 'Port the app listens on; required to register (A8_ENDPOINT_PORT)',
+        }),
+        type: setting(z.enum(ENDPOINT_TYPES, { error: `must be one of ${ENDPOINT_TYPES.join(', ')}` }), {
+          kind: 'string',
+          placeholder: '<type>',
+          description: 'Protocol of the endpoint (A8_ENDPOINT_TYPE)',
+          default: 'http',
+        }),
+      },
+      "The app's endpoint, as registered",
+    ),
+    registry: connection('registry', 'registry (weft registry or weft control-plane)', {
+      ttl: setting(DurationSchema, {
+        kind: 'duration',
+        description: "TTL asked for the registration (the registry clamps it; Amalgam8's sidecar: 60s)",
+        default: '60s',
+      }),
+      heartbeat: setting(FractionSchema, {
+        kind: 'string',
+        placeholder: '<fraction>',
+        description: 'Heartbeat interval as a fraction of the TTL (1/3: three heartbeats per TTL)',
+        default: '1/3',
+      }),
+    }),
+    controller: connection('controller', 'rules controller (weft controller or weft control-plane)', {}),
+    proxyHost: setting(text, {
+      kind: 'string',
+      placeholder: '<address>',
+      description: 'Interface the proxy listens on (gateway: 0.0.0.0)',
+      default: d.proxyHost,
+    }),
+    proxyPort: setting(portNumber, {
+      kind: 'integer',
+      placeholder: '<port>',
+      description: "Port of the proxy; the app calls http://127.0.0.1:<port>/<service>/… (Amalgam8's 6379)",
+      default: SIDECAR_PROXY_PORT,
+    }),
+    routing: setting(z.enum(ROUTING_MODES, { error: `must be one of ${ROUTING_MODES.join(', ')}` }), {
+      kind: 'string',
+      placeholder: '<mode>',
+      description: 'How a request names its service: path (/<service>/…), host (Host: <service>) or both',
+      default: 'both',
+    }),
+    tcpProxies: setting(z.array(TcpProxyItemSchema), {
+      kind: 'list',
+      placeholder: '<service:port,…>',
+      description: 'TCP listeners, one per upstream service: service:port (or {service, port} in the file)',
+      default: [],
+    }),
+    admin: section(
+      {
+        host: setting(text, {
+          kind: 'string',
+          placeholder: '<address>',
+          description: 'Interface of the admin listener (/health, /metrics, /debug/…)',
+          default: '127.0.0.1',
+        }),
+        port: setting(portNumber, {
+          kind: 'integer',
+          placeholder: '<port>',
+          description: 'Port of the admin listener; 0 picks a free one',
+          default: SIDECAR_ADMIN_PORT,
+        }),
+      },
+      'The admin listener',
+    ),
+    healthchecks: setting(z.array(HealthCheckItemSchema), {
+      kind: 'list',
+      placeholder: '<url,…>',
+      description:
+        'Health checks that gate registration: http(s):// and tcp://host:port URLs, or mappings in the file (type, url, host, port, cmd, interval, timeout, thresholds) (A8_HEALTHCHECKS)',
+      default: [],
+    }),
+    health: section(
+      {
+        interval: setting(DurationSchema, {
+          kind: 'duration',
+          description:
+            'Time between two probes of a check that sets none (Amalgam8: 30s; shorter here because the first registration waits for a passing probe)',
+          default: '5s',
+        }),
+        timeout: setting(DurationSchema, {
+          kind: 'duration',
+          description: 'A probe that takes longer fails, for a check that sets none',
+          default: '5s',
+        }),
+      },
+      'Defaults of the health checks',
+    ),
+    commands: setting(z.array(CommandItemSchema), {
+      kind: 'list',
+      placeholder: '<cmd,…>',
+      description:
+        'Extra commands to supervise: command lines (no shell), or {cmd, env, onExit: ignore|terminate} in the file; the app after -- is one more, with onExit terminate',
+      default: [],
+    }),
+    snapshot: setting(text, {
+      kind: 'string',
+      placeholder: '<file>',
+      description:
+        'Last-known-good file: the endpoints and rules last received, written on change and served from at start while the control plane is down',
+    }),
+    tls: section(
+      {
+        cert: setting(text, {
+          kind: 'string',
+          placeholder: '<file>',
+          description: "PEM certificate (chain) of the proxy's HTTPS front end (a gateway terminating TLS)",
+        }),
+        key: setting(text, {
+          kind: 'string',
+          placeholder: '<file>',
+          description: 'PEM private key of the certificate',
+        }),
+        ca: setting(text, {
+          kind: 'string',
+          placeholder: '<file>',
+          description: 'PEM CA bundle: ask clients for certificates and verify them against it',
+        }),
+      },
+      'HTTPS on the proxy (gateway mode)',
+    ),
+    shutdown: section(
+      {
+        timeout: setting(DurationSchema, {
+          kind: 'duration',
+          description:
+            'On SIGTERM/SIGINT, how long in-flight requests may take, and the app may take to exit before SIGKILL',
+          default: '10s',
+        }),
+      },
+      'Graceful shutdown',
+    ),
+  };
+}
+
+/** The cross-field rules of a sidecar config. */
+export function checkSidecar(
+  c: {
+    register: boolean;
+    proxy: boolean;
+    service: { name?: string | undefined };
+    endpoint: { port?: number | undefined };
+    registry: { url?: string | undefined };
+    tls: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined };
+  },
+  issue: (path: readonly string[], message: string) => void,
+): void {
+  if (c.register) {
+    if (c.service.name === undefined) issue(['service', 'name'], 'is required to register (or give --no-register)');
+    if (c.endpoint.port === undefined) issue(['endpoint', 'port'], 'is required to register (or give --no-register)');
+  }
+  if ((c.register || c.proxy) && c.registry.url === undefined)
+    issue(['registry', 'url'], 'is required to register or to proxy (the endpoints come from the registry)');
+  if ((c.tls.cert === undefined) !== (c.tls.key === undefined))
+    issue(['tls', c.tls.cert === undefined ? 'cert' : 'key'], 'is required with tls.cert / tls.key (give both)');
+  if (c.tls.ca !== undefined && c.tls.cert === undefined) issue(['tls', 'ca'], 'needs tls.cert and tls.key');
+}
+
+/** `weft sidecar` / `weft gateway`'s config schema, with the mode's defaults. */
+export function sidecarConfigSchema(mode: SidecarMode) {
+  return z
+    .strictObject(sidecarSettings(mode))
+    .check(
+      z.superRefine((c, ctx) =>
+        checkSidecar(c, (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message })),
+      ),
+    );
+}
+export type SidecarConfig = z.output<ReturnType<typeof sidecarConfigSchema>>;
