@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { repoRoot } from './weft-process.js';
 
 /** The workspace packages `@weft/servers` needs, itself included. */
-export const COPIED_PACKAGES = ['core', 'proxy', 'servers'] as const;
+export const COPIED_PACKAGES = ['core', 'adapters', 'proxy', 'servers'] as const;
 
 /** Copies the packages (without dist/ and node_modules/) and the root tsconfigs into `dir`. */
 export async function copyRepo(dir: string): Promise<void> {
