@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { bundleCli } from './bundle.config.js';
 
 export default defineConfig({
   entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
@@ -8,4 +9,6 @@ export default defineConfig({
   clean: true,
   target: 'node22',
   tsconfig: 'tsconfig.build.json',
+  // After the package build (and after `clean`, which would delete it): the single-file bundle.
+  onSuccess: () => bundleCli(),
 });

@@ -47,6 +47,31 @@ describe('Sidecar TCP listener', () => {
     b.server.close();
   });
 
+  it("passes a client's half-close on and still relays the reply (request, FIN, then the answer)", async () => {
+    // An upstream that answers once the request is complete (it reads until the client's FIN).
+    const echo = createServer({ allowHalfOpen: true }, (s) => {
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => s.end(`got ${Buffer.concat(parts).toString()}`));
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const echoPort = (echo.address() as { port: number }).port;
+    await start([tcpInstance(echoPort)]);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const c = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      clients.push(c);
+      let got = '';
+      c.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      c.on('end', () => resolve(got));
+      c.on('error', reject);
+      c.end('ping');
+    });
+    expect(reply).toBe('got ping');
+    echo.close();
+  });
+
   async function start(instances: ServiceInstance[]): Promise<void> {
     source = new ManualSource('test', instances);
     sidecar = new Sidecar({

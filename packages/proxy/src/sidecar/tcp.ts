@@ -31,7 +31,11 @@ export class TcpProxy {
     private readonly options: TcpProxyOptions,
   ) {
     this.service = options.service;
-    this.server = createServer({ pauseOnConnect: true, noDelay: true }, (client) => this.accept(client));
+    // Half-open both ways: a client that sends its request and shuts its side (FIN) still gets the
+    // reply — the FIN is passed on to the upstream, and each side closes when both are done.
+    this.server = createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (client) =>
+      this.accept(client),
+    );
   }
 
   async listen(host: string): Promise<number> {
@@ -85,6 +89,7 @@ export class TcpProxy {
       host: entry.instance.endpoint.host ?? '127.0.0.1',
       port: entry.instance.endpoint.port ?? 0,
       noDelay: true,
+      allowHalfOpen: true,
     });
     upstream.setTimeout(this.options.connectTimeoutMs ?? 2_000);
     let settled = false;

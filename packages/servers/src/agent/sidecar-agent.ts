@@ -7,7 +7,9 @@ import { healthBody, listEndpoints } from './sidecar-health.js';
 import { createMesh, type Mesh } from './sidecar-mesh.js';
 import { appCommands, heartbeatMs, registrationOf, toHealthCheck } from './sidecar-plan.js';
 import { GatedRegistration } from './sidecar-registration.js';
+import { storeRegistry } from './sidecar-registry.js';
 import { readSnapshot } from './sidecar-snapshot.js';
+import { StoreRegistration } from './sidecar-store-registration.js';
 import { Supervisor } from './supervisor.js';
 import { pid1Advice } from './supervisor-pid1.js';
 
@@ -108,12 +110,14 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
     if (registration !== undefined) {
       const gated = new GatedRegistration(
         () =>
-          new RegistrationClient({
-            url: config.registry.url as string,
-            ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
-            registration,
-            heartbeatIntervalMs: heartbeatMs(config),
-          }),
+          config.registry.type === 'weft'
+            ? new RegistrationClient({
+                url: config.registry.url as string,
+                ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
+                registration,
+                heartbeatIntervalMs: heartbeatMs(config),
+              })
+            : new StoreRegistration(() => storeRegistry(config, registration.ttl), registration, heartbeatMs(config)),
         (m) => this.log(`${registration.service}: ${m}`),
       );
       this.registration = gated;

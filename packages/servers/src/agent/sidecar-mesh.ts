@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { type RulesFollow, WeftRegistrySource, WeftRulesSource } from '@weft/adapters/weft';
+import { type RulesFollow, WeftRulesSource } from '@weft/adapters/weft';
 import { Discovery } from '@weft/core';
 import { MeshMetrics, type RulesRouter, rulesRouter, Sidecar, type SidecarAddresses } from '@weft/proxy/sidecar';
 import type { SidecarConfig } from '../config/sidecar-settings.js';
 import { toTcpProxy } from './sidecar-plan.js';
+import { endpointSource } from './sidecar-registry.js';
 import { SeededSource, type SnapshotFile, SnapshotWriter } from './sidecar-snapshot.js';
 
 /** The proxy side of the agent: discovery over the registry, rules from the controller, the Sidecar. */
@@ -44,7 +45,7 @@ async function tlsOptions(tls: SidecarConfig['tls']) {
 }
 
 /**
- * Builds the proxy fed by the control plane: `Discovery` over `WeftRegistrySource` (seeded with
+ * Builds the proxy fed by the control plane: `Discovery` over the registry's source (seeded with
  * the snapshot), one `rulesRouter` kept on the controller's rules by `WeftRulesSource.follow`,
  * and a `Sidecar` (its admin off: the agent serves its own). Each new catalogue and rule set is
  * written to the snapshot file when one is configured.
@@ -56,15 +57,14 @@ export async function createMesh(
 ): Promise<Mesh> {
   const registryUrl = config.registry.url as string;
   const writer = config.snapshot === undefined ? undefined : new SnapshotWriter(config.snapshot, loaded);
-  const registrySource = new WeftRegistrySource({
-    url: registryUrl,
-    ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
-  });
+  // The registry's endpoints, from the store registry.type names (Weft's, Consul, etcd).
+  const registrySource = await endpointSource(config);
   const seeded = new SeededSource(registrySource, loaded?.instances, (instances) => writer?.setInstances(instances));
   const discovery = new Discovery({ sources: [seeded] });
   const router = initialRouter(loaded, warn);
   const controllerToken = config.controller.token ?? config.registry.token;
   const rulesSource = new WeftRulesSource({
+    // checkSidecar requires controller.url with a registry that is not Weft's.
     url: config.controller.url ?? registryUrl,
     ...(controllerToken === undefined ? {} : { token: controllerToken }),
   });

@@ -1,4 +1,14 @@
-import type { RegistrationClient } from '@weft/adapters/weft';
+/**
+ * One registration of the app, done once closed: `RegistrationClient` (Weft's registry) or
+ * `StoreRegistration` (Consul, etcd). Both retry `start()` while the registry is away, heartbeat,
+ * register again when the registry lost the instance, and deregister on `close()`.
+ */
+export interface AppRegistration {
+  start(): Promise<{ readonly id: string }>;
+  close(): Promise<void>;
+  on(event: 'registered', listener: (instance: { readonly id: string }) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+}
 
 /** Where the app's registration stands, for /health. */
 export type RegistrationState =
@@ -28,11 +38,11 @@ export interface RegistrationStatus {
  * Keeps the app registered exactly while it is healthy. Unhealthy → **deregistered** (DELETE),
  * healthy again → registered anew, as Amalgam8's sidecar did: a deregistered instance is gone
  * from every sidecar's pool at once, where OUT_OF_SERVICE would leave it listed (and depend on
- * every reader filtering by status). Each registration is its own `RegistrationClient` (a
+ * every reader filtering by status). Each registration is its own `AppRegistration` (a
  * client is done once closed); transitions run one at a time, the latest wish winning.
  */
 export class GatedRegistration {
-  private client: RegistrationClient | undefined;
+  private client: AppRegistration | undefined;
   private wanted = false;
   private stopped = false;
   private chain: Promise<void> = Promise.resolve();
@@ -46,7 +56,7 @@ export class GatedRegistration {
   };
 
   constructor(
-    private readonly create: () => RegistrationClient,
+    private readonly create: () => AppRegistration,
     private readonly log: (message: string) => void,
   ) {}
 

@@ -8,6 +8,8 @@ export const SIDECAR_MODES = ['sidecar', 'gateway'] as const;
 export type SidecarMode = (typeof SIDECAR_MODES)[number];
 export const ENDPOINT_TYPES = ['http', 'https', 'tcp', 'udp', 'user'] as const;
 export const ROUTING_MODES = ['path', 'host', 'both'] as const;
+/** Where the app is registered and the endpoints come from: Weft's registry, or an adapter's store. */
+export const REGISTRY_TYPES = ['weft', 'consul', 'etcd'] as const;
 
 /** Amalgam8's proxy port: apps call `http://localhost:6379/<service>/…`. */
 export const SIDECAR_PROXY_PORT = 6379;
@@ -124,6 +126,13 @@ export function sidecarSettings(mode: SidecarMode) {
       "The app's endpoint, as registered",
     ),
     registry: connection('registry', 'registry (weft registry or weft control-plane)', {
+      type: setting(z.enum(REGISTRY_TYPES, { error: `must be one of ${REGISTRY_TYPES.join(', ')}` }), {
+        kind: 'string',
+        placeholder: '<type>',
+        description:
+          "What registry.url is: weft (a weft registry or control-plane), consul (a Consul agent's HTTP API; registry.token is its ACL token) or etcd (an etcd client URL); the app is registered there and the proxy's endpoints come from there",
+        default: 'weft',
+      }),
       ttl: setting(DurationSchema, {
         kind: 'duration',
         description: "TTL asked for the registration (the registry clamps it; Amalgam8's sidecar: 60s)",
@@ -255,7 +264,8 @@ export function checkSidecar(
     proxy: boolean;
     service: { name?: string | undefined };
     endpoint: { port?: number | undefined };
-    registry: { url?: string | undefined };
+    registry: { url?: string | undefined; type: (typeof REGISTRY_TYPES)[number] };
+    controller: { url?: string | undefined };
     tls: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined };
   },
   issue: (path: readonly string[], message: string) => void,
@@ -266,6 +276,12 @@ export function checkSidecar(
   }
   if ((c.register || c.proxy) && c.registry.url === undefined)
     issue(['registry', 'url'], 'is required to register or to proxy (the endpoints come from the registry)');
+  // Consul and etcd hold endpoints only: the rules still come from a Weft controller.
+  if (c.proxy && c.registry.type !== 'weft' && c.controller.url === undefined)
+    issue(
+      ['controller', 'url'],
+      `is required to proxy with registry.type ${c.registry.type} (the rules come from a weft controller)`,
+    );
   if ((c.tls.cert === undefined) !== (c.tls.key === undefined))
     issue(['tls', c.tls.cert === undefined ? 'cert' : 'key'], 'is required with tls.cert / tls.key (give both)');
   if (c.tls.ca !== undefined && c.tls.cert === undefined) issue(['tls', 'ca'], 'needs tls.cert and tls.key');

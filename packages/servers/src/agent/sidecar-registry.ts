@@ -1,0 +1,58 @@
+import { WeftRegistrySource } from '@weft/adapters/weft';
+import type { Registry } from '@weft/core';
+import type { SidecarConfig } from '../config/sidecar-settings.js';
+
+/**
+ * Where the app is registered and where the proxy's endpoints come from: the same store, chosen
+ * by `registry.type`. `weft` is Weft's registry over HTTP (`RegistrationClient` and
+ * `WeftRegistrySource`); `consul` and `etcd` are @weft/adapters' registries and sources, loaded
+ * only when asked for, so the default sidecar never loads their clients.
+ */
+
+/** A discovery source the mesh can also close on shutdown. */
+export interface EndpointSource {
+  readonly name: string;
+  subscribe: WeftRegistrySource['subscribe'];
+  close(): void | Promise<void>;
+}
+
+const consulOptions = (config: SidecarConfig) => ({
+  address: config.registry.url as string,
+  ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
+});
+
+/** The endpoints source of `registry.type`. */
+export async function endpointSource(config: SidecarConfig): Promise<EndpointSource> {
+  const url = config.registry.url as string;
+  switch (config.registry.type) {
+    case 'consul': {
+      const { ConsulSource } = await import('@weft/adapters/consul');
+      return new ConsulSource(consulOptions(config));
+    }
+    case 'etcd': {
+      const { EtcdSource } = await import('@weft/adapters/etcd');
+      return new EtcdSource({ hosts: url });
+    }
+    default:
+      return new WeftRegistrySource({
+        url,
+        ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
+      });
+  }
+}
+
+/**
+ * The `Registry` the app is registered in, for `consul` and `etcd` (`weft` uses `RegistrationClient`).
+ * The TTL policy is widened to what the sidecar asks for: `registry.ttl` is the user's choice.
+ * etcd's own keep-alive is off: the sidecar's heartbeat (`registry.heartbeat`) renews, as it does
+ * with the other stores, and a lost lease shows as "unknown instance" and is registered again.
+ */
+export async function storeRegistry(config: SidecarConfig, ttlSeconds: number): Promise<Registry> {
+  const ttl = { defaultSeconds: ttlSeconds, minSeconds: 1, maxSeconds: Math.max(600, ttlSeconds) };
+  if (config.registry.type === 'consul') {
+    const { ConsulRegistry } = await import('@weft/adapters/consul');
+    return new ConsulRegistry({ ...consulOptions(config), ttl });
+  }
+  const { EtcdRegistry } = await import('@weft/adapters/etcd');
+  return new EtcdRegistry({ hosts: config.registry.url as string, ttl, keepAlive: false });
+}
