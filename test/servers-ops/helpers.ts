@@ -5,8 +5,8 @@ import { binInRepo, listeningUrl, repoRoot, startWeft, type WeftProcess } from '
 export interface ControlPlane {
   readonly url: string;
   readonly process: WeftProcess;
-  /** Registers an instance through the registry API; returns its id. */
-  register(service: string, tags: readonly string[], port: number): Promise<string>;
+  /** Registers an instance through the registry API (at 10.0.0.1 unless `host` is given); returns its id. */
+  register(service: string, tags: readonly string[], port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -16,13 +16,13 @@ export async function startControlPlane(): Promise<ControlPlane> {
   return {
     url,
     process: p,
-    async register(service, tags, port) {
+    async register(service, tags, port, host = '10.0.0.1') {
       const res = await fetch(`${url}/api/v1/instances`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           service_name: service,
-          endpoint: { type: 'http', value: `10.0.0.1:${port}` },
+          endpoint: { type: 'http', value: `${host}:${port}` },
           tags,
           ttl: 600,
         }),

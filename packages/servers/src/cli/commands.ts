@@ -1,4 +1,5 @@
 import type { CommandGroup } from './command.js';
+import { completionCommand } from './completion.js';
 import { OPERATOR_COMMANDS } from './ops/index.js';
 import { controllerCommand, controlPlaneCommand, registryCommand } from './server-commands.js';
 import { gatewayAgentCommand, sidecarAgentCommand } from './sidecar-command.js';
@@ -14,4 +15,5 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { title: 'Servers', commands: [controlPlaneCommand, registryCommand, controllerCommand] },
   { title: 'Sidecar', commands: [sidecarAgentCommand, gatewayAgentCommand] },
   { title: 'Operator commands (talk to a running control plane)', commands: OPERATOR_COMMANDS },
+  { title: 'Shell', commands: [completionCommand(() => COMMAND_GROUPS)] },
 ];

@@ -3,6 +3,8 @@ import { didYouMean } from '../config/suggest.js';
 import type { CliContext, Command } from './command.js';
 import { COMMAND_GROUPS } from './commands.js';
 import { mainHelp } from './help.js';
+import { isRemoteCommand } from './ops/command.js';
+import { leadingRemoteFlags } from './ops/global-flags.js';
 import { ListenError } from './serve.js';
 import { VERSION } from './version.js';
 
@@ -13,6 +15,28 @@ function find(name: string): Command {
   if (command === undefined)
     throw new UsageError(`unknown command '${name}'${didYouMean(name, commands.keys())}; see weft --help`);
   return command;
+}
+
+/**
+ * `weft --controller-url X route-list`, as a8ctl 0.3 took its global flags: the control plane's
+ * flags before an operator command are passed to it. Any other leading flag, or these before a
+ * command that does not talk to the control plane, is a usage error naming it.
+ */
+async function runWithLeadingFlags(argv: readonly string[], context: CliContext): Promise<number> {
+  const { flags, rest } = leadingRemoteFlags(argv);
+  const [name, ...args] = rest;
+  const first = flags[0] ?? argv[0];
+  if (flags.length > 0 && name === undefined)
+    throw new UsageError(`${first} needs a command after it: weft ${first} <value> <command>`);
+  if (flags.length === 0 || name === undefined || name.startsWith('-'))
+    throw new UsageError(
+      `unknown flag ${rest[0] ?? first} (a command comes first: weft <command> [flags]; see weft --help)`,
+    );
+  const command = find(name);
+  if (!isRemoteCommand(command))
+    throw new UsageError(`${first} is a flag of the operator commands, not of weft ${name} (see weft ${name} --help)`);
+  // Before the command's own arguments: after a `--` they would be taken as positionals.
+  return command.run([...flags, ...args], context);
 }
 
 /**
@@ -45,8 +69,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       label = `weft ${rest[0]}`;
       return await find(rest[0]).run(['--help'], context);
     }
-    if (first.startsWith('-'))
-      throw new UsageError(`unknown flag ${first} (a command comes first: weft <command> [flags]; see weft --help)`);
+    if (first.startsWith('-')) return await runWithLeadingFlags(argv, context);
     const command = find(first);
     label = `weft ${command.name}`;
     return await command.run(rest, context);

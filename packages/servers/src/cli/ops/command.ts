@@ -68,6 +68,20 @@ export const REMOTE_FLAGS: readonly FlagSpec[] = [
     description: 'Bearer token for the registry (env WEFT_REGISTRY_TOKEN, then A8_REGISTRY_TOKEN)',
   },
   {
+    name: 'namespace',
+    type: 'string',
+    placeholder: '<name>',
+    description:
+      "The namespace (tenant) to act in, sent in the A8-Namespace header, as the control plane's admin auth mode asks (env WEFT_NAMESPACE, then A8_NAMESPACE; default: none sent, the credentials decide)",
+  },
+  {
+    name: 'namespace-header',
+    type: 'string',
+    placeholder: '<header>',
+    description:
+      "The header --namespace goes in, when the control plane's auth.adminHeader is not A8-Namespace (env WEFT_NAMESPACE_HEADER)",
+  },
+  {
     name: 'debug',
     type: 'boolean',
     description: 'Print each request and answer on standard error (env WEFT_DEBUG, A8_DEBUG)',
@@ -78,6 +92,15 @@ export const REMOTE_FLAGS: readonly FlagSpec[] = [
   ),
 ];
 
+/** What {@link opCommand} built: for runCli's leading flags and for shell completion. */
+const built = new WeakMap<Command, { readonly remote: boolean; readonly flags: readonly FlagSpec[] }>();
+
+/** Whether `command` talks to the control plane, so `weft --controller-url X <command>` may give it the flag. */
+export const isRemoteCommand = (command: Command): boolean => built.get(command)?.remote === true;
+
+/** Every flag an operator command takes (hidden ones too), or undefined for another command. */
+export const operatorFlags = (command: Command): readonly FlagSpec[] | undefined => built.get(command)?.flags;
+
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'boolean', description: 'Show this help and exit' };
 
 /**
@@ -86,7 +109,7 @@ const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'boolean', descrip
  */
 export function opCommand(spec: OpSpec): Command {
   const flags = [...spec.flags, ...(spec.remote ? REMOTE_FLAGS : []), HELP_FLAG];
-  return {
+  const command: Command = {
     name: spec.name,
     summary: spec.summary,
     async run(argv, cli) {
@@ -102,8 +125,8 @@ export function opCommand(spec: OpSpec): Command {
           cli,
           args,
           endpoints,
-          controller: new ApiClient('controller', endpoints.controller, debug),
-          registry: new ApiClient('registry', endpoints.registry, debug),
+          controller: new ApiClient('controller', endpoints.controller, debug, endpoints.namespace),
+          registry: new ApiClient('registry', endpoints.registry, debug, endpoints.namespace),
           color: useColor(cli.env, process.stdout.isTTY === true),
           out: cli.stdout,
           note: (line) => cli.stderr(`${line}\n`),
@@ -118,4 +141,6 @@ export function opCommand(spec: OpSpec): Command {
       }
     },
   };
+  built.set(command, { remote: spec.remote, flags });
+  return command;
 }

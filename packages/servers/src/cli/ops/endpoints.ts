@@ -4,8 +4,23 @@ import { DEFAULT_PORTS } from '../../config/schemas.js';
 export interface Endpoints {
   readonly controller: Endpoint;
   readonly registry: Endpoint;
+  /** The namespace to act in, sent to both servers in {@link Namespace.header}; unset: none sent. */
+  readonly namespace: Namespace | undefined;
   readonly debug: boolean;
 }
+
+/**
+ * The `admin` auth mode takes the namespace from a header (`A8-Namespace` unless the server sets
+ * `auth.adminHeader`): one admin token then reaches every tenant, so the tenant is per command.
+ */
+export interface Namespace {
+  readonly name: string;
+  readonly from: string;
+  readonly header: string;
+}
+
+/** The server's default `auth.adminHeader`. */
+export const DEFAULT_NAMESPACE_HEADER = 'A8-Namespace';
 
 /** One server: its base URL, an optional bearer token, and where each came from (for `info`). */
 export interface Endpoint {
@@ -70,6 +85,19 @@ function endpoint(flags: FlagValues, env: NodeJS.ProcessEnv, server: 'controller
   };
 }
 
+/** `--namespace`, `WEFT_NAMESPACE`, `A8_NAMESPACE`: first set wins, as for the URLs. */
+function namespace(flags: FlagValues, env: NodeJS.ProcessEnv): Namespace | undefined {
+  const candidates: [unknown, string][] = [
+    [flags.namespace, '--namespace'],
+    [env.WEFT_NAMESPACE, 'env WEFT_NAMESPACE'],
+    [env.A8_NAMESPACE, 'env A8_NAMESPACE'],
+  ];
+  const found = candidates.find(([v]) => text(v) !== undefined);
+  if (found === undefined) return undefined;
+  const header = text(flags['namespace-header']) ?? text(env.WEFT_NAMESPACE_HEADER) ?? DEFAULT_NAMESPACE_HEADER;
+  return { name: String(found[0]), from: found[1], header };
+}
+
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 
 /** The endpoints from the command's flags and the environment. */
@@ -78,6 +106,7 @@ export function readEndpoints(flags: FlagValues, env: NodeJS.ProcessEnv): Endpoi
   return {
     controller: endpoint(flags, env, 'controller'),
     registry: endpoint(flags, env, 'registry'),
+    namespace: namespace(flags, env),
     debug: flags.debug === true || TRUE.has(debugEnv.toLowerCase()),
   };
 }

@@ -5,9 +5,10 @@ import { UsageError } from '../../config/errors.js';
  * cannot be reached, refuses the credentials or fails); 2 a usage error (a bad flag, selector
  * or rules file, or rules the controller refused as invalid); 3 not found (a rule id, routing
  * rules for a service, instances of a version); 4 the current state does not allow it (a
- * canary already running or none to step, an id already taken, rules changed meanwhile).
+ * canary already running or none to step, an id already taken, rules changed meanwhile); 5
+ * `traffic-step --watch` aborted the transfer because the canary passed a threshold.
  */
-export const EXIT = { ok: 0, runtime: 1, usage: 2, notFound: 3, conflict: 4 } as const;
+export const EXIT = { ok: 0, runtime: 1, usage: 2, notFound: 3, conflict: 4, aborted: 5 } as const;
 
 export { UsageError };
 

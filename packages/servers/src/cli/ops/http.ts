@@ -1,4 +1,4 @@
-import type { Endpoint } from './endpoints.js';
+import type { Endpoint, Namespace } from './endpoints.js';
 import { ConflictError, EXIT, NotFoundError, OpsError } from './errors.js';
 
 /** An answer of the control plane: its status, its JSON body, and the revision it was at. */
@@ -51,6 +51,7 @@ export class ApiClient {
     readonly server: 'controller' | 'registry',
     private readonly endpoint: Endpoint,
     private readonly debug: ((line: string) => void) | undefined,
+    private readonly namespace?: Namespace,
   ) {}
 
   get url(): string {
@@ -80,6 +81,7 @@ export class ApiClient {
       for (const v of typeof value === 'string' ? [value] : (value ?? [])) url.searchParams.append(name, v);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.endpoint.token !== undefined) headers.authorization = `Bearer ${this.endpoint.token}`;
+    if (this.namespace !== undefined) headers[this.namespace.header.toLowerCase()] = this.namespace.name;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
     this.debug?.(`${method} ${url.href}${options.body === undefined ? '' : ` ${JSON.stringify(options.body)}`}`);

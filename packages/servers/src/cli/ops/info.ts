@@ -26,12 +26,17 @@ export const infoCommand: Command = opCommand({
   async run(op) {
     const format = outputFormat(op.args.values, 'table');
     if (op.args.positionals.length > 0) throw new UsageError(`unexpected argument '${op.args.positionals[0]}'`);
-    const { controller, registry, debug } = op.endpoints;
+    const { controller, registry, namespace, debug } = op.endpoints;
     const rows = [
       { setting: 'controller URL', value: controller.url, from: controller.urlFrom },
       { setting: 'controller token', value: tokenState(controller), from: controller.tokenFrom ?? '' },
       { setting: 'registry URL', value: registry.url, from: registry.urlFrom },
       { setting: 'registry token', value: tokenState(registry), from: registry.tokenFrom ?? '' },
+      {
+        setting: 'namespace',
+        value: namespace === undefined ? 'not sent' : `${namespace.name} (header ${namespace.header})`,
+        from: namespace?.from ?? '',
+      },
       { setting: 'debug', value: String(debug), from: '' },
     ];
     if (format !== 'table') {
@@ -40,6 +45,7 @@ export const infoCommand: Command = opCommand({
           {
             controller: { url: controller.url, urlFrom: controller.urlFrom, token: controller.token !== undefined },
             registry: { url: registry.url, urlFrom: registry.urlFrom, token: registry.token !== undefined },
+            ...(namespace === undefined ? {} : { namespace }),
             debug,
           },
           format,

@@ -1,8 +1,7 @@
 import type { Command } from '../command.js';
-import { readSplitRule, transferInProgress, writeSplitRule } from './canary.js';
+import { abortTransfer } from './canary-step.js';
 import { opCommand } from './command.js';
 import { UsageError } from './errors.js';
-import { tagsToVersion } from './versions.js';
 
 /** `weft traffic-abort <service>`: ends a canary, all traffic back to the default version. */
 export const trafficAbortCommand: Command = opCommand({
@@ -19,9 +18,6 @@ export const trafficAbortCommand: Command = opCommand({
     const [service, extra] = op.args.positionals;
     if (service === undefined) throw new UsageError('which service? weft traffic-abort <service>');
     if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
-    const split = await readSplitRule(op, service);
-    const { base } = transferInProgress(service, split);
-    await writeSplitRule(op, split, [base]);
-    op.out(`Transfer aborted for ${service}: all traffic reverted to ${tagsToVersion(base.tags)}\n`);
+    await abortTransfer(op, service, '');
   },
 });
