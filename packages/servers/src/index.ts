@@ -81,5 +81,12 @@ export {
   type WriteResult,
   writeFileDurably,
 } from './rules-store/index.js';
+export {
+  PROXY_HEADER,
+  ProxyLog,
+  type ProxyLogOptions,
+  type ProxyTransport,
+  type ProxyView,
+} from './watch/proxy-log.js';
 export { INDEX_HEADER, parseWait, serveRead, type WatchLimits } from './watch/serve-read.js';
 export type { Versioned, Watchable } from './watch/types.js';

@@ -30,6 +30,12 @@ export interface FollowOptions {
   backoff?: BackoffOptions;
   /** Clock for sleeps and timeouts; the system clock by default. */
   clock?: Clock;
+  /**
+   * The name this proxy reports to the server in the `x-weft-proxy` header of every read, so the
+   * server can list who follows it and how far behind (`weft status`). Default
+   * `<hostname>:<pid>`.
+   */
+  proxyName?: string;
 }
 
 /** Validated {@link FollowOptions}. */

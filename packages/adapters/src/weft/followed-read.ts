@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Subscription, ValidationIssue } from '@weft/core';
 import {
   type ControlPlaneConnectionOptions,
@@ -7,6 +8,9 @@ import {
 import { type FollowOptions, type ResolvedFollowOptions, resolveFollowOptions } from './follow-options.js';
 import { Follower, type FollowHandlers, type FollowLog } from './follower.js';
 import { ControlPlaneHttp } from './http.js';
+
+/** The request header that names the proxy to the server (the servers' `PROXY_HEADER`). */
+export const PROXY_HEADER = 'x-weft-proxy';
 
 /** The options every source that follows a Weft server takes: the server, how to follow it, a name. */
 interface FollowingSourceOptions extends ControlPlaneConnectionOptions, FollowOptions {
@@ -23,7 +27,12 @@ export function resolveFollowingSource(
   const follow = resolveFollowOptions(options ?? {}, issues);
   if (options?.name !== undefined && (typeof options.name !== 'string' || options.name === ''))
     issues.push({ path: 'name', message: 'must be a non-empty string' });
-  return { connection, follow };
+  const proxyName = options?.proxyName ?? `${hostname().replace(/[^\x21-\x7e]/g, '_') || 'unknown'}:${process.pid}`;
+  // A header value: visible ASCII and inner spaces only, or undici refuses every request.
+  if (typeof proxyName !== 'string' || !/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(proxyName))
+    issues.push({ path: 'proxyName', message: 'must be a non-empty string of printable ASCII' });
+  // On every request of the source, so the server sees it whichever transport the follower uses.
+  return { connection: { ...connection, headers: { [PROXY_HEADER]: proxyName, ...connection.headers } }, follow };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RuleKind, RulesStore, StoredRule, WriteResult } from '../rules-store/types.js';
+import { ProxyLog } from '../watch/proxy-log.js';
 import { INDEX_HEADER, serveRead, type WatchLimits } from '../watch/serve-read.js';
 import { explain, explainInputFromBody, explainInputFromQuery } from './explain.js';
 import { controllerErrorHandler, errorBody } from './http-errors.js';
@@ -42,6 +43,8 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
   const { store, instances } = options;
   const limits = options.watch ?? {};
   const tracker = new WatchTracker();
+  // A long-poller counts as seen for two of its longest waits after its last request.
+  const proxies = new ProxyLog({ seenForMs: 2 * (limits.maxWaitMs ?? 300_000) });
   // SSE streams and long-polls never complete on their own; end ours before the server waits for them.
   app.addHook('preClose', async () => tracker.endAll(new Error('server closing')));
   app.setErrorHandler(controllerErrorHandler);
@@ -81,6 +84,12 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
     }
   });
 
+  // The proxies that read this namespace's rules, and how far behind each is (`weft status`).
+  app.get('/v1/proxies', async (request, reply) => {
+    const { revision } = await store.get(request.namespace);
+    return reply.header(INDEX_HEADER, String(revision)).send({ proxies: proxies.list(request.namespace, revision) });
+  });
+
   app.post('/v1/rules', async (request, reply) => {
     const rules = withIds(rulesOfBody(request.body, { nonEmpty: true }));
     const result = await store.add(request.namespace, rules, writeOptions(request));
@@ -88,7 +97,7 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
   });
 
   app.get('/v1/rules', (request, reply) =>
-    serveRead(request, reply, watchOf(request), rulesView(filterFromQuery(request.query)), limits),
+    serveRead(request, reply, watchOf(request), rulesView(filterFromQuery(request.query)), limits, proxies),
   );
 
   app.put('/v1/rules', async (request, reply) => {
@@ -106,7 +115,7 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
 
   app.get('/v1/rules/explain', (request, reply) => {
     const input = explainInputFromQuery(request.query);
-    return serveRead(request, reply, watchOf(request), (ns) => explain(ns, input), limits);
+    return serveRead(request, reply, watchOf(request), (ns) => explain(ns, input), limits, proxies);
   });
 
   app.post('/v1/rules/explain', async (request, reply) => {
@@ -120,12 +129,12 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
     ['actions', 'actions'],
   ] as const satisfies readonly (readonly [string, RuleKind])[]) {
     app.get(`/v1/rules/${segment}`, (request, reply) =>
-      serveRead(request, reply, watchOf(request), servicesView(filterFromQuery(request.query, kind)), limits),
+      serveRead(request, reply, watchOf(request), servicesView(filterFromQuery(request.query, kind)), limits, proxies),
     );
 
     app.get<DestinationParams>(`/v1/rules/${segment}/:destination`, (request, reply) => {
       const filter = { ...filterFromQuery(request.query, kind), destinations: [request.params.destination] };
-      return serveRead(request, reply, watchOf(request), rulesView(filter), limits);
+      return serveRead(request, reply, watchOf(request), rulesView(filter), limits, proxies);
     });
 
     // Replaces every rule of this kind of the destination (a8ctl's route-set, action-add): 201, as Amalgam8.

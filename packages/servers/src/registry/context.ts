@@ -1,5 +1,6 @@
 import type { Registry } from '@weft/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProxyLog } from '../watch/proxy-log.js';
 import type { WatchLimits } from '../watch/serve-read.js';
 import type { Failure } from './errors.js';
 import type { RegistryReads } from './reads.js';
@@ -10,6 +11,8 @@ export interface RouteContext {
   readonly registry: Registry;
   readonly reads: RegistryReads;
   readonly watch: WatchLimits;
+  /** The proxies that read this registry (`x-weft-proxy`), for `GET /api/v1/proxies`. */
+  readonly proxies: ProxyLog;
   /** The mount prefix, for the links registrations answer with. */
   readonly prefix: string;
 }

@@ -6,3 +6,5 @@ export const HEARTBEAT = '/api/v1/instances/:id/heartbeat';
 export const STATUS = '/api/v1/instances/:id/status';
 export const SERVICES = '/api/v1/services';
 export const SERVICE = '/api/v1/services/:name';
+/** Weft's: the proxies that read the namespace (`x-weft-proxy`). */
+export const PROXIES = '/api/v1/proxies';

@@ -1,10 +1,10 @@
 import { type ServiceInstance, UnknownServiceError } from '@weft/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { serveRead } from '../watch/serve-read.js';
+import { INDEX_HEADER, serveRead } from '../watch/serve-read.js';
 import { fail, namespaceOf, type RouteContext } from './context.js';
 import { Amalgam8Errors, failure, failureOf, WireCodes } from './errors.js';
 import { readSelection, SelectionError } from './instance-filter.js';
-import { INSTANCES, SERVICE, SERVICES } from './paths.js';
+import { INSTANCES, PROXIES, SERVICE, SERVICES } from './paths.js';
 import type { Instances } from './reads.js';
 import { Renderers } from './renderers.js';
 import { wireInstance } from './wire.js';
@@ -55,13 +55,15 @@ export function readRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const render = selections.get(selection.key, () => (instances: Instances) => ({
       instances: instances.filter(selection.matches).map((i) => wireInstance(i, selection.fields)),
     }));
-    return read(reply, Amalgam8Errors.instanceEnumeration, () => serveRead(request, reply, source, render, ctx.watch));
+    return read(reply, Amalgam8Errors.instanceEnumeration, () =>
+      serveRead(request, reply, source, render, ctx.watch, ctx.proxies),
+    );
   });
 
   app.get(SERVICES, get, async (request, reply) => {
     const source = reads.scope(namespaceOf(request), undefined);
     return read(reply, Amalgam8Errors.serviceEnumeration, () =>
-      serveRead(request, reply, source, renderServices, ctx.watch),
+      serveRead(request, reply, source, renderServices, ctx.watch, ctx.proxies),
     );
   });
 
@@ -81,7 +83,16 @@ export function readRoutes(app: FastifyInstance, ctx: RouteContext): void {
           reply.code(unknown.status);
           return unknown.body;
         };
-    return read(reply, Amalgam8Errors.serviceEnumeration, () => serveRead(request, reply, source, render, ctx.watch));
+    return read(reply, Amalgam8Errors.serviceEnumeration, () =>
+      serveRead(request, reply, source, render, ctx.watch, ctx.proxies),
+    );
+  });
+
+  // Weft's: the proxies that read this namespace, and how far behind each is (`weft status`).
+  app.get(PROXIES, get, async (request, reply) => {
+    const ns = namespaceOf(request);
+    const { revision } = await reads.scope(ns, undefined).current();
+    return reply.header(INDEX_HEADER, String(revision)).send({ proxies: ctx.proxies.list(ns, revision) });
   });
 }
 

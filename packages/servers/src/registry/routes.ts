@@ -2,13 +2,14 @@ import { ClosedError, type Registry } from '@weft/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
+import { ProxyLog } from '../watch/proxy-log.js';
 import type { WatchLimits } from '../watch/serve-read.js';
 import { installBodyParsers } from './body-parsers.js';
 import { fail, type RouteContext } from './context.js';
 import { errorHandler } from './error-handler.js';
 import { Amalgam8Errors, failure, WireCodes } from './errors.js';
 import { goJson } from './go-json.js';
-import { HEARTBEAT, INSTANCE, INSTANCES, SERVICE, SERVICES, STATUS } from './paths.js';
+import { HEARTBEAT, INSTANCE, INSTANCES, PROXIES, SERVICE, SERVICES, STATUS } from './paths.js';
 import { readRoutes } from './read-routes.js';
 import { RegistryReads } from './reads.js';
 import { REQUEST_ID_HEADER, requestIds } from './request-id.js';
@@ -46,6 +47,7 @@ const ALLOWED: ReadonlyMap<string, readonly HTTPMethods[]> = new Map([
   [STATUS, ['PUT']],
   [SERVICES, ['GET']],
   [SERVICE, ['GET']],
+  [PROXIES, ['GET']],
 ] as const);
 
 /** Routes whose JSON body is read; the others ignore any body, as Amalgam8 did. */
@@ -70,7 +72,10 @@ export async function registryRoutes(app: FastifyInstance, options: RegistryRout
   if (typeof lingerMs !== 'number' || !(lingerMs >= 0))
     throw new TypeError('registryRoutes: watchLingerMs must be ≥ 0');
   const reads = new RegistryReads(registry, lingerMs);
-  const ctx: RouteContext = { registry, reads, watch: options.watch ?? {}, prefix: app.prefix };
+  const watch = options.watch ?? {};
+  // A long-poller counts as seen for two of its longest waits after its last request.
+  const proxies = new ProxyLog({ seenForMs: 2 * (watch.maxWaitMs ?? 300_000) });
+  const ctx: RouteContext = { registry, reads, watch, proxies, prefix: app.prefix };
 
   // Watches end before the server waits for its connections: event streams would hold it open.
   app.addHook('preClose', (done) => {

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProxyLog, ProxyWatch } from './proxy-log.js';
 import type { Versioned, Watchable } from './types.js';
 
 /** Limits of watch requests. */
@@ -53,6 +54,8 @@ function badParam(reply: FastifyReply, field: string, message: string): FastifyR
  *   the current revision (as Consul, whose clients reset their index when it goes backwards).
  * - otherwise: the current state at once.
  * Every answer carries the revision in `x-weft-index`. `render` turns a state into the body.
+ * With `proxies`, a request that names its proxy (`x-weft-proxy`) is recorded there: what it
+ * reads, how, and the revision it was sent, so the server can tell which proxies are behind.
  */
 export async function serveRead<T>(
   request: FastifyRequest,
@@ -60,13 +63,19 @@ export async function serveRead<T>(
   source: Watchable<T>,
   render: (value: T) => unknown,
   limits: WatchLimits = {},
+  proxies?: ProxyLog,
 ): Promise<FastifyReply> {
   const query = (request.query ?? {}) as Record<string, unknown>;
   const accept = request.headers.accept ?? '';
-  if (accept.includes('text/event-stream')) return serveEvents(request, reply, source, render, limits);
+  const watchBy = (transport: 'sse' | 'long-poll' | 'poll'): ProxyWatch | undefined =>
+    proxies?.watch(request, request.namespace, transport);
+  if (accept.includes('text/event-stream')) return serveEvents(request, reply, source, render, limits, watchBy('sse'));
   const indexText = first(query.index);
   if (indexText === undefined) {
     const state = await source.current();
+    const seen = watchBy('poll');
+    seen?.sent(state.revision);
+    seen?.end();
     return reply.header(INDEX_HEADER, String(state.revision)).send(render(state.value));
   }
   if (!/^\d+$/.test(indexText)) return badParam(reply, 'index', 'must be a non-negative integer revision');
@@ -78,7 +87,10 @@ export async function serveRead<T>(
     wait = parsed;
   }
   wait = Math.min(wait, limits.maxWaitMs ?? 300_000);
+  const seen = watchBy('long-poll');
   const state = await longPoll(source, Number(indexText), wait, request);
+  seen?.sent(state.revision);
+  seen?.end();
   return reply.header(INDEX_HEADER, String(state.revision)).send(render(state.value));
 }
 
@@ -160,6 +172,7 @@ async function serveEvents<T>(
   source: Watchable<T>,
   render: (value: T) => unknown,
   limits: WatchLimits,
+  seen: ProxyWatch | undefined,
 ): Promise<FastifyReply> {
   const lastId = request.headers['last-event-id'];
   const last = typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : -1;
@@ -174,6 +187,8 @@ async function serveEvents<T>(
     'x-accel-buffering': 'no',
   });
   res.write('retry: 1000\n\n');
+  // The client holds what it resumes from: a stream that has nothing newer to send is up to date.
+  if (last >= 0) seen?.sent(last);
   let sent = last;
   let firstState = true;
   const send = (state: Versioned<T>): void => {
@@ -184,6 +199,7 @@ async function serveEvents<T>(
     if ((state.revision <= sent && !fromAnotherHistory) || res.writableEnded) return;
     sent = state.revision;
     res.write(frameOf(state, render));
+    seen?.sent(state.revision);
   };
   const heartbeat = setInterval(() => res.write(': ping\n\n'), limits.heartbeatMs ?? 15_000);
   heartbeat.unref();
@@ -194,6 +210,7 @@ async function serveEvents<T>(
     ended = true;
     clearInterval(heartbeat);
     unsubscribe?.();
+    seen?.end();
     if (!res.writableEnded) res.end();
   };
   const stop = source.subscribe(send, () => end());

@@ -4,6 +4,7 @@ import { OUTPUT_FLAGS } from './common-flags.js';
 import { EXIT, UsageError } from './errors.js';
 import type { ApiClient } from './http.js';
 import { outputFormat, serialize } from './output.js';
+import { PROXY_TABLE_HEADERS, proxiesOf, proxyTableRows } from './status-proxies.js';
 import { renderTable } from './table.js';
 import { listInstances } from './versions.js';
 import { rulesOf } from './wire.js';
@@ -26,6 +27,7 @@ export const statusCommand: Command = opCommand({
   usage: '[-o table|json|yaml]',
   description: [
     "Checks the controller's and the registry's health, and summarises what they hold: the rules revision (every change bumps it; proxies that are behind it are stale), the number of route and action rules, the services, and their instances by status. Exit 1 when a server is down or unreachable.",
+    'Then the proxies each server has seen (sidecars and MeshAgents name themselves in `x-weft-proxy`): what each reads, over which transport, its revision against the current one, and STALE when it has been behind for more than 5 s, or has neither an open stream nor been seen for 75 s.',
   ],
   examples: [
     ['weft status', 'the table'],
@@ -39,6 +41,10 @@ export const statusCommand: Command = opCommand({
     const [controllerHealth, registryHealth] = await Promise.all([health(op.controller), health(op.registry)]);
     const rules = controllerHealth === 'ok' ? await op.controller.get('/v1/rules') : undefined;
     const instances = registryHealth === 'ok' ? await listInstances(op.registry) : undefined;
+    const [controllerProxies, registryProxies] = await Promise.all([
+      controllerHealth === 'ok' ? proxiesOf(op.controller, '/v1/proxies') : undefined,
+      registryHealth === 'ok' ? proxiesOf(op.registry, '/api/v1/proxies') : undefined,
+    ]);
     const list = rules === undefined ? [] : rulesOf(rules.body);
     const byStatus: Record<string, number> = {};
     for (const i of instances ?? []) byStatus[i.status ?? 'UP'] = (byStatus[i.status ?? 'UP'] ?? 0) + 1;
@@ -53,6 +59,7 @@ export const statusCommand: Command = opCommand({
               routeRules: list.filter((r) => r.route !== undefined).length,
               actionRules: list.filter((r) => r.route === undefined).length,
             }),
+        ...(controllerProxies === undefined ? {} : { proxies: controllerProxies }),
       },
       registry: {
         url: op.registry.url,
@@ -60,6 +67,7 @@ export const statusCommand: Command = opCommand({
         ...(instances === undefined
           ? {}
           : { services: new Set(instances.map((i) => i.service_name)).size, instances: byStatus }),
+        ...(registryProxies === undefined ? {} : { proxies: registryProxies }),
       },
     };
     if (format !== 'table') op.out(await serialize(status, format));
@@ -93,6 +101,13 @@ export const statusCommand: Command = opCommand({
           ],
           op.color,
         ),
+      );
+      const proxyRows = [
+        ...proxyTableRows('controller', controllerProxies),
+        ...proxyTableRows('registry', registryProxies),
+      ];
+      op.out(
+        proxyRows.length === 0 ? '\nNo proxies seen.\n' : `\n${renderTable(PROXY_TABLE_HEADERS, proxyRows, op.color)}`,
       );
     }
     return controllerHealth === 'ok' && registryHealth === 'ok' ? EXIT.ok : EXIT.runtime;
