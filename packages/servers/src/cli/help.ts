@@ -1,5 +1,6 @@
 import type { SettingInfo } from '../config/describe.js';
 import { GENERAL_FLAGS } from '../config/read-flags.js';
+import { wrap } from './wrap.js';
 
 /** A command as its help shows it. */
 export interface HelpTopic {
@@ -10,23 +11,6 @@ export interface HelpTopic {
   readonly settings: readonly SettingInfo[];
   /** The config file's JSON Schema, named in the help of `--config`. */
   readonly schemaFile: string;
-}
-
-const WIDTH = 100;
-
-/** Wraps text to `WIDTH` columns with an indent. */
-function wrap(text: string, indent: string): string {
-  const lines: string[] = [];
-  let line = indent;
-  for (const word of text.split(/\s+/)) {
-    if (line.length + word.length + 1 > WIDTH && line.trim() !== '') {
-      lines.push(line.trimEnd());
-      line = indent;
-    }
-    line += `${word} `;
-  }
-  lines.push(line.trimEnd());
-  return lines.join('\n');
 }
 
 const show = (value: unknown): string => (Array.isArray(value) ? value.join(',') : String(value));

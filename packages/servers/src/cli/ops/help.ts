@@ -1,23 +1,7 @@
+import { wrap } from '../wrap.js';
 import type { OpSpec } from './command.js';
 import { EXIT } from './errors.js';
 import type { FlagSpec } from './flags.js';
-
-const WIDTH = 100;
-
-/** Wraps text to `WIDTH` columns with an indent. */
-function wrap(text: string, indent: string): string {
-  const lines: string[] = [];
-  let line = indent;
-  for (const word of text.split(/\s+/)) {
-    if (line.length + word.length + 1 > WIDTH && line.trim() !== '') {
-      lines.push(line.trimEnd());
-      line = indent;
-    }
-    line += `${word} `;
-  }
-  lines.push(line.trimEnd());
-  return lines.join('\n');
-}
 
 function flagLines(f: FlagSpec): string {
   const head = `  ${f.short === undefined ? '    ' : `-${f.short}, `}--${f.name}${f.type === 'string' ? ` ${f.placeholder ?? '<value>'}` : ''}`;
