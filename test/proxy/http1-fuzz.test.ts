@@ -46,6 +46,37 @@ const params = (numRuns: number): fc.Parameters<unknown> => ({
 });
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
+/**
+ * A fast-check property over batches of CONCURRENCY items, checked concurrently: `checkOne` gives
+ * a complaint (or undefined) per item, `afterBatch` may add some of its own and say whether the
+ * batch passes otherwise. Returns every complaint, and fast-check's failure (its seed and path
+ * replay it), or undefined.
+ */
+async function batchProperty<T>(
+  item: fc.Arbitrary<T>,
+  numRuns: number,
+  checkOne: (value: T) => Promise<string | undefined>,
+  afterBatch: (results: Array<string | undefined>) => Promise<boolean> = async () => true,
+): Promise<{ complaints: string[]; failure: unknown }> {
+  const complaints: string[] = [];
+  const failure = await fc
+    .assert(
+      fc.asyncProperty(fc.array(item, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (items) => {
+        const results = await mapLimit(items, CONCURRENCY, checkOne);
+        const ok = await afterBatch(results);
+        const bad = results.filter((r): r is string => r !== undefined);
+        complaints.push(...bad);
+        return bad.length === 0 && ok;
+      }),
+      { ...params(numRuns), endOnFailure: true },
+    )
+    .then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+  return { complaints, failure };
+}
+
 // ---- ChunkedDecoder ---------------------------------------------------------------------------
 
 interface Decoded {
@@ -371,34 +402,18 @@ describe('Http1Server: the same request stream in any pieces gives the same outc
 
   it('at random cuts, for every corpus and own stream', { timeout: 60_000 }, async () => {
     expect(streams.length).toBeGreaterThan(200);
-    const complaints: string[] = [];
-    const failure = await fc
-      .assert(
-        fc.asyncProperty(
-          fc.array(fc.record({ stream: fc.nat(streams.length - 1), cutAt: cuts(2048) }), {
-            minLength: CONCURRENCY,
-            maxLength: CONCURRENCY,
-          }),
-          async (items) => {
-            const results = await mapLimit(items, CONCURRENCY, async ({ stream, cutAt }) => {
-              const s = streams[stream] as { name: string; bytes: Buffer };
-              const pieces = split(
-                s.bytes,
-                cutAt.map((c) => c % s.bytes.length),
-              );
-              return check(s.name, s.bytes, pieces, await wholeOf(s));
-            });
-            const bad = results.filter((r): r is string => r !== undefined);
-            complaints.push(...bad);
-            return bad.length === 0;
-          },
-        ),
-        { ...params(12), endOnFailure: true },
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+    const { complaints, failure } = await batchProperty(
+      fc.record({ stream: fc.nat(streams.length - 1), cutAt: cuts(2048) }),
+      12,
+      async ({ stream, cutAt }) => {
+        const s = streams[stream] as { name: string; bytes: Buffer };
+        const pieces = split(
+          s.bytes,
+          cutAt.map((c) => c % s.bytes.length),
+        );
+        return check(s.name, s.bytes, pieces, await wholeOf(s));
+      },
+    );
     // The complaints say what went wrong; fast-check's error has the seed and path to replay it.
     expect(complaints, String(failure)).toEqual([]);
     if (failure !== undefined) throw failure;
@@ -438,38 +453,25 @@ describe('Http1Server against node:http: mutated valid requests', () => {
   });
 
   it('never crash, never hang the server, never accept what node rejects', { timeout: 60_000 }, async () => {
-    const complaints: string[] = [];
-    const failure = await fc
-      .assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.record({
-              template: fc.nat(templates.length - 1),
-              mutations: fc.array(mutation, { minLength: 1, maxLength: 3 }),
-            }),
-            { minLength: CONCURRENCY, maxLength: CONCURRENCY },
-          ),
-          async (items) => {
-            const results = await mapLimit(items, CONCURRENCY, async ({ template, mutations }) => {
-              const bytes = mutate(templates[template] as Buffer, mutations);
-              const [n, o, cmp] = await comparePair(node, engine, [bytes]);
-              if (!FAILING_KINDS.has(cmp.kind)) return undefined;
-              return `${cmp.kind}${cmp.kind === 'differs' ? ` in ${cmp.field}` : ''}: ${escapeBytes(bytes, 300)}\n  node: ${describeOutcome(n)}\n  ours: ${describeOutcome(o)}`;
-            });
-            // The server still answers a plain request on a fresh connection.
-            const health = await run(engine, [HEALTH], { ...DEFAULT_TIMING, idleMs: 1000 });
-            if (health.statuses[0] !== 200) results.push(`the server stopped answering: ${describeOutcome(health)}`);
-            const bad = results.filter((r): r is string => r !== undefined);
-            complaints.push(...bad);
-            return bad.length === 0 && uncaught.length === 0;
-          },
-        ),
-        { ...params(12), endOnFailure: true },
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+    const { complaints, failure } = await batchProperty(
+      fc.record({
+        template: fc.nat(templates.length - 1),
+        mutations: fc.array(mutation, { minLength: 1, maxLength: 3 }),
+      }),
+      12,
+      async ({ template, mutations }) => {
+        const bytes = mutate(templates[template] as Buffer, mutations);
+        const [n, o, cmp] = await comparePair(node, engine, [bytes]);
+        if (!FAILING_KINDS.has(cmp.kind)) return undefined;
+        return `${cmp.kind}${cmp.kind === 'differs' ? ` in ${cmp.field}` : ''}: ${escapeBytes(bytes, 300)}\n  node: ${describeOutcome(n)}\n  ours: ${describeOutcome(o)}`;
+      },
+      async (results) => {
+        // The server still answers a plain request on a fresh connection.
+        const health = await run(engine, [HEALTH], { ...DEFAULT_TIMING, idleMs: 1000 });
+        if (health.statuses[0] !== 200) results.push(`the server stopped answering: ${describeOutcome(health)}`);
+        return uncaught.length === 0;
+      },
+    );
     expect(uncaught, String(failure)).toEqual([]);
     expect(complaints, String(failure)).toEqual([]);
     if (failure !== undefined) throw failure;
@@ -527,41 +529,25 @@ describe("Http1Pool: responses in any pieces, and mutated responses against node
   });
 
   it('a response written in random pieces reads as written whole', { timeout: 60_000 }, async () => {
-    const complaints: string[] = [];
-    const failure = await fc
-      .assert(
-        fc.asyncProperty(
-          fc.array(fc.record({ response: fc.nat(responses.length - 1), cutAt: cuts(1024) }), {
-            minLength: CONCURRENCY,
-            maxLength: CONCURRENCY,
-          }),
-          async (items) => {
-            const results = await mapLimit(items, CONCURRENCY, async ({ response, cutAt }) => {
-              const bytes = responses[response] as Buffer;
-              let expected = whole.get(response);
-              if (expected === undefined) {
-                expected = await poolFetch(raw.port, raw.register(bytes));
-                whole.set(response, expected);
-              }
-              const pieces = split(
-                bytes,
-                cutAt.map((c) => c % bytes.length),
-              );
-              const got = await poolFetch(raw.port, raw.register(pieces));
-              if (sameResponse(expected, got)) return undefined;
-              return `pieces ${pieces.map((p) => p.length).join('+')} of ${escapeBytes(bytes, 200)}\n  whole:  ${describeResponse(expected)}\n  pieces: ${describeResponse(got)}`;
-            });
-            const bad = results.filter((r): r is string => r !== undefined);
-            complaints.push(...bad);
-            return bad.length === 0;
-          },
-        ),
-        { ...params(10), endOnFailure: true },
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+    const { complaints, failure } = await batchProperty(
+      fc.record({ response: fc.nat(responses.length - 1), cutAt: cuts(1024) }),
+      10,
+      async ({ response, cutAt }) => {
+        const bytes = responses[response] as Buffer;
+        let expected = whole.get(response);
+        if (expected === undefined) {
+          expected = await poolFetch(raw.port, raw.register(bytes));
+          whole.set(response, expected);
+        }
+        const pieces = split(
+          bytes,
+          cutAt.map((c) => c % bytes.length),
+        );
+        const got = await poolFetch(raw.port, raw.register(pieces));
+        if (sameResponse(expected, got)) return undefined;
+        return `pieces ${pieces.map((p) => p.length).join('+')} of ${escapeBytes(bytes, 200)}\n  whole:  ${describeResponse(expected)}\n  pieces: ${describeResponse(got)}`;
+      },
+    );
     expect(complaints, String(failure)).toEqual([]);
     if (failure !== undefined) throw failure;
   });
@@ -570,39 +556,23 @@ describe("Http1Pool: responses in any pieces, and mutated responses against node
     timeout: 60_000,
   }, async () => {
     const valid = responses.filter((r) => !r.includes('\x00'));
-    const complaints: string[] = [];
-    const failure = await fc
-      .assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.record({
-              response: fc.nat(valid.length - 1),
-              mutations: fc.array(mutation, { minLength: 1, maxLength: 3 }),
-            }),
-            { minLength: CONCURRENCY, maxLength: CONCURRENCY },
-          ),
-          async (items) => {
-            const results = await mapLimit(items, CONCURRENCY, async ({ response, mutations }) => {
-              const bytes = mutate(valid[response] as Buffer, mutations);
-              const [n, o] = await Promise.all([
-                nodeFetch(raw.port, raw.register(bytes)),
-                poolFetch(raw.port, raw.register(bytes)),
-              ]);
-              const cmp = compareResponses(n, o);
-              if (cmp.kind === 'same' || cmp.kind === 'stricter') return undefined;
-              return `${cmp.kind}: ${escapeBytes(bytes, 300)}\n  node: ${describeResponse(n)}\n  ours: ${describeResponse(o)}`;
-            });
-            const bad = results.filter((r): r is string => r !== undefined);
-            complaints.push(...bad);
-            return bad.length === 0;
-          },
-        ),
-        { ...params(8), endOnFailure: true },
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+    const { complaints, failure } = await batchProperty(
+      fc.record({
+        response: fc.nat(valid.length - 1),
+        mutations: fc.array(mutation, { minLength: 1, maxLength: 3 }),
+      }),
+      8,
+      async ({ response, mutations }) => {
+        const bytes = mutate(valid[response] as Buffer, mutations);
+        const [n, o] = await Promise.all([
+          nodeFetch(raw.port, raw.register(bytes)),
+          poolFetch(raw.port, raw.register(bytes)),
+        ]);
+        const cmp = compareResponses(n, o);
+        if (cmp.kind === 'same' || cmp.kind === 'stricter') return undefined;
+        return `${cmp.kind}: ${escapeBytes(bytes, 300)}\n  node: ${describeResponse(n)}\n  ours: ${describeResponse(o)}`;
+      },
+    );
     expect(complaints, String(failure)).toEqual([]);
     if (failure !== undefined) throw failure;
   });
