@@ -34,6 +34,33 @@ describe('MeshAgent with the rule engine (Amalgam8 rules)', () => {
     return ((await res.body.json()) as { upstream: string }).upstream;
   }
 
+  it('counts the calls of each rule backend apart (weft_backend_*{backend}), next to the service totals', async () => {
+    const mesh = agent([
+      {
+        destination: 'helloworld',
+        priority: 1,
+        route: { backends: [{ tags: ['version=v2'], weight: 0.5 }, { tags: ['version=v1'] }] },
+      },
+    ]);
+    const seen: string[] = [];
+    for (let i = 0; i < 40; i++) seen.push(await upstreamOf(mesh));
+    const v2Calls = seen.filter((u) => u.startsWith('v2')).length;
+    const text = mesh.metrics?.text() ?? '';
+    expect(text).toContain('weft_requests_total{service="helloworld",code="200"} 40');
+    expect(text).toContain(
+      `weft_backend_requests_total{service="helloworld",backend="version=v2",code="200"} ${v2Calls}`,
+    );
+    expect(text).toContain(
+      `weft_backend_requests_total{service="helloworld",backend="version=v1",code="200"} ${40 - v2Calls}`,
+    );
+    expect(text).toContain(
+      `weft_backend_request_duration_seconds_count{service="helloworld",backend="version=v2"} ${v2Calls}`,
+    );
+    expect(text).toMatch(
+      /weft_backend_request_duration_seconds_bucket\{service="helloworld",backend="version=v1",le="\+Inf"\} \d+/,
+    );
+  });
+
   it('splits traffic by weight within binomial bounds over 2000 requests (25 % v2 / 75 % v1)', async () => {
     const mesh = agent([
       {

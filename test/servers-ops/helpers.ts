@@ -47,7 +47,10 @@ export interface Run {
  * Runs `weft <args>` to its end with the control plane's URLs in the environment (cleared of
  * any the machine has), `input` on standard input when given.
  */
-export function weft(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Run> {
+export function weft(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; interruptAfterMs?: number } = {},
+): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const key of Object.keys(env)) if (/^(WEFT|A8)_/.test(key)) delete env[key];
   const child = spawn(process.execPath, [binInRepo, ...args], {
@@ -56,6 +59,12 @@ export function weft(args: readonly string[], options: { env?: NodeJS.ProcessEnv
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   child.stdin?.end(options.input);
+  // Ctrl-C as a terminal sends it: SIGINT to the process.
+  const interrupt =
+    options.interruptAfterMs === undefined
+      ? undefined
+      : setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs);
+  child.on('close', () => clearTimeout(interrupt));
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => {

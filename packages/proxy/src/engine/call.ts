@@ -1110,6 +1110,7 @@ export class MeshCall implements Controller, HasDeadline {
     const durationMs = now() - this.startedAt;
     const attempts = this.attemptNo;
     this.table.counters?.call(status, durationMs / 1000, attempts > 1 ? attempts - 1 : 0);
+    this.subset?.counters?.record(status, durationMs / 1000);
     const a = this.committed ?? this.attempt;
     const upstream = a?.entry?.address;
     if (x?.span !== undefined) engine.tracing.end(x.span, status, upstream, attempts, error);

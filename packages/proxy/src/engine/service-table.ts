@@ -5,7 +5,7 @@ import type {
   RetryBudget,
   ServiceInstance,
 } from '@weft/core';
-import type { ServiceCounters } from '../telemetry/metrics.js';
+import { backendLabel, type CallCounters, type ServiceCounters } from '../telemetry/metrics.js';
 import { BackendPolicy, resilienceKey } from './backend-policy.js';
 import type { EndpointPool, MeshEngine } from './engine.js';
 import { type BreakerState, createBreaker, createOutlierDetector, createRetryBudget } from './health.js';
@@ -89,6 +89,11 @@ export class Subset {
   used = false;
   /** Grows with every picker rebuild; calls remember it to report their end to the right picker. */
   generation = 0;
+  /**
+   * The metric counters of the rule backend (its tags), shared by every subset with the same tags;
+   * undefined for the untagged subset and when metrics are off.
+   */
+  counters: CallCounters | undefined;
 
   constructor(
     readonly key: string,
@@ -346,6 +351,7 @@ export class ServiceTable {
               key,
             );
       s = new Subset(key, tags, policy, group);
+      if (tags.length > 0) s.counters = this.counters?.backend(backendLabel(tags));
       this.subsets.set(key, s);
       this.rebuild(s, engine.discovery);
     }

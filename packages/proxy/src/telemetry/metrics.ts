@@ -3,12 +3,26 @@ export const LATENCY_BUCKETS: readonly number[] = Object.freeze([
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 
-/** The counters of one service; `call` is the per-request hot path (no lookups, no allocation). */
-export class ServiceCounters {
+/** Calls by final status and their durations: what `weft_*requests_total` and the histograms count. */
+export class CallCounters {
   readonly byStatus = new Map<number, number>();
   readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
   sum = 0;
   count = 0;
+
+  /** Records one finished call: the per-request hot path (no allocation after a status is first seen). */
+  record(status: number, durationSec: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && durationSec > (LATENCY_BUCKETS[i] as number)) i++;
+    this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+    this.sum += durationSec;
+    this.count++;
+  }
+}
+
+/** The counters of one service; `call` is the per-request hot path (no lookups, no allocation). */
+export class ServiceCounters extends CallCounters {
   retries = 0;
   ejections = 0;
   ejected = 0;
@@ -19,17 +33,50 @@ export class ServiceCounters {
   /** Requests drawn for mirroring but not mirrored (body not replayable, too many mirrors in flight). */
   mirrorsSkipped = 0;
   readonly breakers = new Map<string, number>();
+  /**
+   * Calls per rule backend, by the backend's tags (`v2`, `version=v2`): what a canary's error
+   * rate and latency are read from. Only calls a rule routed to a tagged backend are counted
+   * here; every call is counted in the service's own series too.
+   */
+  readonly backends = new Map<string, CallCounters>();
 
   /** Records one finished call. */
   call(status: number, durationSec: number, retries: number): void {
-    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
-    let i = 0;
-    while (i < LATENCY_BUCKETS.length && durationSec > (LATENCY_BUCKETS[i] as number)) i++;
-    this.buckets[i] = (this.buckets[i] ?? 0) + 1;
-    this.sum += durationSec;
-    this.count++;
+    this.record(status, durationSec);
     if (retries > 0) this.retries += retries;
   }
+
+  /** The counters of the backend labelled `backend` (keep the handle: recording then needs no lookup). */
+  backend(backend: string): CallCounters {
+    let c = this.backends.get(backend);
+    if (c === undefined) {
+      c = new CallCounters();
+      this.backends.set(backend, c);
+    }
+    return c;
+  }
+}
+
+/** The `backend` label of a rule backend's tag set: its tags, sorted, comma-separated. */
+export function backendLabel(tags: readonly string[]): string {
+  return tags.length === 1 ? (tags[0] as string) : [...tags].sort().join(',');
+}
+
+/** The series of a duration histogram: cumulative buckets, sum and count, each with `labels`. */
+function histogram(name: string, labels: Record<string, string>, c: CallCounters): MetricValue[] {
+  const out: MetricValue[] = [];
+  let cumulative = 0;
+  for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
+    cumulative += c.buckets[i] ?? 0;
+    out.push({
+      metricName: `${name}_bucket`,
+      labels: { ...labels, le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i] as number) : '+Inf' },
+      value: cumulative,
+    });
+  }
+  out.push({ metricName: `${name}_sum`, labels, value: c.sum });
+  out.push({ metricName: `${name}_count`, labels, value: c.count });
+  return out;
 }
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 2 } as const;
@@ -92,6 +139,9 @@ function formatValue(v: number): string {
  * process ~20 MB of resident memory), or by a prom-client `Registry` passed in, where they sit
  * next to the application's own metrics. Metric names:
  * `weft_requests_total{service,code}`, `weft_request_duration_seconds{service}` (histogram),
+ * `weft_backend_requests_total{service,backend,code}` and
+ * `weft_backend_request_duration_seconds{service,backend}` (the calls a rule sent to a tagged
+ * backend — a version — so a canary is seen apart from the rest; `backend` is its sorted tags),
  * `weft_retries_total{service}`, `weft_ejections_total{service}`, `weft_endpoints_ejected{service}`,
  * `weft_breaker_state{service,endpoint,backend}` (0 closed, 1 half-open, 2 open; `backend` is `shared`
  * or the rule backend with its own resilience settings),
@@ -114,21 +164,29 @@ export class MeshMetrics {
       () => this.each((svc, c) => [...c.byStatus].map(([code, value]) => ({ labels: { service: svc, code }, value }))),
     );
     this.family('weft_request_duration_seconds', 'Call duration (to the end of the response).', 'histogram', () =>
-      this.each((svc, c) => {
-        const out: MetricValue[] = [];
-        let cumulative = 0;
-        for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
-          cumulative += c.buckets[i] ?? 0;
-          out.push({
-            metricName: 'weft_request_duration_seconds_bucket',
-            labels: { service: svc, le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i] as number) : '+Inf' },
-            value: cumulative,
-          });
-        }
-        out.push({ metricName: 'weft_request_duration_seconds_sum', labels: { service: svc }, value: c.sum });
-        out.push({ metricName: 'weft_request_duration_seconds_count', labels: { service: svc }, value: c.count });
-        return out;
-      }),
+      this.each((svc, c) => histogram('weft_request_duration_seconds', { service: svc }, c)),
+    );
+    this.family(
+      'weft_backend_requests_total',
+      'Calls a rule routed to a tagged backend (a version), by destination service, backend tags and final status.',
+      'counter',
+      () =>
+        this.each((svc, c) =>
+          [...c.backends].flatMap(([backend, b]) =>
+            [...b.byStatus].map(([code, value]) => ({ labels: { service: svc, backend, code }, value })),
+          ),
+        ),
+    );
+    this.family(
+      'weft_backend_request_duration_seconds',
+      'Duration of the calls a rule routed to a tagged backend (to the end of the response).',
+      'histogram',
+      () =>
+        this.each((svc, c) =>
+          [...c.backends].flatMap(([backend, b]) =>
+            histogram('weft_backend_request_duration_seconds', { service: svc, backend }, b),
+          ),
+        ),
     );
     counterOf('weft_retries_total', 'Retries (attempts after the first, transparent ones included).', (c) => c.retries);
     counterOf('weft_ejections_total', 'Outlier ejections of an endpoint.', (c) => c.ejections);

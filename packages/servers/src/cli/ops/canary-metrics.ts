@@ -26,17 +26,24 @@ export interface WindowStats {
 /** A 5xx is the service failing; a 4xx is the caller's mistake and no reason to abort a canary. */
 const isError = (code: string | undefined): boolean => code !== undefined && /^5\d\d$/.test(code);
 
-/** Sums `service`'s counts over the samples of every proxy scraped. */
-export function callCounts(samples: readonly Sample[], service: string): CallCounts {
+/**
+ * Sums `service`'s counts over the samples of every proxy scraped: all its calls, or with
+ * `backend` (a rule backend's sorted tags, `v2` or `version=v2`) only the calls a rule routed to
+ * that backend — the canary's own numbers.
+ */
+export function callCounts(samples: readonly Sample[], service: string, backend?: string): CallCounts {
+  const prefix = backend === undefined ? 'weft_' : 'weft_backend_';
+  const total = `${prefix}requests_total`;
+  const bucket = `${prefix}request_duration_seconds_bucket`;
   let requests = 0;
   let errors = 0;
   const buckets = new Map<number, number>();
   for (const s of samples) {
-    if (s.labels.service !== service) continue;
-    if (s.name === 'weft_requests_total') {
+    if (s.labels.service !== service || (backend !== undefined && s.labels.backend !== backend)) continue;
+    if (s.name === total) {
       requests += s.value;
       if (isError(s.labels.code)) errors += s.value;
-    } else if (s.name === 'weft_request_duration_seconds_bucket' && s.labels.le !== undefined) {
+    } else if (s.name === bucket && s.labels.le !== undefined) {
       const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
       buckets.set(le, (buckets.get(le) ?? 0) + s.value);
     }
@@ -88,8 +95,19 @@ export function windowStats(before: CallCounts, after: CallCounts): WindowStats 
 
 const SCRAPE_TIMEOUT_MS = 5000;
 
-/** Scrapes every proxy's `/metrics` and sums `service`'s counts; a proxy that cannot be read fails the watch (exit 1). */
-export async function scrapeCalls(urls: readonly string[], service: string): Promise<CallCounts> {
+/** What one scrape of every proxy saw of a transfer: the service's calls, and the canary backend's. */
+export interface TransferCounts {
+  readonly all: CallCounts;
+  readonly canary: CallCounts;
+  /** Some proxy exposes per-backend series (older proxies count per service only). */
+  readonly perBackend: boolean;
+}
+
+/**
+ * Scrapes every proxy's `/metrics` and sums `service`'s counts, and those of the backend labelled
+ * `canary`; a proxy that cannot be read fails the watch (exit 1).
+ */
+export async function scrapeCalls(urls: readonly string[], service: string, canary: string): Promise<TransferCounts> {
   const texts = await Promise.all(
     urls.map(async (url) => {
       let response: Response;
@@ -111,8 +129,10 @@ export async function scrapeCalls(urls: readonly string[], service: string): Pro
       return text;
     }),
   );
-  return callCounts(
-    texts.flatMap((t) => parsePrometheus(t)),
-    service,
-  );
+  const samples = texts.flatMap((t) => parsePrometheus(t));
+  return {
+    all: callCounts(samples, service),
+    canary: callCounts(samples, service, canary),
+    perBackend: samples.some((s) => s.name.startsWith('weft_backend_')),
+  };
 }

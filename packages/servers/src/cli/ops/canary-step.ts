@@ -8,6 +8,11 @@ export async function currentShare(op: OpContext, service: string): Promise<numb
   return Math.round((canary.weight ?? 0) * 100);
 }
 
+/** The tags of the transfer's canary backend (what the proxies label its calls with). */
+export async function canaryOf(op: OpContext, service: string): Promise<readonly string[]> {
+  return transferInProgress(service, await readSplitRule(op, service)).canary.tags ?? [];
+}
+
 /**
  * Moves the transfer in progress to `amount` percent (100 completes it: the canary becomes the
  * default) and prints a8ctl's message. The rules are read afresh, so a change made meanwhile is

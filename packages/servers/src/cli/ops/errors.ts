@@ -8,7 +8,7 @@ import { UsageError } from '../../config/errors.js';
  * canary already running or none to step, an id already taken, rules changed meanwhile); 5
  * `traffic-step --watch` aborted the transfer because the canary passed a threshold.
  */
-export const EXIT = { ok: 0, runtime: 1, usage: 2, notFound: 3, conflict: 4, aborted: 5 } as const;
+export const EXIT = { ok: 0, runtime: 1, usage: 2, notFound: 3, conflict: 4, aborted: 5, interrupted: 130 } as const;
 
 export { UsageError };
 

@@ -14,7 +14,7 @@ export const trafficStepCommand: Command = opCommand({
   usage: '<service> [--amount <percent>] [--watch --metrics-url <url>… [--max-error-rate 5%] [--max-p99 500ms]]',
   description: [
     "Raises the new version's share of a transfer traffic-start began: to --amount percent, or by 10 points. At 100 the transfer is complete: the new version becomes the default and the old one gets nothing. Exit 4 when no transfer is in progress.",
-    "With --watch it steps repeatedly towards --amount (default 100): it reads the proxies' Prometheus metrics (a sidecar's admin /metrics, --metrics-url, repeatable) for --interval, prints the service's calls in that window (requests, 5xx error rate, p50 and p99 from the latency histogram), and steps by 10 points (or in --steps equal steps) if the window stayed within --max-error-rate and --max-p99. A window past a threshold aborts the transfer as traffic-abort does and exits 5. The proxies count calls per destination service, not per version: the figures are both versions' together.",
+    "With --watch it steps repeatedly towards --amount (default 100): it reads the proxies' Prometheus metrics (a sidecar's admin /metrics, --metrics-url, repeatable) for --interval, prints the canary's calls in that window and the whole service's (requests, 5xx error rate, p50 and p99 from the latency histograms), and steps by 10 points (or in --steps equal steps) if the canary stayed within --max-error-rate and --max-p99. A window past a threshold aborts the transfer as traffic-abort does and exits 5; Ctrl-C stops watching and leaves the transfer as it is (exit 130).",
   ],
   examples: [
     ['weft traffic-step reviews', '+10 %'],

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../../config/duration.js';
-import { type CallCounts, scrapeCalls, type WindowStats, windowStats } from './canary-metrics.js';
-import { abortTransfer, currentShare, stepTransfer } from './canary-step.js';
+import { scrapeCalls, type TransferCounts, type WindowStats, windowStats } from './canary-metrics.js';
+import { abortTransfer, canaryOf, currentShare, stepTransfer } from './canary-step.js';
 import type { OpContext } from './command.js';
 import { EXIT } from './errors.js';
+import { backendLabel, tagsToVersion } from './versions.js';
 
 /** How `traffic-step --watch` steps, and when it gives up on the canary. */
 export interface WatchPlan {
@@ -34,36 +35,68 @@ function breach(stats: WindowStats, plan: WatchPlan): string | undefined {
   return undefined;
 }
 
+/** One window's line: the canary's numbers, and the whole service's for context. */
+function describeWindow(label: string, stats: WindowStats): string {
+  return `${label}: ${stats.requests} requests, ${stats.errors} 5xx (error rate ${pct(stats.errorRate)}), p50 ${ms(stats.p50)}, p99 ${ms(stats.p99)}`;
+}
+
 /**
- * Watches the canary for an interval, then steps, until the target share: each window's calls to
- * the service through the proxies (their `/metrics` read before and after, so the numbers are of
- * that window only) are printed, and a window past a threshold aborts the transfer — all traffic
- * back to the default version — and resolves with exit 5. The proxies' metrics are per
- * destination service, not per version: a window shows both versions' calls together, so a
- * failing canary at 10 % shows as about a tenth of its error rate; set the threshold for that.
+ * Watches the canary for an interval, then steps, until the target share: each window's calls
+ * through the proxies (their `/metrics` read before and after, so the numbers are of that window
+ * only) are printed, and a window past a threshold aborts the transfer — all traffic back to the
+ * default version — and resolves with exit 5. Thresholds apply to the canary's own calls
+ * (`weft_backend_*{backend="<canary tags>"}`), so a canary failing at 10 % shows its real error
+ * rate; against proxies too old to count per backend, to the service's calls (said once).
+ * Ctrl-C (SIGINT) during a window stops watching and leaves the transfer where it is, saying how
+ * to go on; the exit code is 130, as a shell reports an interrupted command.
  */
 export async function watchTransfer(op: OpContext, plan: WatchPlan): Promise<number> {
   const { service } = plan;
+  const canaryTags = await canaryOf(op, service);
+  const label = backendLabel(canaryTags);
+  const version = tagsToVersion(canaryTags);
   let share = await currentShare(op, service);
   const size = plan.stepSize ?? Math.max(1, Math.ceil((plan.target - share) / (plan.steps ?? 1)));
   const proxies = `${plan.metricsUrls.length} prox${plan.metricsUrls.length === 1 ? 'y' : 'ies'}`;
-  let before: CallCounts = await scrapeCalls(plan.metricsUrls, service);
-  while (share < plan.target) {
-    await sleep(plan.intervalMs);
-    const after = await scrapeCalls(plan.metricsUrls, service);
-    const stats = windowStats(before, after);
-    before = after;
-    op.out(
-      `${service} at ${share}% — last ${formatDuration(plan.intervalMs)} through ${proxies}: ${stats.requests} requests, ${stats.errors} 5xx (error rate ${pct(stats.errorRate)}), p50 ${ms(stats.p50)}, p99 ${ms(stats.p99)}\n`,
-    );
-    const passed = breach(stats, plan);
-    if (passed !== undefined) {
-      await abortTransfer(op, service, ` (${passed})`);
-      return EXIT.aborted;
+  const interrupted = new AbortController();
+  const onInterrupt = (): void => interrupted.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    let before: TransferCounts = await scrapeCalls(plan.metricsUrls, service, label);
+    let warned = false;
+    while (share < plan.target) {
+      try {
+        await sleep(plan.intervalMs, undefined, { signal: interrupted.signal });
+      } catch {
+        op.note(
+          `interrupted: the transfer of ${service} stays at ${share}% to ${version}; go on with weft traffic-step ${service}, or revert with weft traffic-abort ${service}`,
+        );
+        return EXIT.interrupted;
+      }
+      const after = await scrapeCalls(plan.metricsUrls, service, label);
+      const all = windowStats(before.all, after.all);
+      const canary = windowStats(before.canary, after.canary);
+      before = after;
+      const judged = after.perBackend ? canary : all;
+      if (!after.perBackend && !warned) {
+        warned = true;
+        op.note(`the proxies count calls per service only (no weft_backend_* series): judging ${service} as a whole`);
+      }
+      op.out(
+        `${service} at ${share}% — last ${formatDuration(plan.intervalMs)} through ${proxies}: ${describeWindow(`canary ${version}`, canary)}; ${describeWindow('all', all)}\n`,
+      );
+      const passed = breach(judged, plan);
+      if (passed !== undefined) {
+        await abortTransfer(op, service, ` (${version} ${passed})`);
+        return EXIT.aborted;
+      }
+      if (judged.requests === 0)
+        op.note(`no calls to ${service} ${version} seen through ${proxies} in this window: stepping blind`);
+      share = Math.min(plan.target, share + size);
+      await stepTransfer(op, service, share);
     }
-    if (stats.requests === 0) op.note(`no calls to ${service} seen through ${proxies} in this window: stepping blind`);
-    share = Math.min(plan.target, share + size);
-    await stepTransfer(op, service, share);
+    return EXIT.ok;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
   }
-  return EXIT.ok;
 }

@@ -11,6 +11,15 @@ export function tagsToVersion(tags: readonly string[] | undefined): string {
   return tags === undefined || tags.length === 0 ? NO_VERSION : tags.join(',');
 }
 
+/**
+ * The label the proxies' metrics give a rule backend (`weft_backend_requests_total{backend}`): its
+ * tags sorted and joined by `,` — the same rule as @weft/proxy's `backendLabel`, kept here so the
+ * CLI does not load the proxy to read a label.
+ */
+export function backendLabel(tags: readonly string[]): string {
+  return [...tags].sort().join(',');
+}
+
 export function versionToTags(version: string): string[] {
   return version
     .split(',')
