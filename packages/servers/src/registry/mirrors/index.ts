@@ -1,0 +1,10 @@
+export { checkMirrors } from './check.js';
+export { type ExternalCatalogue, ExternalCatalogueSchema, parseExternalCatalogue } from './file-catalogue.js';
+export { ExternalFileSource, type ExternalFileSourceOptions } from './file-source.js';
+export { installMirrors, mirrorRegistry } from './install.js';
+export type { MirrorSpec, MirrorStatus } from './mirror.js';
+export { MIRRORS, mirrorHealth, mirrorRoutes, type WireMirrorStatus, wireMirrorStatus } from './mirror-routes.js';
+export { MirrorMetadata, mirroredId } from './mirrored-instance.js';
+export { MirroredRegistry, type MirroredRegistryOptions } from './mirrored-registry.js';
+export { openMirrors, type RegistryMirrorOptions } from './open-mirrors.js';
+export { MirroredInstanceError } from './read-only-error.js';
