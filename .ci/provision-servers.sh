@@ -7,6 +7,8 @@
 #                   (kube-apiserver 1.34 refuses etcd 3.4)
 #   consul          Consul 1.16.3 (last MPL-2.0 release the module proxy serves)
 #   kube-apiserver  kube-apiserver 1.34.x built from k8s.io/kubernetes
+#   pyeureka        py_eureka_client from PyPI in a venv (the Eureka API's
+#                   real client), pinned by test/servers-registry/eureka-client
 #
 # Go-built binaries land in ${WEFT_SERVERS_CACHE:-$HOME/.cache/weft-servers}/bin
 # (outside git). A binary is rebuilt only when the sha256 of its wrapper
@@ -14,7 +16,7 @@
 # from the stamp written by the last successful build, so a second run is a
 # few hash computations.
 #
-# Usage: .ci/provision-servers.sh [etcd|etcd35|consul|kube ...]   (default: all)
+# Usage: .ci/provision-servers.sh [etcd|etcd35|consul|kube|pyeureka ...]   (default: all)
 # Env:   WEFT_SERVERS_CACHE  cache dir (default ~/.cache/weft-servers)
 #        WEFT_SERVERS_FORCE=1  rebuild even when the stamp matches
 set -euo pipefail
@@ -152,6 +154,31 @@ provision_kube() {
   build_go kube-apiserver "$SRC/kube" "${x# }"
 }
 
+# --------------------------------------------------------------------------
+# py_eureka_client in a venv (PyPI), for the registry's Eureka API test
+# --------------------------------------------------------------------------
+provision_pyeureka() {
+  local req="$ROOT/test/servers-registry/eureka-client/requirements.txt"
+  local venv="$CACHE/pyenv/eureka" stamp="$STAMPS/pyeureka.sha256"
+  if ! command -v python3 >/dev/null 2>&1; then
+    # The test skips, saying so: Python is the one thing this step cannot install by itself.
+    log "WARNING: python3 not found; the Eureka client test will be skipped"
+    return 0
+  fi
+  local want
+  want="$({ cat "$req"; python3 --version 2>&1; } | sha256sum | cut -d' ' -f1)"
+  if [[ "${WEFT_SERVERS_FORCE:-0}" != 1 && -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "pyeureka is up to date ($venv)"
+    return 0
+  fi
+  rm -rf "$venv" "$stamp"
+  python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install -y python3-venv)"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" ||
+    die "pip install -r $req failed"
+  printf '%s\n' "$want" > "$stamp"
+  log "pyeureka: $("$venv/bin/python" -m pip show py-eureka-client 2>/dev/null | sed -n 's/^Version: //p') in $venv"
+}
+
 print_versions() {
   log "versions:"
   if command -v etcd >/dev/null 2>&1; then
@@ -165,7 +192,7 @@ print_versions() {
 
 main() {
   local targets=("$@")
-  [[ ${#targets[@]} -gt 0 ]] || targets=(etcd etcd35 consul kube)
+  [[ ${#targets[@]} -gt 0 ]] || targets=(etcd etcd35 consul kube pyeureka)
   local t0; t0="$(now)"
   log "cache: $CACHE"
   for t in "${targets[@]}"; do
@@ -174,7 +201,8 @@ main() {
       etcd35) run_step "etcd35 (go build)" provision_etcd35 ;;
       consul) run_step "consul (go build)" provision_consul ;;
       kube | kube-apiserver) run_step "kube-apiserver (go build)" provision_kube ;;
-      *) die "unknown target '$t' (expected: etcd etcd35 consul kube)" ;;
+      pyeureka) run_step "py_eureka_client (pip)" provision_pyeureka ;;
+      *) die "unknown target '$t' (expected: etcd etcd35 consul kube pyeureka)" ;;
     esac
   done
   print_versions

@@ -19,15 +19,7 @@ import { delimiter, join } from 'node:path';
  * Publishable packages that are NOT checked, each with why. Every other workspace package that is
  * not `private` is checked; take a package off this list as soon as it passes.
  */
-const SKIP = new Map([
-  // Being built; its tarball and types change daily. It passed when this list was written (but
-  // still ships src/ with its tests): take it off once its packaging settles.
-  ['@weft/servers', 'under construction'],
-  // Fails attw under node10 resolution (subpath-only exports, no typesVersions / stub
-  // package.json fallback) and its .d.ts import optional peers (etcd3, consul,
-  // @kubernetes/client-node), so `skipLibCheck: false` fails without them (issue 20).
-  ['@weft/adapters', 'attw node10 and optional peers in its .d.ts (issue 20)'],
-]);
+const SKIP = new Map([]);
 
 /** attw profile per package when not `strict` (which includes node10 resolution). None needed yet. */
 const ATTW_PROFILE = new Map();

@@ -11,7 +11,9 @@ const steps = [
   ['build (ESM + CJS + d.ts)', 'npm', ['run', '-s', 'build']],
   ['packages load as ESM and CJS', 'node', ['scripts/check-packages.mjs']],
   ['tarballs install and work in a fresh project', 'node', ['scripts/check-tarballs.mjs']],
+  ['README snippets compile', 'node', ['scripts/check-snippets.mjs']],
   ['api docs (no warnings)', 'npm', ['run', '-s', 'docs']],
+  ['api docs in a browser', 'node', ['scripts/check-api-docs-browser.mjs']],
   [`tests on Node ${process.versions.node}`, 'npm', ['run', '-s', 'test:unit']],
   ['tests on Node 22', 'npm', ['run', '-s', 'test:node22']],
 ];

@@ -1,15 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
+/**
+ * One entry per subpath export, read from package.json's exports map (`./etcd` →
+ * `src/etcd/index.ts` built as `dist/etcd/index.*`), so importing one adapter never loads
+ * another's client library, and a new subpath needs only its exports entry.
+ */
+const manifest = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  exports: Record<string, string | { '@weft/source'?: string }>;
+};
+const entry = Object.fromEntries(
+  Object.values(manifest.exports).flatMap((target) => {
+    const source = typeof target === 'object' ? target['@weft/source'] : undefined;
+    const name = source?.match(/^\.\/src\/(.+)\.ts$/)?.[1];
+    return source === undefined || name === undefined ? [] : [[name, source] as const];
+  }),
+);
+
 export default defineConfig({
-  // One entry per subpath export, so importing one adapter never loads another's client library.
-  entry: {
-    'testkit/index': 'src/testkit/index.ts',
-    'etcd/index': 'src/etcd/index.ts',
-    'weave/index': 'src/weave/index.ts',
-    'consul/index': 'src/consul/index.ts',
-    'kubernetes/index': 'src/kubernetes/index.ts',
-    'weft/index': 'src/weft/index.ts',
-  },
+  entry,
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -3,6 +3,7 @@
 // then the checks particular to a package. With --unsupported-node (an older Node.js than the
 // packages support), each entry must load or refuse with WEFT_ERR_UNSUPPORTED_RUNTIME — never
 // fail some other way.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -87,6 +88,39 @@ const particular = {
     discovery.close();
     if (!esm.isMeshRequestError(new cjs.MeshRequestError('WEFT_ERR_TIMEOUT', 'x')))
       fail('@weft/proxy', 'ESM isMeshRequestError(CJS error) is false');
+  },
+  async '@weft/adapters'() {
+    // Installed without its optional peers: a source that cannot start makes ready() say so.
+    const { Discovery, isWeftError } = await import('@weft/core');
+    const { EtcdSource } = await import('@weft/adapters/etcd');
+    const discovery = new Discovery({ sources: [new EtcdSource({ hosts: 'http://127.0.0.1:9' })] });
+    try {
+      await discovery.ready(5_000);
+      fail('@weft/adapters', 'discovery.ready() resolved although etcd3 is not installed');
+    } catch (err) {
+      const cause = err?.failures?.[0]?.error;
+      if (
+        !isWeftError(err, 'WEFT_ERR_SOURCE_FAILED') ||
+        !isWeftError(cause, 'WEFT_ERR_MISSING_PEER_DEPENDENCY') ||
+        !err.message.includes('etcd3')
+      )
+        fail('@weft/adapters', `ready() without etcd3: ${err?.stack ?? err}`);
+    } finally {
+      discovery.close();
+    }
+  },
+  async '@weft/servers'() {
+    // The `weft` command from the tarball: the bin (dist/cli.js) and the single-file bundle.
+    const bin = new URL('./node_modules/.bin/weft', import.meta.url).pathname;
+    const bundle = require.resolve('@weft/servers/package.json').replace(/package\.json$/, 'dist/weft.bundle.mjs');
+    for (const [what, args] of [
+      ['npx weft --version', [bin, '--version']],
+      ['node dist/weft.bundle.mjs --version', [bundle, '--version']],
+    ]) {
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      if (r.status !== 0 || !/^weft \d/.test(r.stdout))
+        fail('@weft/servers', `${what}: exit ${r.status}: ${r.stdout}${r.stderr}`);
+    }
   },
 };
 if (!unsupported)

@@ -113,6 +113,38 @@ describe('weft sidecar configuration', () => {
     expect(stderr).toContain('commands');
   });
 
+  it("takes the control plane's replicas: comma-separated in variables and flags, a list in the file", async () => {
+    const env = {
+      ...A8,
+      A8_REGISTRY_URL: 'http://r1:8080,http://r2:8080',
+      A8_CONTROLLER_URL: 'http://c1:1, http://c2:1',
+    };
+    const fromEnv = await weft(['sidecar', '--print-config'], env);
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stdout).toContain('url: "http://r1:8080,http://r2:8080"  # env A8_REGISTRY_URL');
+    expect(fromEnv.stdout).toContain('url: "http://c1:1, http://c2:1"  # env A8_CONTROLLER_URL');
+    const fromFlag = await weft(['sidecar', '--registry_url', 'http://f1:1,http://f2:1', '--print-config'], A8);
+    expect(fromFlag.stdout).toContain('url: "http://f1:1,http://f2:1"  # --registry-url');
+    writeFileSync(join(dir, 'replicas.yaml'), 'registry: { url: ["http://y1:1", "http://y2:1"] }\n');
+    const fromFile = await weft(['sidecar', '--print-config'], {
+      ...A8,
+      A8_REGISTRY_URL: '',
+      WEFT_CONFIG: 'replicas.yaml',
+    });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toMatch(/url: \[ ?http:\/\/y1:1, http:\/\/y2:1 ?\]/);
+
+    const bad = await weft(['sidecar', '--print-config'], { ...A8, A8_REGISTRY_URL: 'http://r1:1,ftp://r2:1' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('registry.url');
+    const consul = await weft(['sidecar', '--registry-type', 'consul', '--print-config'], {
+      ...A8,
+      A8_REGISTRY_URL: 'http://c1:8500,http://c2:8500',
+    });
+    expect(consul.code).toBe(2);
+    expect(consul.stderr).toContain('must be one URL with registry.type consul');
+  });
+
   it('gives weft gateway (and --mode gateway) the edge defaults', async () => {
     const env = { WEFT_REGISTRY_URL: 'http://r:1' };
     for (const argv of [['gateway'], ['sidecar', '--mode', 'gateway']]) {

@@ -3,6 +3,7 @@
  * policies of Weft, independent of any transport.
  *
  * @packageDocumentation
+ * @module @weft/core
  */
 
 export * from './balancers/index.js';

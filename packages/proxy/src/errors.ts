@@ -128,6 +128,38 @@ export function isMeshRequestError(error: unknown): error is MeshRequestError {
   return error instanceof MeshRequestError;
 }
 
+/**
+ * The {@link MeshRequestError} behind `err`, wherever it sits in the `cause` chain; `undefined`
+ * when there is none. `undici.request` rejects with the mesh error itself, but `fetch` (global
+ * or undici's) wraps every failure in `TypeError: fetch failed` with the real error in `.cause`,
+ * so code, service and attempt history are one level down there.
+ *
+ * An injected reset (abort fault `-1`) is not a mesh failure: find it with
+ * {@link isInjectedReset} on `err.cause`.
+ *
+ * @example
+ * ```ts
+ * import { describeAttempts, meshErrorOf } from '@weft/proxy';
+ *
+ * try {
+ *   await fetch('http://reviews/api/1');
+ * } catch (err) {
+ *   const mesh = meshErrorOf(err);
+ *   if (mesh === undefined) throw err; // not the mesh: a bad URL, an aborted signal…
+ *   console.error(mesh.code, mesh.service, describeAttempts(mesh.attempts));
+ * }
+ * ```
+ */
+export function meshErrorOf(err: unknown): MeshRequestError | undefined {
+  const seen = new Set<unknown>();
+  // Bounded and cycle-safe: a cause chain is user data and may loop.
+  for (let e = err; e !== null && typeof e === 'object' && !seen.has(e) && seen.size < 16; e = (e as Error).cause) {
+    if (isMeshRequestError(e)) return e;
+    seen.add(e);
+  }
+  return undefined;
+}
+
 /** Human-readable one-line attempt history: `#1 10.0.0.1:80 reset in 3 ms, #2 10.0.0.2:80 503 in 5 ms`. */
 export function describeAttempts(attempts: readonly MeshAttempt[]): string {
   return attempts

@@ -4,6 +4,7 @@
  * built on the same engine.
  *
  * @packageDocumentation
+ * @module @weft/proxy
  */
 // First, before anything loads undici: refuses an unsupported Node.js with a coded error.
 import './runtime-check.js';
@@ -44,6 +45,7 @@ export {
   type MeshAttempt,
   MeshRequestError,
   type MeshRequestErrorOptions,
+  meshErrorOf,
 } from './errors.js';
 export { Http1Pool, type Http1PoolOptions } from './http1/client.js';
 export { type IncomingHeaders, MeshAgent, type MeshAgentOptions } from './mesh-agent.js';

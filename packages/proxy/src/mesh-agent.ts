@@ -61,10 +61,16 @@ function inherit(opts: Dispatcher.DispatchOptions, carried: readonly string[]): 
  * faults, the load balancer, a per-endpoint keep-alive Pool, retries and health feedback.
  * Hosts that are not mesh services pass through to a normal Agent.
  *
+ * @example
  * ```ts
+ * import { Discovery, MemoryRegistry } from '@weft/core';
+ * import { MeshAgent } from '@weft/proxy';
+ * import { fetch, setGlobalDispatcher } from 'undici';
+ *
+ * const discovery = new Discovery({ sources: [new MemoryRegistry().asSource()] });
  * const mesh = new MeshAgent({ discovery, identity: { name: 'productpage', tags: ['version=v1'] } });
- * setGlobalDispatcher(mesh);                       // every undici / fetch call, or per call:
- * await fetch('http://reviews/api/1', { dispatcher: mesh });
+ * setGlobalDispatcher(mesh); // every undici and global fetch call…
+ * await fetch('http://reviews/api/1', { dispatcher: mesh }); // …or per call, with undici's fetch
  * ```
  */
 export class MeshAgent extends Dispatcher {

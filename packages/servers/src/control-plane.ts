@@ -5,9 +5,13 @@ import { authenticate } from './auth/fastify.js';
 import { openRulesStore } from './controller/open-store.js';
 import { controllerRoutes } from './controller/routes.js';
 import type { ControllerSettings } from './controller/server-options.js';
+import type { EtcdStoreConfig } from './etcd/config.js';
 import type { ApiServerOptions } from './http/app-options.js';
 import { createApp } from './http/create-app.js';
-import { logSnapshotErrors, memoryRegistryOptions } from './registry/owned-registry.js';
+import { eurekaPrefix, mountEureka, servedByEureka } from './registry/eureka/mount.js';
+import { installMirrors, mirrorRegistry } from './registry/mirrors/install.js';
+import { openOwnedRegistry } from './registry/open-registry.js';
+import { logSnapshotErrors } from './registry/owned-registry.js';
 import { registryRoutes } from './registry/routes.js';
 import type { RegistrySettings } from './registry/server-options.js';
 import type { RulesStore } from './rules-store/types.js';
@@ -27,6 +31,13 @@ export type ControlPlaneControllerOptions = ControllerSettings;
 export interface ControlPlaneServerOptions extends ApiServerOptions {
   readonly registry?: ControlPlaneRegistryOptions | undefined;
   readonly controller?: ControlPlaneControllerOptions | undefined;
+
+  /**
+   * One store for both servers: `{type: 'etcd', endpoints: ['http://etcd-0:2379', …]}` runs this
+   * process as one of N stateless replicas sharing the cluster (`weft control-plane --store
+   * etcd://…`). `registry.store` and `controller.store` win over it when given.
+   */
+  readonly store?: EtcdStoreConfig | undefined;
 
   /** A registry to serve instead of creating one from `registry` (etcd, Consul, a shared one). Never closed by the server. */
   readonly registryInstance?: Registry | undefined;
@@ -69,20 +80,38 @@ function registryHealth(registry: Registry): preHandlerHookHandler {
  * @throws InvalidArgumentError for a bad option or a store that cannot open (naming it).
  */
 export async function createControlPlaneServer(options: ControlPlaneServerOptions = {}): Promise<ControlPlaneServer> {
-  const reg = options.registry ?? {};
+  // The shared store (`store`) fills in whichever server's store is not configured.
+  const reg = { ...options.registry, store: options.registry?.store ?? options.store };
+  const controllerStore = options.controller?.store ?? options.store;
   const authenticator = options.authenticator ?? createAuthenticator(options.auth);
   const ownsRegistry = options.registryInstance === undefined;
   const ownsRules = options.rulesStore === undefined;
-  const registry = options.registryInstance ?? new MemoryRegistry(memoryRegistryOptions(reg));
+  const native = options.registryInstance ?? (await openOwnedRegistry(reg, 'control plane options', 'registry.'));
+  let registry: Registry = native;
   let rulesStore: RulesStore | undefined;
   const app = createApp(options);
   try {
-    rulesStore = options.rulesStore ?? (await openRulesStore(options.controller?.store));
-    if (ownsRegistry && registry instanceof MemoryRegistry) logSnapshotErrors(registry, app.log);
+    rulesStore =
+      options.rulesStore ??
+      (await openRulesStore(controllerStore, (state) =>
+        state.status === 'unavailable'
+          ? app.log.error({ store: 'rules', error: state.error }, 'the rules store lost etcd; serving the last state')
+          : app.log.info({ store: 'rules', status: state.status }, 'the rules store reaches etcd'),
+      ));
+    if (ownsRegistry && native instanceof MemoryRegistry) logSnapshotErrors(native, app.log);
+    // Other catalogues (Consul, a file…) shown read-only next to the native instances.
+    registry = await mirrorRegistry(native, reg.mirrors, app, 'registry.mirrors');
     app.decorate('registry', registry);
     app.decorate('rulesStore', rulesStore);
     // One chain for both APIs; health checks go without credentials, as in Amalgam8.
-    authenticate(app, authenticator, (request) => request.routeOptions.url === '/health');
+    // The Eureka routes authenticate themselves (their clients send Basic credentials).
+    const eureka = eurekaPrefix(reg.eureka);
+    authenticate(
+      app,
+      authenticator,
+      (request) => request.routeOptions.url === '/health' || servedByEureka(request, eureka),
+    );
+    await installMirrors(app, registry, reg.prefix ?? '');
     const check = registryHealth(registry);
     app.addHook('onRoute', (route) => {
       if (route.url !== '/health') return;
@@ -96,6 +125,7 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
       ...(options.watch === undefined ? {} : { watch: options.watch }),
       ...(reg.watchLingerMs === undefined ? {} : { watchLingerMs: reg.watchLingerMs }),
     });
+    await mountEureka(app, eureka, { registry, authenticator, requireHttps: reg.requireHttps });
     await app.register(controllerRoutes, {
       store: rulesStore,
       watch: options.watch,
@@ -104,11 +134,12 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
     });
     const store = rulesStore;
     if (ownsRules) app.addHook('onClose', () => store.close());
-    if (ownsRegistry) app.addHook('onClose', () => registry.close());
+    if (ownsRegistry) app.addHook('onClose', () => native.close());
   } catch (err) {
     await app.close().catch(() => undefined);
     if (ownsRules) await rulesStore?.close();
-    if (ownsRegistry) await registry.close();
+    if (registry !== native) await registry.close();
+    if (ownsRegistry) await native.close();
     throw err;
   }
   return app as ControlPlaneServer;

@@ -5,6 +5,7 @@
  * optional peer dependency loaded on first use.
  *
  * @packageDocumentation
+ * @module @weft/adapters/consul
  */
 export type { AdapterLogger, AdapterWarning, AdapterWarningCode } from '../internal/log.js';
 export { processWarningLogger } from '../internal/log.js';

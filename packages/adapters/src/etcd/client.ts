@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@weft/core';
 import type { Etcd3, IOptions } from 'etcd3';
 import { loadEtcd3 } from './load.js';
 
@@ -6,16 +7,23 @@ export interface EtcdConnectionOptions {
   /** etcd client URLs. Default `http://127.0.0.1:2379`. Ignored when `client` is given. */
   hosts?: string | readonly string[];
   /**
-   * An etcd3 client to use instead of creating one. You keep ownership: the adapter never closes
-   * it, and cannot replace its channels when a connection hangs (it relies on gRPC keep-alive).
+   * An `Etcd3` client of the `etcd3` package to use instead of creating one. You keep ownership:
+   * the adapter never closes it, and cannot replace its channels when a connection hangs (it
+   * relies on gRPC keep-alive).
+   *
+   * Typed `object` (its shape is checked when the adapter is created) so that this
+   * package's published types never name `etcd3`: it is an optional peer, and a consumer without
+   * it must still type-check with `skipLibCheck: false`.
    */
-  client?: Etcd3;
+  client?: object;
   /**
-   * More options for the client the adapter creates (`auth`, `credentials`, `grpcOptions`, …).
-   * The adapter's gRPC defaults (keep-alive pings every 10 s, reconnect backoff capped at 2 s) and
-   * its fault handling (no circuit breaker: the adapter has its own backoff) can be overridden here.
+   * More options for the client the adapter creates: etcd3's `IOptions` without `hosts` (`auth`,
+   * `credentials`, `grpcOptions`, …). The adapter's gRPC defaults (keep-alive pings every 10 s,
+   * reconnect backoff capped at 2 s) and its fault handling (no circuit breaker: the adapter has
+   * its own backoff) can be overridden here. Typed `object` for the reason given at `client`;
+   * write `{ … } satisfies Omit<IOptions, 'hosts'>` to have them checked.
    */
-  clientOptions?: Omit<IOptions, 'hosts'>;
+  clientOptions?: object;
 }
 
 type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
@@ -44,7 +52,7 @@ export class EtcdClientHolder {
 
   constructor(private readonly options: EtcdConnectionOptions) {
     this.owned = options.client === undefined;
-    if (options.client !== undefined) this.current = Promise.resolve(options.client);
+    if (options.client !== undefined) this.current = given(options.client);
   }
 
   /** Increases each time the client is replaced; streams opened on an older one are stale. */
@@ -88,7 +96,7 @@ export class EtcdClientHolder {
 
   private async create(): Promise<Etcd3> {
     const { Etcd3: Client } = await loadEtcd3();
-    const extra = this.options.clientOptions ?? {};
+    const extra: Omit<IOptions, 'hosts'> = this.options.clientOptions ?? {};
     const hosts = this.options.hosts ?? 'http://127.0.0.1:2379';
     return new Client({
       ...extra,
@@ -103,4 +111,17 @@ export class EtcdClientHolder {
       faultHandling: { host: () => passThrough, ...extra.faultHandling },
     });
   }
+}
+
+/**
+ * The user's `client` option (typed `object`), checked by shape rather than `instanceof`, which
+ * a second copy of etcd3 in node_modules would fail.
+ */
+function given(client: object): Promise<Etcd3> {
+  const methods = ['lease', 'watch', 'get', 'close'] as const;
+  if (methods.some((m) => typeof (client as Record<string, unknown>)[m] !== 'function'))
+    throw new InvalidArgumentError('etcd connection options', [
+      { path: 'client', message: 'must be an Etcd3 client of the etcd3 package' },
+    ]);
+  return Promise.resolve(client as Etcd3);
 }

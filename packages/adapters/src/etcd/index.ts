@@ -6,6 +6,7 @@
  * of its TTL (prefix `/weft` by default). See the package README.
  *
  * @packageDocumentation
+ * @module @weft/adapters/etcd
  */
 
 export type { EtcdConnectionOptions } from './client.js';
@@ -18,7 +19,14 @@ export {
   parseInstanceKey,
   serviceKeyPrefix,
 } from './keys.js';
-export { ETCD3_RANGE, loadEtcd3 } from './load.js';
+export {
+  type EtcdCompareAndPutResult,
+  EtcdKeyspace,
+  type EtcdKeyspaceOptions,
+  type EtcdKeyValue,
+  type EtcdPrefixWatchHandle,
+} from './keyspace.js';
+export { ETCD3_RANGE } from './load.js';
 export type { WatchTiming } from './prefix-watch.js';
 export { EtcdRegistry, type EtcdRegistryEvents, type EtcdRegistryOptions } from './registry.js';
 export { EtcdSource, type EtcdSourceOptions } from './source.js';

@@ -14,6 +14,10 @@ export type AdapterWarningCode =
   | 'WEFT_WARN_K8S_SLICE_WITHOUT_PORTS'
   /** An EndpointSlice has ports, but not the one the `port` option asks for. */
   | 'WEFT_WARN_K8S_PORT_NOT_FOUND'
+  /** A Kubernetes `Rule` object is not a valid rule: it is not applied (its last valid version stays, if it had one) and its status says why. */
+  | 'WEFT_WARN_K8S_INVALID_RULE'
+  /** A `Rule` object's status could not be written (no RBAC permission on `rules/status`…); the rules are followed regardless. */
+  | 'WEFT_WARN_K8S_RULE_STATUS'
   /** A value under an etcd adapter's prefix is not a Weft instance (bad JSON, failed validation, key/value mismatch). */
   | 'WEFT_WARN_ETCD_BAD_VALUE'
   /** An etcd lease holding a registration was lost (expired, revoked, or unconfirmed for a whole TTL); the instance is registered again. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from '@weft/core';
 import { importPeer } from '../internal/peer.js';
+import { RULE_RESOURCE } from './crd-schema.js';
 
 /**
  * How to authenticate to the API server. Default: the client's `loadFromDefault()` — the
@@ -21,8 +22,11 @@ export type KubernetesAuth =
   /** A `KubeConfig` of `@kubernetes/client-node` you built yourself. */
   | { kubeConfig: object };
 
-/** What the adapter lists and watches: EndpointSlices, and Pods when their labels become tags. */
-export type KubeKind = 'endpointslices' | 'pods';
+/**
+ * What the adapter lists and watches: EndpointSlices, Pods when their labels become tags, and
+ * Weft's `Rule` custom objects (through `createRulesApi`).
+ */
+export type KubeKind = 'endpointslices' | 'pods' | 'rules';
 
 /** An object as listed or watched (plain JSON fields). */
 export type KubeObject = Record<string, unknown> & {
@@ -134,8 +138,13 @@ function useContext(kc: KubeConfig, name: string): void {
   kc.setCurrentContext(name);
 }
 
-/** Creates the {@link KubeApi} over a freshly loaded client. */
-export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<KubeApi> {
+/** Loads the client's `KubeConfig` for `auth` and the cluster it points at. */
+export async function loadKubeConfig(auth: KubernetesAuth | undefined): Promise<{
+  k8s: K8s;
+  kc: KubeConfig;
+  server: string;
+  contextNamespace: string | undefined;
+}> {
   const k8s = await loadKubernetesClient();
   let kc: InstanceType<K8s['KubeConfig']>;
   if (auth !== undefined && 'kubeConfig' in auth) {
@@ -157,13 +166,31 @@ export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<K
     throw new InvalidArgumentError('Kubernetes source options', [
       { path: 'auth', message: 'the kubeconfig has no current cluster' },
     ]);
+  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  return { k8s, kc, server: cluster.server, contextNamespace };
+}
+
+/** Creates the {@link KubeApi} over a freshly loaded client. */
+export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<KubeApi> {
+  return kubeApiOf(await loadKubeConfig(auth));
+}
+
+/** The list and watch paths of each kind. */
+const API_BASE: Record<KubeKind, string> = {
+  endpointslices: '/apis/discovery.k8s.io/v1',
+  pods: '/api/v1',
+  rules: `/apis/${RULE_RESOURCE.apiVersion}`,
+};
+
+/** The {@link KubeApi} over a loaded `KubeConfig`. */
+export function kubeApiOf({ k8s, kc, server, contextNamespace }: Awaited<ReturnType<typeof loadKubeConfig>>): KubeApi {
   const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const watcher = new k8s.Watch(kc);
-  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
 
   return {
-    server: cluster.server,
+    server,
     contextNamespace,
     async list({ kind, namespace, labelSelector }, { limit, continueToken }) {
       const params = {
@@ -171,6 +198,19 @@ export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<K
         limit,
         ...(continueToken === undefined ? {} : { _continue: continueToken }),
       };
+      if (kind === 'rules') {
+        const { group, version, plural } = RULE_RESOURCE;
+        const list = (
+          namespace === undefined
+            ? await custom.listCustomObjectForAllNamespaces({ ...params, group, version, resourcePlural: plural })
+            : await custom.listNamespacedCustomObject({ ...params, group, version, plural, namespace })
+        ) as { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } };
+        return {
+          items: list.items ?? [],
+          resourceVersion: list.metadata?.resourceVersion ?? '',
+          continueToken: list.metadata?.continue || undefined,
+        };
+      }
       const list =
         kind === 'endpointslices'
           ? namespace === undefined
@@ -186,7 +226,7 @@ export async function createKubeApi(auth: KubernetesAuth | undefined): Promise<K
       };
     },
     async watch({ kind, namespace, labelSelector }, { resourceVersion, timeoutSeconds }, onEvent, done) {
-      const base = kind === 'endpointslices' ? '/apis/discovery.k8s.io/v1' : '/api/v1';
+      const base = API_BASE[kind];
       const path =
         namespace === undefined ? `${base}/${kind}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${kind}`;
       let closed = false;

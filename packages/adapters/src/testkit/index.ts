@@ -6,6 +6,7 @@
  * them to vitest, jest or node:test. See `docs/write-an-adapter.md`.
  *
  * @packageDocumentation
+ * @module @weft/adapters/testkit
  */
 
 export {

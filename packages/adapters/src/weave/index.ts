@@ -4,6 +4,7 @@
  * the global `fetch`.
  *
  * @packageDocumentation
+ * @module @weft/adapters/weave
  */
 
 export { FluxReader, type FluxState } from './layout.js';

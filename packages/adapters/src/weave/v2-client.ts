@@ -43,6 +43,7 @@ export class V2Error extends Error {
   }
 }
 
+/** Options of the etcd v2 keys-API client the Weave Flux source reads with. */
 export interface V2ClientOptions {
   /** Client URLs of the etcd members, e.g. `http://127.0.0.1:2379`; tried in turn when one fails. */
   endpoints: readonly string[];

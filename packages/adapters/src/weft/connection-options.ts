@@ -2,8 +2,15 @@ import { DEFAULT_NAMESPACE, InvalidArgumentError, NamespaceSchema, type Validati
 
 /** How to reach a Weft (or Amalgam8) registry or controller; shared by every client in `@weft/adapters/weft`. */
 export interface ControlPlaneConnectionOptions {
-  /** The server's base URL, `http(s)://host:port`, optionally with a path prefix (`https://cp.example/weft`). */
-  url: string;
+  /**
+   * The server's base URL, `http(s)://host:port`, optionally with a path prefix
+   * (`https://cp.example/weft`) — or several, the replicas of one control plane (stateless
+   * servers sharing one store, so they serve the same data at the same revisions). The client
+   * uses the first, and moves to the next when the one in use fails (no connection, a 5xx, a
+   * stalled stream), trying them in order and backing off only after a whole round failed.
+   * List the preferred (nearest) replica first.
+   */
+  url: string | readonly string[];
   /**
    * Sent as `Authorization: Bearer <token>`: the namespace itself (the server's `trusted` mode), a
    * JWT with a namespace claim, or the admin token (then give `namespace` too). A function is
@@ -26,7 +33,8 @@ export interface ControlPlaneConnectionOptions {
 
 /** Validated connection settings. */
 export interface ResolvedConnection {
-  readonly base: URL;
+  /** The replicas' base URLs, in the order given, without a trailing slash; at least one. */
+  readonly bases: readonly URL[];
   readonly token: ControlPlaneConnectionOptions['token'];
   readonly namespace: string;
   /** Whether the namespace was given (and so is sent). */
@@ -44,24 +52,59 @@ export function checkMs(issues: ValidationIssue[], path: string, n: unknown, min
     issues.push({ path, message: `must be a number of milliseconds >= ${min} (got ${String(n)})` });
 }
 
+/** One base URL, validated; `path` names it in issues (`url`, or `url[1]` in a list). */
+function resolveBase(url: unknown, path: string, issues: ValidationIssue[]): URL | undefined {
+  if (typeof url !== 'string') {
+    issues.push({ path, message: 'must be a URL string' });
+    return undefined;
+  }
+  let base: URL;
+  try {
+    base = new URL(url);
+  } catch {
+    issues.push({ path, message: `is not a URL (got ${JSON.stringify(url)})` });
+    return undefined;
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    issues.push({ path, message: `must be an http or https URL (got ${JSON.stringify(url)})` });
+  if (base.username !== '' || base.password !== '')
+    issues.push({ path, message: 'must not carry credentials: use `token`' });
+  // A trailing slash would double up when paths are appended.
+  return new URL(base.href.replace(/\/+$/, ''));
+}
+
+/** `url` (one URL, or a list of replicas) as base URLs; a placeholder when it is missing or wrong. */
+function resolveBases(url: unknown, issues: ValidationIssue[]): readonly URL[] {
+  const placeholder = [new URL('http://invalid.invalid')];
+  if (url === undefined) {
+    issues.push({ path: 'url', message: 'is required: the server base URL (or a list of its replicas)' });
+    return placeholder;
+  }
+  if (!Array.isArray(url)) {
+    const base = resolveBase(url, 'url', issues);
+    return base === undefined ? placeholder : [base];
+  }
+  if (url.length === 0) {
+    issues.push({ path: 'url', message: 'must list at least one base URL' });
+    return placeholder;
+  }
+  const bases: URL[] = [];
+  url.forEach((u: unknown, i) => {
+    const base = resolveBase(u, `url[${i}]`, issues);
+    if (base === undefined) return;
+    if (bases.some((b) => b.href === base.href))
+      issues.push({ path: `url[${i}]`, message: `lists ${JSON.stringify(u)} twice` });
+    else bases.push(base);
+  });
+  return bases.length === 0 ? placeholder : bases;
+}
+
 /** Validates {@link ControlPlaneConnectionOptions}, adding every problem to `issues`. */
 export function resolveConnection(
   options: ControlPlaneConnectionOptions,
   issues: ValidationIssue[],
 ): ResolvedConnection {
-  let base = new URL('http://invalid.invalid');
-  if (typeof options?.url !== 'string') issues.push({ path: 'url', message: 'is required: the server base URL' });
-  else {
-    try {
-      base = new URL(options.url);
-      if (base.protocol !== 'http:' && base.protocol !== 'https:')
-        issues.push({ path: 'url', message: `must be an http or https URL (got ${JSON.stringify(options.url)})` });
-      if (base.username !== '' || base.password !== '')
-        issues.push({ path: 'url', message: 'must not carry credentials: use `token`' });
-    } catch {
-      issues.push({ path: 'url', message: `is not a URL (got ${JSON.stringify(options.url)})` });
-    }
-  }
+  const bases = resolveBases(options?.url, issues);
   const token = options?.token;
   if (token !== undefined && typeof token !== 'string' && typeof token !== 'function')
     issues.push({ path: 'token', message: 'must be a string or a function returning one' });
@@ -84,8 +127,7 @@ export function resolveConnection(
         issues.push({ path: `headers.${name}`, message: 'must be a header name with a string value' });
   checkMs(issues, 'requestTimeoutMs', options?.requestTimeoutMs);
   return {
-    // A trailing slash would double up when paths are appended.
-    base: new URL(base.href.replace(/\/+$/, '')),
+    bases,
     token,
     namespace: options?.namespace ?? DEFAULT_NAMESPACE,
     sendNamespace: options?.namespace !== undefined,

@@ -3,6 +3,7 @@ import { type AdapterLogger, asError, describeError } from '../internal/log.js';
 import { hasStatus, TransportUnavailableError } from './errors.js';
 import { type ResolvedFollowOptions, TRANSPORTS, type WatchTransport } from './follow-options.js';
 import type { ControlPlaneHttp } from './http.js';
+import { isReplicaFault, LaggingReplicaError, Replicas } from './replicas.js';
 import { type FollowedState, type StreamEnd, streamOnce } from './sse-session.js';
 
 export type { FollowedState } from './sse-session.js';
@@ -62,6 +63,18 @@ function withQuery(path: string, params: Record<string, string>): string {
  * After `retryPreferredAfterMs` in a fallback, the preferred transport is tried again. Failures
  * back off (100 ms doubling to 5 s, jittered) and are reported, each one, so consumers can mark
  * their state stale; the follower never gives up until stopped.
+ *
+ * **Replicas.** Given several base URLs (the replicas of one control plane, sharing one store),
+ * the follower stays on one while it answers and moves to the next when it fails — no answer, a
+ * 5xx or 429, a stream that breaks or stalls — at once, resuming from the revision it holds (the
+ * reconnect's plain read, then `Last-Event-ID` / `?index=`), so no change is missed and none is
+ * delivered twice. Only a whole round of failed replicas is reported to the consumer and backed
+ * off from. Revisions never go back: a replica that answers with an older revision than the one
+ * held lags behind (or serves another store); its state is not delivered, a debug event says so,
+ * and the follower tries the next replica (backing off after a round). Only when *every* replica
+ * answers behind — a lone server that restarted without its revisions, a store restored from a
+ * backup — is the older state handed to the consumer, which decides (the registry source
+ * relists, the rules source keeps the rules in force).
  */
 export class Follower {
   private readonly abort = new AbortController();
@@ -84,6 +97,9 @@ export class Follower {
   private transientRefusals = 0;
   private readonly warnedFallbacks = new Set<string>();
   private running: Promise<void> | undefined;
+  private readonly replicas: Replicas;
+  /** The replicas (by position) found behind the revision held, since one last answered at or past it. */
+  private readonly behind = new Set<number>();
 
   constructor(
     private readonly http: ControlPlaneHttp,
@@ -95,6 +111,7 @@ export class Follower {
     this.backoff = new BackoffState(options.backoff);
     this.spin = new BackoffState(options.backoff);
     this.mode = options.transport;
+    this.replicas = new Replicas(http.connection.bases);
   }
 
   /** The transport in use. */
@@ -123,17 +140,22 @@ export class Follower {
       try {
         pause = await this.step();
         this.transientRefusals = 0;
+        this.replicas.succeeded();
         this.confirmTrial();
       } catch (err) {
         if (this.signal.aborted) return;
-        if (err instanceof TransportUnavailableError && (!err.transient || ++this.transientRefusals >= 2)) {
+        if (err instanceof LaggingReplicaError) pause = this.skipLagging(err);
+        else if (err instanceof TransportUnavailableError && (!err.transient || ++this.transientRefusals >= 2)) {
           this.fallBack(err);
           continue;
+        } else if (this.replicas.count > 1 && isReplicaFault(err) && !this.failover(asError(err)))
+          pause = 0; // another replica, at once: only a whole round of failures is an outage
+        else {
+          // An outage — or a gateway error that may be one (a restarting server behind a proxy):
+          // report it and back off; only a repeated refusal makes the follower fall back.
+          this.fail(asError(err));
+          pause = this.backoff.next();
         }
-        // An outage — or a gateway error that may be one (a restarting server behind a proxy):
-        // report it and back off; only a repeated refusal makes the follower fall back.
-        this.fail(asError(err));
-        pause = this.backoff.next();
       }
       if (pause > 0) {
         try {
@@ -179,6 +201,7 @@ export class Follower {
       this.http,
       {
         path: this.path,
+        base: this.replicas.current,
         lastEventId: this.held,
         idleTimeoutMs: this.options.sseIdleTimeoutMs,
         clock: this.options.clock,
@@ -196,15 +219,26 @@ export class Follower {
         ...(end.cause === undefined ? {} : { cause: end.cause }),
       });
     else this.log.logger.debug?.(`${this.log.source}: the event stream ended; reconnecting`, { path: this.path });
+    if (end.events > 0) this.backoff.reset();
+    if (end.how !== 'clean' && this.replicas.count > 1) {
+      // A broken or stalled stream: its replica may be going away. Resume on the next one at once
+      // (its `retry:` was about reconnecting to itself); a stream that delivered nothing backs off.
+      this.failover(asError(end.cause ?? new Error(`silent for ${this.options.sseIdleTimeoutMs} ms`)));
+      return end.events > 0 ? 0 : this.backoff.next();
+    }
     // The server's `retry:` paces reconnects; a stream that delivered nothing also backs off, so
     // a proxy that cuts every stream at once cannot turn this into a busy loop.
-    if (end.events > 0) this.backoff.reset();
     return Math.max(end.retryMs ?? 0, end.events > 0 ? 0 : this.backoff.next());
   }
 
   /** A plain read, delivered; resolves to its revision. */
   private async readPlain(): Promise<number | undefined> {
-    const res = await this.http.json({ method: 'GET', path: this.path, signal: this.signal });
+    const res = await this.http.json({
+      method: 'GET',
+      path: this.path,
+      base: this.replicas.current,
+      signal: this.signal,
+    });
     this.deliver(res);
     return res.revision;
   }
@@ -219,6 +253,7 @@ export class Follower {
       res = await this.http.json({
         method: 'GET',
         path: withQuery(this.path, { index: String(index), wait: `${Math.round(wait)}ms` }),
+        base: this.replicas.current,
         signal: this.signal,
         headersTimeoutMs: wait + LONG_POLL_SLACK_MS,
       });
@@ -252,7 +287,50 @@ export class Follower {
   }
 
   private deliver(state: FollowedState): void {
+    const held = this.held;
+    if (state.revision !== undefined && held !== undefined && state.revision < held) {
+      this.behind.add(this.replicas.currentIndex);
+      // Every replica behind is no lagging replica but a history that started over: the handlers decide.
+      if (this.behind.size < this.replicas.count)
+        throw new LaggingReplicaError(this.replicas.label, state.revision, held);
+    } else this.behind.clear();
+    this.replicas.succeeded();
     if (this.handlers.state(state)) this.held = state.revision;
+  }
+
+  /**
+   * Moves to the next replica after the one in use failed; true when that completes a round of
+   * failed replicas (then the failure is reported and backed off from, as with a single server).
+   */
+  private failover(err: Error): boolean {
+    const from = this.replicas.label;
+    const round = this.replicas.failover();
+    if (this.trialFrom !== undefined) {
+      // A replica that fails says nothing of the transport: the next one gets the better one again.
+      this.mode = this.trialFrom;
+      this.trialFrom = undefined;
+      this.trialReason = '';
+    }
+    this.fresh = true;
+    this.quickAnswers = 0;
+    this.log.logger.debug?.(
+      `${this.log.source}: the replica ${from} failed (${describeError(err)}); trying ${this.replicas.label}`,
+      { path: this.path, replica: from, next: this.replicas.label },
+    );
+    return round;
+  }
+
+  /** A lagging replica's state was not delivered: tries the next replica; resolves to the pause before it. */
+  private skipLagging(err: LaggingReplicaError): number {
+    const round = this.replicas.failover();
+    this.fresh = true;
+    this.quickAnswers = 0;
+    this.log.logger.debug?.(
+      `${this.log.source}: ${err.message}; not delivered (revisions never go back), trying ${this.replicas.label}`,
+      { path: this.path, replica: err.replica, revision: err.revision, held: err.held, next: this.replicas.label },
+    );
+    // A round of lagging (or failed) replicas: wait before asking again, they may catch up.
+    return round ? this.backoff.next() : 0;
   }
 
   /** Switches to the next simpler transport, on trial until it works once. */

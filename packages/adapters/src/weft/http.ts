@@ -16,6 +16,8 @@ export interface RequestSpec {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path under the base URL, with its query (`/api/v1/instances?status=ALL`). */
   path: string;
+  /** The replica to send it to (one of the connection's `bases`). Default: the first. */
+  base?: URL;
   /** JSON body. */
   json?: unknown;
   /** Extra request headers (lower-case names). */
@@ -25,6 +27,12 @@ export interface RequestSpec {
   headersTimeoutMs?: number;
   /** Longest silence between body chunks, ms; 0 for none (a stream watched by its own idle timer). */
   bodyTimeoutMs?: number;
+  /**
+   * A precise deadline for the whole request, ms: past it, it fails with status 0. For short calls
+   * that must fail in time to be tried elsewhere (a heartbeat): undici's own timeouts run on a
+   * coarse timer, and may fire up to a second late.
+   */
+  deadlineMs?: number;
 }
 
 /** A response whose body has not been read. */
@@ -79,9 +87,9 @@ function errorDetail(text: string): { detail: string; code?: string } {
 }
 
 /**
- * HTTP to one control-plane server, on a private undici Agent (keep-alive sockets the client owns
- * and closes, whatever dispatcher the application installed globally), with the connection's
- * credentials on every request.
+ * HTTP to a control-plane server (any of its replicas, named per request), on a private undici
+ * Agent (keep-alive sockets the client owns and closes, whatever dispatcher the application
+ * installed globally), with the connection's credentials on every request.
  */
 export class ControlPlaneHttp {
   private agent: Agent | undefined;
@@ -95,21 +103,27 @@ export class ControlPlaneHttp {
     if (this.closed) throw new ControlPlaneRequestError(spec.method, spec.path, 0, 'the client is closed');
     this.agent ??= new undici.Agent({ connect: { timeout: this.connection.requestTimeoutMs } });
     const headers = await this.headers(spec);
-    const base = this.connection.base;
+    const base = spec.base ?? (this.connection.bases[0] as URL);
     const url = `${base.origin}${base.pathname === '/' ? '' : base.pathname}${spec.path}`;
+    const deadline = spec.deadlineMs === undefined ? undefined : AbortSignal.timeout(Math.ceil(spec.deadlineMs));
+    const signal =
+      deadline === undefined || spec.signal === undefined
+        ? (deadline ?? spec.signal)
+        : AbortSignal.any([spec.signal, deadline]);
     try {
       return await undici.request(url, {
         dispatcher: this.agent,
         method: spec.method,
         headers,
         ...(spec.json === undefined ? {} : { body: JSON.stringify(spec.json) }),
-        ...(spec.signal === undefined ? {} : { signal: spec.signal }),
+        ...(signal === undefined ? {} : { signal }),
         headersTimeout: spec.headersTimeoutMs ?? this.connection.requestTimeoutMs,
         bodyTimeout: spec.bodyTimeoutMs ?? this.connection.requestTimeoutMs,
       });
     } catch (err) {
       if (spec.signal?.aborted) throw err;
-      throw new ControlPlaneRequestError(spec.method, spec.path, 0, describeCause(err), { cause: err });
+      const why = deadline?.aborted ? `no answer within ${spec.deadlineMs} ms` : describeCause(err);
+      throw new ControlPlaneRequestError(spec.method, spec.path, 0, why, { cause: err });
     }
   }
 

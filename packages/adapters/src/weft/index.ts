@@ -8,6 +8,7 @@
  * first use).
  *
  * @packageDocumentation
+ * @module @weft/adapters/weft
  */
 export type { AdapterLogger, AdapterWarning, AdapterWarningCode } from '../internal/log.js';
 export { processWarningLogger } from '../internal/log.js';

@@ -24,7 +24,8 @@ import {
 } from './connection-options.js';
 import { hasStatus } from './errors.js';
 import { ControlPlaneHttp } from './http.js';
-import { type RegisteredInstance, RegistryApi, toAmalgam8Body } from './registry-api.js';
+import { type CallOptions, type RegisteredInstance, RegistryApi, toAmalgam8Body } from './registry-api.js';
+import { isReplicaFault, Replicas } from './replicas.js';
 
 /** Options of {@link RegistrationClient}. */
 export interface RegistrationClientOptions extends ControlPlaneConnectionOptions {
@@ -86,6 +87,11 @@ interface Waiter {
  * - `setStatus()` uses Weft's `PUT …/status` call; on a registry without it (Amalgam8's), it
  *   registers again with the new status (registration is idempotent: the same endpoint keeps its id).
  * - `close()` stops heartbeating and deregisters (`DELETE`), best effort, within the request timeout.
+ * - Given several registry URLs (replicas sharing one store), every call goes to the replica in
+ *   use; one that fails (no answer, a 5xx or 429) is left for the next at once, so a heartbeat
+ *   lost on a dead replica is sent again to another well inside the TTL (each attempt's timeout
+ *   leaves room to try them all). Backoff starts only after a whole round failed. A 410 from any
+ *   replica registers again: the instance id is deterministic, the same on every replica.
  *
  * ```ts
  * const registration = new RegistrationClient({
@@ -101,6 +107,7 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
   private readonly connection: ResolvedConnection;
   private readonly http: ControlPlaneHttp;
   private readonly api: RegistryApi;
+  private readonly replicas: Replicas;
   private readonly logger: AdapterLogger;
   private readonly clock: Clock;
   private readonly backoff: BackoffState;
@@ -140,6 +147,7 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
     this.backoff = new BackoffState({ ...WATCH_BACKOFF, ...b });
     this.http = new ControlPlaneHttp(this.connection);
     this.api = new RegistryApi(this.http);
+    this.replicas = new Replicas(this.connection.bases);
   }
 
   /** The registered instance's id, once registered. */
@@ -201,7 +209,7 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
     try {
       if (id !== undefined) {
         try {
-          await this.api.deregister(id, { timeoutMs: this.connection.requestTimeoutMs });
+          await this.deregisterAnywhere(id);
           this.emit('deregistered', id);
         } catch (err) {
           // Gone already (expired, or the registry restarted without it): nothing left to remove.
@@ -223,6 +231,23 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
     }
   }
 
+  /**
+   * `DELETE` on the replica in use, then on the next ones while they fail, each within its share
+   * of the request timeout (so that close() takes about one request timeout however many there are).
+   */
+  private async deregisterAnywhere(id: string): Promise<void> {
+    const timeoutMs = Math.max(1_000, this.connection.requestTimeoutMs / this.replicas.count);
+    for (let tried = 1; ; tried++) {
+      try {
+        await this.api.deregister(id, { timeoutMs, base: this.replicas.current });
+        return;
+      } catch (err) {
+        if (tried >= this.replicas.count || !isReplicaFault(err)) throw err;
+        this.replicas.failover();
+      }
+    }
+  }
+
   private nextRegistration(): Promise<RegisteredInstance> {
     return new Promise((resolve, reject) => this.waiters.push({ generation: this.generation, resolve, reject }));
   }
@@ -235,6 +260,7 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
         pause = this.pending !== undefined ? await this.register(this.pending) : await this.heartbeat();
         this.failures = 0;
         this.backoff.reset();
+        this.replicas.succeeded();
       } catch (err) {
         if (signal.aborted) return;
         if (this.pending === 'start' && hasStatus(err, 400)) {
@@ -255,9 +281,13 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
           this.pending = 'gone';
           continue;
         }
-        this.fail(asError(err), this.pending !== undefined ? 'registration failed' : 'heartbeat failed');
-        // Retry soon: a heartbeat retried only at the next interval would risk the TTL.
-        pause = Math.min(this.backoff.next(), this.intervalMs());
+        const what = this.pending !== undefined ? 'registration' : 'heartbeat';
+        if (this.replicas.count > 1 && isReplicaFault(err) && !this.failover(asError(err), what)) pause = 0;
+        else {
+          this.fail(asError(err), `${what} failed`);
+          // Retry soon: a heartbeat retried only at the next interval would risk the TTL.
+          pause = Math.min(this.backoff.next(), this.intervalMs());
+        }
       }
       try {
         await this.clock.sleep(pause, AbortSignal.any([signal, this.wake.signal]));
@@ -273,7 +303,11 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
    */
   private async register(reason: RegistrationReason): Promise<number> {
     this.attempted = true;
-    const call = { signal: this.stop.signal, timeoutMs: this.connection.requestTimeoutMs };
+    const call: CallOptions = {
+      base: this.replicas.current,
+      signal: this.stop.signal,
+      timeoutMs: this.connection.requestTimeoutMs,
+    };
     const generation = this.generation;
     const known = this.instance;
     if (reason === 'status' && known !== undefined && this.statusCall !== false) {
@@ -310,18 +344,44 @@ export class RegistrationClient extends EventEmitter<RegistrationClientEvents> {
     const id = this.instance?.id as string;
     const interval = this.intervalMs();
     await this.api.heartbeat(id, {
+      base: this.replicas.current,
       signal: this.stop.signal,
-      timeoutMs: Math.min(this.connection.requestTimeoutMs, interval),
+      timeoutMs: this.heartbeatTimeoutMs(interval),
     });
     return interval;
   }
 
-  private intervalMs(): number {
-    if (this.fixedIntervalMs !== undefined) return this.fixedIntervalMs;
-    // The TTL granted; else the one asked for; else Amalgam8's registry default, 30 s.
+  /**
+   * How long one heartbeat may wait for its answer: within the interval, and short enough that,
+   * replica after hung replica, every one is tried in what is left of the TTL after the interval
+   * (with one replica: the interval, or the request timeout if shorter).
+   */
+  private heartbeatTimeoutMs(interval: number): number {
+    const { requestTimeoutMs } = this.connection;
+    const share = (this.ttlSeconds() * 1000 - interval) / this.replicas.count;
+    // A floor, so that a tiny TTL does not make every answer too late.
+    return Math.round(Math.max(Math.min(requestTimeoutMs, interval, share), Math.min(requestTimeoutMs, 500)));
+  }
+
+  /** The TTL granted; else the one asked for; else Amalgam8's registry default, 30 s. */
+  private ttlSeconds(): number {
     const granted = this.instance?.ttl ?? 0;
-    const ttl = granted > 0 ? granted : this.registration.ttl > 0 ? this.registration.ttl : 30;
-    return (ttl * 1000) / 3;
+    return granted > 0 ? granted : this.registration.ttl > 0 ? this.registration.ttl : 30;
+  }
+
+  private intervalMs(): number {
+    return this.fixedIntervalMs ?? (this.ttlSeconds() * 1000) / 3;
+  }
+
+  /** Moves to the next replica after a failed call; true when a whole round has failed (then back off). */
+  private failover(error: Error, what: string): boolean {
+    const from = this.replicas.label;
+    const round = this.replicas.failover();
+    this.logger.debug?.(
+      `${this.name}: ${what} failed on the replica ${from} (${describeError(error)}); trying ${this.replicas.label}`,
+      { replica: from, next: this.replicas.label },
+    );
+    return round;
   }
 
   private fail(error: Error, what: string): void {

@@ -14,6 +14,8 @@ export interface RegisteredInstance {
 
 /** Request options of one call. */
 export interface CallOptions {
+  /** The replica to call. Default: the connection's first. */
+  base?: URL;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -42,6 +44,7 @@ export class RegistryApi {
       method: 'POST',
       path: INSTANCES,
       json: body,
+      ...(options.base === undefined ? {} : { base: options.base }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { headersTimeoutMs: options.timeoutMs }),
     });
@@ -78,8 +81,12 @@ export class RegistryApi {
       method,
       path,
       ...(json === undefined ? {} : { json }),
+      ...(options.base === undefined ? {} : { base: options.base }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.timeoutMs === undefined ? {} : { headersTimeoutMs: options.timeoutMs }),
+      // Small answers: the deadline covers the whole call, precisely (a heartbeat must fail in time).
+      ...(options.timeoutMs === undefined
+        ? {}
+        : { headersTimeoutMs: options.timeoutMs, deadlineMs: options.timeoutMs }),
     });
     if (res.statusCode >= 300) throw await this.http.failure({ method, path }, res);
     await res.body.dump();

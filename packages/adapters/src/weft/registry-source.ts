@@ -23,7 +23,9 @@ const INSTANCES_PATH = '/api/v1/instances?status=ALL';
  * long-poll and then to polling when SSE or long-poll is refused (see the package README for the
  * rules and timings). A failed read is reported to the observer, so `Discovery` keeps the
  * last-known-good state and marks it stale; the source keeps reconnecting with backoff and
- * never ends by itself.
+ * never ends by itself. Given the replicas of a control plane (`url` as a list), it fails over
+ * between them without missing or repeating a change, and never lets a lagging replica take
+ * its revision back (see {@link ControlPlaneConnectionOptions.url}).
  *
  * ```ts
  * const source = new WeftRegistrySource({ url: 'http://registry:8080', token: process.env.WEFT_TOKEN });

@@ -53,7 +53,8 @@ function bodyRevision(body: unknown): number | undefined {
  * hands every newer revision, compiled, to its subscribers. It never applies an older revision
  * than the one it has (a controller whose history started over is ignored, with a warning, until
  * it passes it), and never applies rules that do not compile: the last good rules stay in force
- * and the failure is reported.
+ * and the failure is reported. Given the replicas of a control plane (`url` as a list), it fails
+ * over between them as {@link WeftRegistrySource} does.
  *
  * ```ts
  * const router = rulesRouter([]);                          // every request to every instance, until rules arrive

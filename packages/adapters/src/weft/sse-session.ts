@@ -25,6 +25,8 @@ export interface StreamEnd {
 /** Settings of one stream. */
 export interface StreamSettings {
   readonly path: string;
+  /** The replica to stream from. Default: the connection's first. */
+  readonly base?: URL;
   /** Sent as `Last-Event-ID`: the revision the client holds. */
   readonly lastEventId: number | undefined;
   readonly idleTimeoutMs: number;
@@ -66,6 +68,7 @@ export async function streamOnce(
       res = await http.request({
         method: 'GET',
         path,
+        ...(settings.base === undefined ? {} : { base: settings.base }),
         headers,
         signal: abort.signal,
         headersTimeoutMs: settings.idleTimeoutMs,

@@ -22,6 +22,15 @@ export type PickerOptions = RoundRobinOptions &
 /**
  * Builds the picker for `policy` over `endpoints`.
  *
+ * @example
+ * ```ts
+ * import { createPicker, Discovery, MemoryRegistry } from '@weft/core';
+ *
+ * const discovery = new Discovery({ sources: [new MemoryRegistry().asSource()] });
+ * const picker = createPicker('least_request', discovery.endpoints('reviews').instances);
+ * const target = picker.pick(); // a ServiceInstance, or undefined when there is none
+ * ```
+ *
  * @throws InvalidArgumentError naming `policy` when it is not an {@link LbPolicy}, or the bad
  *   endpoint weight / option otherwise.
  */

@@ -5,6 +5,7 @@ import { type InstanceStatus, instanceId, type ServiceInstance } from '../model/
 import { Discovery } from './discovery.js';
 import type { EndpointSet } from './endpoint-set.js';
 import { ManualSource } from './manual-source.js';
+import { SourcesFailedError } from './start-error.js';
 
 function inst(service: string, port: number, opts: { tags?: string[]; status?: InstanceStatus } = {}): ServiceInstance {
   const value = `10.0.0.1:${port}`;
@@ -125,6 +126,60 @@ describe('Discovery', () => {
     d.close();
     expect(empty.subscriberCount).toBe(0);
     expect(() => d.endpoints('reviews')).toThrowError(expect.objectContaining({ code: 'WEFT_ERR_CLOSED' }));
+  });
+
+  it('rejects ready() naming every source that failed before its first snapshot, and keeps serving', async () => {
+    const good = new ManualSource('static', [inst('reviews', 1)]);
+    const missingPeer = new ManualSource('etcd:/weft');
+    const down = new ManualSource('consul');
+    const d = new Discovery({ sources: [good, missingPeer, down] });
+    const ready = d.ready();
+    missingPeer.fail(new Error('@weft/adapters/etcd needs the etcd3 package: npm install etcd3'));
+    down.fail(new Error('connect ECONNREFUSED 127.0.0.1:8500'));
+    const err: unknown = await ready.then(
+      () => expect.unreachable('ready() resolved although two sources never started'),
+      (e: unknown) => e,
+    );
+    expect(isWeftError(err, 'WEFT_ERR_SOURCE_FAILED')).toBe(true);
+    expect(err).toBeInstanceOf(SourcesFailedError);
+    const failed = err as SourcesFailedError;
+    expect(failed.failures.map((f) => f.source)).toEqual(['etcd:/weft', 'consul']);
+    expect(failed.message).toBe(
+      'Discovery sources failed before their first snapshot: etcd:/weft: @weft/adapters/etcd needs the etcd3 package: npm install etcd3; consul: connect ECONNREFUSED 127.0.0.1:8500',
+    );
+    expect(failed.cause).toBe(failed.failures[0]?.error);
+    // Discovery is still usable, and a source that recovers is served.
+    expect(d.endpoints('reviews').instances).toHaveLength(1);
+    down.set([inst('reviews', 2)]);
+    expect(d.endpoints('reviews').instances).toHaveLength(2);
+    d.close();
+  });
+
+  it('resolves ready() when a source failed once but delivered before the others settled, or failed after delivering', async () => {
+    const flaky = new ManualSource('flaky');
+    const late = new ManualSource('late');
+    const d = new Discovery({ sources: [flaky, late] });
+    const ready = d.ready();
+    flaky.fail(new Error('first dial failed'));
+    flaky.set([inst('reviews', 1)]);
+    late.set([inst('reviews', 2)]);
+    late.fail(new Error('watch broke after the first snapshot'));
+    await expect(ready).resolves.toBeUndefined();
+    d.close();
+  });
+
+  it('rejects ready() with a coded timeout naming the silent sources', async () => {
+    const clock = new VirtualClock();
+    const d = new Discovery({ sources: [new ManualSource('silent'), new ManualSource('static', [])], clock });
+    const ready = d.ready(500);
+    clock.advance(500);
+    await expect(ready).rejects.toThrowError(
+      expect.objectContaining({
+        code: 'WEFT_ERR_TIMEOUT',
+        message: 'Discovery not ready after 500 ms; waiting for: silent',
+      }),
+    );
+    d.close();
   });
 
   it('rejects construction without sources with a coded error naming the field', () => {

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'eventemitter3';
 import { type Clock, systemClock } from '../clock/index.js';
-import { ClosedError, InvalidArgumentError } from '../errors/index.js';
+import { ClosedError, InvalidArgumentError, WeftError } from '../errors/index.js';
 import type { ServiceInstance } from '../model/index.js';
 import { hasAllTags } from '../model/index.js';
 import type { Subscription } from '../registry/types.js';
 import { type EndpointFilter, type EndpointSet, instanceFingerprint } from './endpoint-set.js';
 import type { Source, SourceSnapshot } from './source.js';
 import { groupByService, type SourceHealth, SourceState } from './source-state.js';
+import { SourcesFailedError } from './start-error.js';
 
 /** Options of {@link Discovery}. */
 export interface DiscoveryOptions {
@@ -52,6 +53,18 @@ const DEFAULT_STATUS: readonly ServiceInstance['status'][] = ['UP'];
  * Merges one or more {@link Source}s into per-service endpoint sets. Keeps each source's
  * last-known-good catalogue when it fails and reports how stale it is; bumps a service's
  * revision only when its set really changed, so balancers built on it are rebuilt only then.
+ *
+ * @example
+ * ```ts
+ * import { Discovery, MemoryRegistry } from '@weft/core';
+ *
+ * const registry = new MemoryRegistry();
+ * // List the most authoritative source first: it wins when two report the same instance.
+ * const discovery = new Discovery({ sources: [registry.asSource()] });
+ * await discovery.ready();
+ * const v2 = discovery.endpoints('reviews', { tags: ['version=v2'] }); // UP instances by default
+ * discovery.watch('reviews', (set) => console.log(set.revision, set.instances.length, set.stale));
+ * ```
  */
 export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly clock: Clock;
@@ -92,18 +105,52 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   }
 
   /**
-   * Resolves once every source has delivered its first snapshot or failed, so a caller can
-   * wait for a warm cache before serving. Rejects after `timeoutMs` (default 10 s).
+   * Waits for a warm cache: resolves once every source has delivered its first snapshot.
+   *
+   * Rejects with a {@link SourcesFailedError} (`WEFT_ERR_SOURCE_FAILED`) once every source has
+   * either delivered or failed, if any failed before its first snapshot — it has nothing to
+   * serve, and the error names each such source and why (a missing adapter peer such as
+   * `etcd3`, a server that refused the connection). Discovery keeps running and those sources
+   * keep retrying, so a caller that can start without them catches the error and goes on;
+   * {@link Discovery.health} tells the same story later. A source that delivered a snapshot
+   * and failed afterwards is not an error here: its last-known-good state is served.
+   *
+   * Rejects with a `WEFT_ERR_TIMEOUT` {@link WeftError} naming the sources still silent after
+   * `timeoutMs` (default 10 s).
+   *
+   * @example
+   * ```ts
+   * import { Discovery, isWeftError, MemoryRegistry } from '@weft/core';
+   *
+   * const discovery = new Discovery({ sources: [new MemoryRegistry().asSource()] });
+   * try {
+   *   await discovery.ready();
+   * } catch (err) {
+   *   if (!isWeftError(err, 'WEFT_ERR_SOURCE_FAILED')) throw err;
+   *   console.warn(err.message); // "… failed before their first snapshot: etcd:/weft: … npm install etcd3 …"
+   * }
+   * ```
    */
   ready(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         const pending = this.states.filter((s) => s.state === 'pending').map((s) => s.source.name);
-        reject(new Error(`Discovery not ready after ${timeoutMs} ms; waiting for: ${pending.join(', ')}`));
+        reject(
+          new WeftError(
+            'WEFT_ERR_TIMEOUT',
+            `Discovery not ready after ${timeoutMs} ms; waiting for: ${pending.join(', ')}`,
+          ),
+        );
       }, timeoutMs);
       this.firstSnapshot.then(() => {
         timer.clear();
-        resolve();
+        // Sources that failed and never delivered: judged now, not when the first settled, so a
+        // source that failed once and then came through is not reported.
+        const failures = this.states
+          .filter((s) => s.lastUpdate === undefined && s.lastError !== undefined)
+          .map((s) => ({ source: s.source.name, error: s.lastError as Error }));
+        if (failures.length > 0) reject(new SourcesFailedError(failures));
+        else resolve();
       }, reject);
     });
   }

@@ -3,3 +3,4 @@ export { type EndpointFilter, type EndpointSet, instanceFingerprint } from './en
 export { ManualSource } from './manual-source.js';
 export type { Source, SourceObserver, SourceSnapshot } from './source.js';
 export type { SourceHealth } from './source-state.js';
+export { type FailedSource, SourcesFailedError } from './start-error.js';

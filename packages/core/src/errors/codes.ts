@@ -11,6 +11,11 @@ export const ErrorCodes = {
   WEFT_ERR_UNKNOWN_SERVICE: { status: 404, title: 'Unknown service' },
   /** A namespace (tenant) has reached its instance capacity. */
   WEFT_ERR_NAMESPACE_CAPACITY: { status: 403, title: 'Namespace capacity exceeded' },
+  /**
+   * Renew / deregister / setStatus of an instance a registry mirrors from another catalogue
+   * (Consul, etcd, Kubernetes, a file): it changes there, never through the registry.
+   */
+  WEFT_ERR_MIRRORED_INSTANCE: { status: 403, title: 'Mirrored instance is read-only' },
   /** The object was closed and can no longer be used. */
   WEFT_ERR_CLOSED: { status: 503, title: 'Closed' },
   /** A service is known but has no eligible endpoint. */

@@ -25,6 +25,7 @@ export const Amalgam8RegistrationSchema = withMeta(
   }),
   { id: 'Amalgam8Registration', description: 'Amalgam8 registry registration body.' },
 );
+/** The body of Amalgam8's `POST /api/v1/instances` (snake_case: `service_name`, …). */
 export type Amalgam8Registration = z.input<typeof Amalgam8RegistrationSchema>;
 
 /** An instance as Amalgam8's `GET /api/v1/instances` returns it. */
@@ -41,6 +42,7 @@ export const Amalgam8InstanceSchema = withMeta(
   }),
   { id: 'Amalgam8Instance', description: 'Amalgam8 registry instance record.' },
 );
+/** An instance as Amalgam8's `GET /api/v1/instances` returns it. */
 export type Amalgam8Instance = z.output<typeof Amalgam8InstanceSchema>;
 
 /** Maps an Amalgam8 registration body onto Weft's registration input (validated later, with Weft's field names). */

@@ -7,6 +7,7 @@ export const EndpointTypeSchema = withMeta(z.enum(['http', 'https', 'tcp', 'udp'
   id: 'EndpointType',
   description: 'Protocol of the endpoint; `user` values are opaque.',
 });
+/** How an endpoint is reached: `http`, `https`, `tcp`, `udp`, or `user` (an opaque value). */
 export type EndpointType = z.infer<typeof EndpointTypeSchema>;
 
 /** Splits `host:port` (IPv6 as `[::1]:80`). Returns undefined when the value is not of that form. */
@@ -90,6 +91,10 @@ export const EndpointInputSchema = withMeta(
   ),
   { id: 'EndpointInput', description: 'An endpoint: `{type, value: "host:port"}` or `{type, host, port}`.' },
 );
+/**
+ * An endpoint as given on input: `{ type, value: 'host:port' }` or `{ type, host, port }`
+ * (IPv6 hosts as `[::1]:80` in `value`). Normalised into an {@link Endpoint}.
+ */
 export type EndpointInput = z.input<typeof EndpointInputSchema>;
 
 /** A normalised endpoint. `host` and `port` are present for every type but `user`. */
@@ -102,6 +107,10 @@ export const EndpointSchema = withMeta(
   }),
   { id: 'Endpoint', description: 'A normalised endpoint.' },
 );
+/**
+ * A normalised endpoint, as instances carry it: `value` is always set; `host` and `port` are
+ * present for every type but `user`.
+ */
 export interface Endpoint {
   readonly type: EndpointType;
   /** `host:port`, or the opaque value of a `user` endpoint. */

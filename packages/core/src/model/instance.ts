@@ -24,6 +24,7 @@ export const ServiceNameSchema = withMeta(
  * never expire: an operator took them out and expects them to stay listed.
  */
 export const InstanceStatusSchema = withMeta(z.enum(['UP', 'STARTING', 'OUT_OF_SERVICE']), { id: 'InstanceStatus' });
+/** Lifecycle status: `UP` (receives traffic), `STARTING`, `OUT_OF_SERVICE` (kept, never expires). */
 export type InstanceStatus = z.infer<typeof InstanceStatusSchema>;
 
 /** A tag: `key=value` or a bare word. */
@@ -32,6 +33,7 @@ export const TagSchema = z
   .check(z.minLength(1, { error: 'must not be empty' }))
   .check(z.refine(bytesAtMost(Limits.tagBytes), { error: `must be at most ${Limits.tagBytes} bytes` }));
 
+/** The tags of an instance: `key=value` strings or bare words, at most `Limits.tagsPerInstance`. */
 export const TagsSchema = withMeta(
   z
     .array(TagSchema)
@@ -101,7 +103,12 @@ export const RegistrationSchema = withMeta(
   }),
   { id: 'Registration', description: 'A request to register one service instance.' },
 );
+/**
+ * What `register` accepts: `service`, `endpoint` (an {@link EndpointInput}) and optionally
+ * `tags`, `metadata`, `status`, `ttl` (seconds; 0 or absent for the registry's default).
+ */
 export type RegistrationInput = z.input<typeof RegistrationSchema>;
+/** A validated {@link RegistrationInput}: defaults applied, the endpoint normalised. */
 export type Registration = z.output<typeof RegistrationSchema>;
 
 /** A registered instance as the registry reports it. */
@@ -120,4 +127,9 @@ export const ServiceInstanceSchema = withMeta(
   }),
   { id: 'ServiceInstance', description: 'A registered service instance.' },
 );
+/**
+ * A registered instance of a service: its `id`, `namespace`, `service`, normalised
+ * {@link Endpoint}, `tags`, `metadata`, `status`, `ttl` and times. What registries store,
+ * sources deliver and balancers pick.
+ */
 export type ServiceInstance = Readonly<z.output<typeof ServiceInstanceSchema>>;

@@ -69,6 +69,22 @@ export interface MemoryRegistryStats {
  * Revisions are per namespace. A namespace whose last instance and watcher are gone is freed,
  * and when it comes back its revisions continue above every revision the registry has issued to
  * a freed namespace, so a client that reconnects with an old revision never sees time go back.
+ *
+ * @example
+ * ```ts
+ * import { MemoryRegistry } from '@weft/core';
+ *
+ * const registry = new MemoryRegistry(); // TTL 30 s by default, clamped to [10 s, 10 min]
+ * const me = await registry.register({
+ *   service: 'reviews',
+ *   endpoint: { type: 'http', host: '10.0.0.7', port: 9080 },
+ *   tags: ['version=v2'],
+ * });
+ * const heartbeat = setInterval(() => registry.renew(me.id), 10_000);
+ * // … on shutdown:
+ * clearInterval(heartbeat);
+ * await registry.deregister(me.id);
+ * ```
  */
 export class MemoryRegistry extends EventEmitter<MemoryRegistryEvents> implements Registry {
   private readonly clock: Clock;

@@ -26,6 +26,7 @@ export const RegistryFileSchema = withMeta(
   }),
   { id: 'RegistryFile', description: 'A registry snapshot file.' },
 );
+/** The file a registry's snapshot option writes and restores: format, version, time, instances. */
 export type RegistryFile = z.output<typeof RegistryFileSchema>;
 
 /** Renders instances as the contents of a snapshot file. */

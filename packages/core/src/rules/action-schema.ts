@@ -61,4 +61,5 @@ export const ActionSchema = withMeta(
   z.discriminatedUnion('action', [DelayActionSchema, AbortActionSchema, TraceActionSchema]),
   { id: 'RuleAction', description: 'delay, abort or trace.' },
 );
+/** One action of an action rule: a `delay`, an `abort` or a `trace`. */
 export type ActionInput = z.output<typeof ActionSchema>;

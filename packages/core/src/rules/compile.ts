@@ -28,6 +28,17 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
  * @param input - Amalgam8's `{rules: [...], revision?}` document or an array of rules.
  * @throws InvalidArgumentError naming the JSON path of every problem, e.g.
  *   `rules[1].match.headers.Cookie: invalid regular expression "(": Unterminated group`.
+ *
+ * @example
+ * ```ts
+ * import { compile } from '@weft/core';
+ *
+ * const rules = compile([
+ *   { destination: 'reviews', route: { backends: [{ tags: ['version=v2'], weight: 0.25 }, { tags: ['version=v1'] }] } },
+ * ]);
+ * const decision = rules.evaluate({ destination: 'reviews', path: '/api/1' });
+ * console.log(decision.backend?.tags); // ['version=v2'] one time in four, else ['version=v1']
+ * ```
  */
 export function compile(input: unknown, options: CompileOptions = {}): RuleSet {
   checkOptions(options);

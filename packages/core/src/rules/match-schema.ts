@@ -31,6 +31,7 @@ export const StringMatchSchema = withMeta(
     description: 'One of {exact}, {prefix}, {regex}, {present: true}, {absent: true}.',
   },
 );
+/** A condition on one string value: exactly one of `exact`, `prefix`, `regex`, `present`, `absent`. */
 export type StringMatch = z.output<typeof StringMatchSchema>;
 
 /**
@@ -110,4 +111,5 @@ export const MatchSchema = withMeta(
   }),
   { id: 'RuleMatch', description: 'Conditions a request must all meet for the rule to apply.' },
 );
+/** A rule's `match`: conditions (source, headers, …) a request must all meet for the rule to apply. */
 export type Match = z.output<typeof MatchSchema>;

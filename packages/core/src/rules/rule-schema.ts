@@ -72,5 +72,7 @@ export const RulesDocumentSchema = withMeta(
   }),
   { id: 'RulesDocument', description: 'A list of rules, as /v1/rules sends and returns them.' },
 );
+/** A `/v1/rules` body as accepted on input: `{ rules: [...] }`, optionally with `revision`. */
 export type RulesDocumentInput = z.input<typeof RulesDocumentSchema>;
+/** A validated {@link RulesDocumentInput}. */
 export type RulesDocument = z.output<typeof RulesDocumentSchema>;

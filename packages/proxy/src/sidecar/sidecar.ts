@@ -62,7 +62,12 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
   sendTimeoutMs?: number;
   /** How long {@link Sidecar.drain} waits for in-flight requests, ms. Default 10 000. */
   drainTimeoutMs?: number;
-  /** Drain and close on SIGTERM / SIGINT. Default false (the `weft` CLI turns it on). */
+  /**
+   * On SIGTERM / SIGINT, {@link Sidecar.drain} and then end the process with exit code 0, as the
+   * signal would have ended it — unless the application listens for that signal itself
+   * (`process.on('SIGTERM', …)`): then it owns the shutdown of everything else in the process
+   * (other servers, open handles), and the sidecar only drains. Default false.
+   */
   handleSignals?: boolean;
   /** Access log: a sink, `true` (default) for pino on stdout, `false` for none. */
   accessLog?: MeshEngineOptions['accessLog'];
@@ -195,6 +200,18 @@ function subjectAltNames(text: string): Array<[string, string]> {
  * an instance of `reviews` as `/api/1`, with rules, faults, retries, ejection, breakers, access log
  * and metrics. Errors are JSON: 404 unknown service, 503 no healthy instance, 412 no matching
  * route, 504 retries exhausted — each with the request id.
+ *
+ * @example
+ * ```ts
+ * import { Discovery, MemoryRegistry } from '@weft/core';
+ * import { rulesRouter, Sidecar } from '@weft/proxy/sidecar';
+ *
+ * const discovery = new Discovery({ sources: [new MemoryRegistry().asSource()] });
+ * const router = rulesRouter([{ destination: 'reviews', route: { backends: [{ tags: ['version=v1'] }] } }]);
+ * const sidecar = new Sidecar({ discovery, router, identity: { name: 'productpage' }, handleSignals: true });
+ * const { port, adminPort } = await sidecar.listen(); // 6379 and 8082 by default
+ * // the app calls http://127.0.0.1:6379/reviews/api/1
+ * ```
  */
 export class Sidecar {
   /** @internal The request engine. */
@@ -219,8 +236,13 @@ export class Sidecar {
     if (this.hostVerdicts.size > 0) this.hostVerdicts.clear();
   };
   private drained: Promise<void> | undefined;
-  private readonly onSignal = (): void => {
-    void this.drain().then(() => process.exit(0));
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    void this.drain().then(() => {
+      // drain() removed this listener: any left are the application's. Without them Node's
+      // default action would have ended the process at once; with them, exiting here would
+      // take down whatever else the application still runs.
+      if (process.listenerCount(signal) === 0) process.exit(0);
+    });
   };
 
   constructor(options: SidecarOptions) {

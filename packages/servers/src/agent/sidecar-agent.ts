@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { RegistrationClient } from '@weft/adapters/weft';
-import type { SidecarConfig } from '../config/sidecar-settings.js';
+import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
 import { HealthMonitor } from './health/index.js';
 import { AgentAdmin } from './sidecar-admin.js';
 import { healthBody, listEndpoints } from './sidecar-health.js';
@@ -112,7 +112,8 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
         () =>
           config.registry.type === 'weft'
             ? new RegistrationClient({
-                url: config.registry.url as string,
+                // Several URLs are the registry's replicas: heartbeats go to whichever answers.
+                url: urlList(config.registry.url ?? []),
                 ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
                 registration,
                 heartbeatIntervalMs: heartbeatMs(config),

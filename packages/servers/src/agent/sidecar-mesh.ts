@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { type RulesFollow, WeftRulesSource } from '@weft/adapters/weft';
 import { Discovery } from '@weft/core';
 import { MeshMetrics, type RulesRouter, rulesRouter, Sidecar, type SidecarAddresses } from '@weft/proxy/sidecar';
-import type { SidecarConfig } from '../config/sidecar-settings.js';
+import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
 import { toTcpProxy } from './sidecar-plan.js';
 import { endpointSource } from './sidecar-registry.js';
 import { SeededSource, type SnapshotFile, SnapshotWriter } from './sidecar-snapshot.js';
@@ -55,7 +55,6 @@ export async function createMesh(
   loaded: SnapshotFile | undefined,
   warn: (message: string) => void,
 ): Promise<Mesh> {
-  const registryUrl = config.registry.url as string;
   const writer = config.snapshot === undefined ? undefined : new SnapshotWriter(config.snapshot, loaded);
   // The registry's endpoints, from the store registry.type names (Weft's, Consul, etcd).
   const registrySource = await endpointSource(config);
@@ -64,8 +63,9 @@ export async function createMesh(
   const router = initialRouter(loaded, warn);
   const controllerToken = config.controller.token ?? config.registry.token;
   const rulesSource = new WeftRulesSource({
-    // checkSidecar requires controller.url with a registry that is not Weft's.
-    url: config.controller.url ?? registryUrl,
+    // checkSidecar requires controller.url with a registry that is not Weft's. Several URLs are
+    // the replicas of the control plane: the source fails over between them.
+    url: urlList(config.controller.url ?? config.registry.url ?? []),
     ...(controllerToken === undefined ? {} : { token: controllerToken }),
   });
   const following = rulesSource.follow(router, {

@@ -1,6 +1,6 @@
 import { WeftRegistrySource } from '@weft/adapters/weft';
 import type { Registry } from '@weft/core';
-import type { SidecarConfig } from '../config/sidecar-settings.js';
+import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
 
 /**
  * Where the app is registered and where the proxy's endpoints come from: the same store, chosen
@@ -16,14 +16,18 @@ export interface EndpointSource {
   close(): void | Promise<void>;
 }
 
+/** `registry.url` as its list of URLs (checkSidecar requires it wherever the agent reads it). */
+const registryUrls = (config: SidecarConfig): string[] => urlList(config.registry.url ?? []);
+
 const consulOptions = (config: SidecarConfig) => ({
-  address: config.registry.url as string,
+  // checkSidecar allows one URL with consul.
+  address: registryUrls(config)[0] as string,
   ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
 });
 
 /** The endpoints source of `registry.type`. */
 export async function endpointSource(config: SidecarConfig): Promise<EndpointSource> {
-  const url = config.registry.url as string;
+  const urls = registryUrls(config);
   switch (config.registry.type) {
     case 'consul': {
       const { ConsulSource } = await import('@weft/adapters/consul');
@@ -31,11 +35,12 @@ export async function endpointSource(config: SidecarConfig): Promise<EndpointSou
     }
     case 'etcd': {
       const { EtcdSource } = await import('@weft/adapters/etcd');
-      return new EtcdSource({ hosts: url });
+      return new EtcdSource({ hosts: urls });
     }
     default:
+      // Several URLs are the registry's replicas: the source fails over between them.
       return new WeftRegistrySource({
-        url,
+        url: urls,
         ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
       });
   }
@@ -54,5 +59,5 @@ export async function storeRegistry(config: SidecarConfig, ttlSeconds: number): 
     return new ConsulRegistry({ ...consulOptions(config), ttl });
   }
   const { EtcdRegistry } = await import('@weft/adapters/etcd');
-  return new EtcdRegistry({ hosts: config.registry.url as string, ttl, keepAlive: false });
+  return new EtcdRegistry({ hosts: registryUrls(config), ttl, keepAlive: false });
 }

@@ -2,12 +2,31 @@ import type { AuthMode } from '../auth/authenticator.js';
 import type { ControllerConfig, ControlPlaneConfig, RegistryConfig } from '../config/schemas.js';
 import type { ControlPlaneRegistryOptions, ControlPlaneServerOptions } from '../control-plane.js';
 import type { ControllerServerOptions } from '../controller/index.js';
+import type { EtcdStoreConfig } from '../etcd/config.js';
 import type { RegistryServerOptions } from '../registry/index.js';
 
+/** A store section as the config gives it. */
+type StoreSettings = ControllerConfig['controller']['store'];
+
 /** A store section as a factory takes it (the config check guarantees a file store's path). */
-function storePath(store: { type: 'memory' | 'file'; path?: string | undefined }): string {
+function storePath(store: { path?: string | undefined }): string {
   if (store.path === undefined) throw new TypeError('a file store needs its path (the config check missed it)');
   return store.path;
+}
+
+/** An etcd store section as the factories take it (the config check guarantees its endpoints). */
+function etcdStore(store: StoreSettings): EtcdStoreConfig {
+  if (store.endpoints === undefined) throw new TypeError('an etcd store needs endpoints (the config check missed it)');
+  return {
+    type: 'etcd',
+    endpoints: store.endpoints,
+    prefix: store.prefix,
+    tls: store.tls,
+    username: store.username,
+    password: store.password,
+    passwordFile: store.passwordFile,
+    requestTimeoutMs: store.timeout,
+  };
 }
 
 /** The options every factory shares: auth, logger, watch limits, body limit. */
@@ -32,20 +51,26 @@ function registryPart(registry: RegistryConfig['registry']): ControlPlaneRegistr
   const { store, ttl } = registry;
   return {
     store:
-      store.type === 'memory'
-        ? { type: 'memory' }
-        : { type: 'file', path: storePath(store), debounceMs: store.debounce },
+      store.type === 'etcd'
+        ? etcdStore(store)
+        : store.type === 'file'
+          ? { type: 'file', path: storePath(store), debounceMs: store.debounce }
+          : { type: 'memory' },
     ttl: { defaultSeconds: ttl.default / 1000, minSeconds: ttl.min / 1000, maxSeconds: ttl.max / 1000 },
     capacity: registry.capacity,
     requireHttps: registry.requireHttps,
     prefix: registry.prefix,
     watchLingerMs: registry.watchLinger,
+    eureka: { enabled: registry.eureka.enabled, prefix: registry.eureka.prefix },
+    mirrors: registry.mirrors,
   };
 }
 
 /** The controller's store from its settings. */
-function controllerStore(store: ControllerConfig['controller']['store']): ControllerServerOptions['store'] {
-  return store.type === 'memory' ? { type: 'memory' } : { type: 'file', path: storePath(store) };
+function controllerStore(store: StoreSettings): ControllerServerOptions['store'] {
+  if (store.type === 'etcd') return etcdStore(store);
+  if (store.type === 'kubernetes') return { type: 'kubernetes', kubeconfig: store.kubeconfig, context: store.context };
+  return store.type === 'file' ? { type: 'file', path: storePath(store) } : { type: 'memory' };
 }
 
 /** `createRegistryServer`'s options from `weft registry`'s config. */

@@ -1,23 +1,33 @@
 import * as z from 'zod/mini';
 import { section, setting } from './define.js';
 import { DurationSchema } from './duration.js';
+import { mirrorsSetting } from './mirrors-settings.js';
 import { storeSection } from './store-settings.js';
 
 const capacity = z
   .number({ error: 'must be a whole number' })
   .check(z.int({ error: 'must be a whole number' }), z.minimum(1, { error: 'must be at least 1' }));
 
-/** The registry's settings (`registry.*`): its store, its namespaces' capacity and the TTL policy. */
-export function registrySection() {
+/**
+ * The registry's settings (`registry.*`): its store, its namespaces' capacity and the TTL policy.
+ * `sharedStore`: the command has the `store` short form (see `storeSection`).
+ */
+export function registrySection(sharedStore = false) {
   return section(
     {
-      store: storeSection('registry', 'registered instances', 'saved before each registration is acknowledged', {
-        debounce: setting(DurationSchema, {
-          kind: 'duration',
-          description: 'How long other changes of a file store (expiries) accumulate before the file is rewritten',
-          default: '1s',
-        }),
-      }),
+      store: storeSection(
+        'registry',
+        'registered instances',
+        'saved before each registration is acknowledged',
+        {
+          debounce: setting(DurationSchema, {
+            kind: 'duration',
+            description: 'How long other changes of a file store (expiries) accumulate before the file is rewritten',
+            default: '1s',
+          }),
+        },
+        sharedStore,
+      ),
       capacity: setting(capacity, {
         kind: 'integer',
         placeholder: '<n>',
@@ -47,6 +57,28 @@ export function registrySection() {
           'How long a registry watch opened for readers outlives its last reader, so repeated reads and reconnecting watchers share it',
         default: '30s',
       }),
+      eureka: section(
+        {
+          enabled: setting(z.boolean({ error: 'must be true or false' }), {
+            kind: 'boolean',
+            description:
+              "Serve Eureka's REST API (v2) on the same registry, for Spring / Netflix / Python Eureka clients",
+            default: true,
+          }),
+          prefix: setting(
+            z
+              .string()
+              .check(z.regex(/^\/[^?#]*[^/?#]$/, { error: 'must start with / and not end with one (e.g. /eureka)' })),
+            {
+              kind: 'string',
+              placeholder: '<path>',
+              description: 'Path of the Eureka API: <prefix>/apps and <prefix>/v2/apps both answer',
+              default: '/eureka',
+            },
+          ),
+        },
+        "Eureka's REST API beside Amalgam8's",
+      ),
       ttl: section(
         {
           default: setting(DurationSchema, {
@@ -67,6 +99,7 @@ export function registrySection() {
         },
         'How long a registration lives without a heartbeat',
       ),
+      mirrors: mirrorsSetting(),
     },
     'The registry (Amalgam8 /api/v1)',
   );

@@ -4,7 +4,7 @@ import { controllerSection } from './controller-settings.js';
 import { checkTtl, registrySection } from './registry-settings.js';
 import { logRequestsSetting, serverSettings } from './server-settings.js';
 import { sidecarConfigSchema } from './sidecar-settings.js';
-import { checkStore } from './store-settings.js';
+import { checkStore, sharedStoreSetting, withSharedStore } from './store-settings.js';
 
 /**
  * Default ports. Amalgam8's registry and controller both listened on 8080 in their containers
@@ -57,10 +57,17 @@ export const ControlPlaneConfigSchema = z
     ...serverSettings(DEFAULT_PORTS['control-plane']),
     logRequests: logRequestsSetting(),
     auth: authSection(),
-    registry: registrySection(),
-    controller: controllerSection(),
+    store: sharedStoreSetting(),
+    registry: registrySection(true),
+    controller: controllerSection(true),
   })
   .check(
+    // `store` decides each store left without a type; explicit per-server settings win.
+    z.overwrite((c) => ({
+      ...c,
+      registry: { ...c.registry, store: withSharedStore(c.registry.store, c.store) },
+      controller: { ...c.controller, store: withSharedStore(c.controller.store, c.store) },
+    })),
     z.superRefine((c, ctx) => {
       const issue = reporter(ctx);
       checkAuth(c.auth, issue);

@@ -36,18 +36,39 @@ const portNumber = z
     z.maximum(65535, { error: 'must be between 0 and 65535' }),
   );
 const httpUrl = z.string().check(z.regex(/^https?:\/\/[^\s/]+\S*$/, { error: 'must be an http:// or https:// URL' }));
+/** One base URL, or several comma-separated (the replicas of the control plane, from a flag or a variable). */
+const HTTP_URLS = /^https?:\/\/[^\s/,]+[^\s,]*(?:\s*,\s*https?:\/\/[^\s/,]+[^\s,]*)*$/;
+/**
+ * A server's base URL, or its replicas' (stateless servers sharing one store): comma-separated in
+ * a flag or a variable, a YAML list (or the same comma-separated text) in the file. Kept as
+ * written, so `--print-config` prints what could be written back; {@link urlList} splits it.
+ */
+const serverUrls = z.union([
+  z
+    .string()
+    .check(
+      z.regex(HTTP_URLS, { error: 'must be an http:// or https:// URL, or several separated by commas (replicas)' }),
+    ),
+  z.array(httpUrl).check(z.minLength(1, { error: 'must list at least one URL' })),
+]);
+
+/** A `registry.url` / `controller.url` value as its list of base URLs (one, or the replicas'). */
+export function urlList(value: string | readonly string[]): string[] {
+  const items = typeof value === 'string' ? value.split(',') : value;
+  return items.map((u) => u.trim()).filter((u) => u !== '');
+}
 
 /** The `registry` / `controller` connection settings; `what` names the server in descriptions. */
 function connection<X extends z.core.$ZodLooseShape>(owner: 'registry' | 'controller', what: string, extra: X) {
   return section(
     {
-      url: setting(httpUrl, {
+      url: setting(serverUrls, {
         kind: 'string',
-        placeholder: '<url>',
+        placeholder: '<url,…>',
         description:
           owner === 'registry'
-            ? `Base URL of the ${what}, e.g. http://127.0.0.1:8080 (A8_REGISTRY_URL, --registry_url)`
-            : `Base URL of the ${what}; default: registry.url (weft control-plane serves both) (A8_CONTROLLER_URL, --controller_url)`,
+            ? `Base URL of the ${what}, e.g. http://127.0.0.1:8080, or its replicas' (comma-separated, a list in the file: the sidecar fails over between them) (A8_REGISTRY_URL, --registry_url)`
+            : `Base URL of the ${what}, or its replicas' (comma-separated, a list in the file); default: registry.url (weft control-plane serves both) (A8_CONTROLLER_URL, --controller_url)`,
       }),
       token: setting(text, {
         kind: 'string',
@@ -130,7 +151,7 @@ export function sidecarSettings(mode: SidecarMode) {
         kind: 'string',
         placeholder: '<type>',
         description:
-          "What registry.url is: weft (a weft registry or control-plane), consul (a Consul agent's HTTP API; registry.token is its ACL token) or etcd (an etcd client URL); the app is registered there and the proxy's endpoints come from there",
+          "What registry.url is: weft (a weft registry or control-plane), consul (a Consul agent's HTTP API; registry.token is its ACL token) or etcd (its client URLs); the app is registered there and the proxy's endpoints come from there",
         default: 'weft',
       }),
       ttl: setting(DurationSchema, {
@@ -264,8 +285,8 @@ export function checkSidecar(
     proxy: boolean;
     service: { name?: string | undefined };
     endpoint: { port?: number | undefined };
-    registry: { url?: string | undefined; type: (typeof REGISTRY_TYPES)[number] };
-    controller: { url?: string | undefined };
+    registry: { url?: string | readonly string[] | undefined; type: (typeof REGISTRY_TYPES)[number] };
+    controller: { url?: string | readonly string[] | undefined };
     tls: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined };
   },
   issue: (path: readonly string[], message: string) => void,
@@ -276,6 +297,9 @@ export function checkSidecar(
   }
   if ((c.register || c.proxy) && c.registry.url === undefined)
     issue(['registry', 'url'], 'is required to register or to proxy (the endpoints come from the registry)');
+  // A Consul agent is one local address; etcd takes its cluster's members, Weft its replicas.
+  if (c.registry.type === 'consul' && c.registry.url !== undefined && urlList(c.registry.url).length > 1)
+    issue(['registry', 'url'], "must be one URL with registry.type consul (the local Consul agent's)");
   // Consul and etcd hold endpoints only: the rules still come from a Weft controller.
   if (c.proxy && c.registry.type !== 'weft' && c.controller.url === undefined)
     issue(

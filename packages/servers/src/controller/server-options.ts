@@ -1,4 +1,6 @@
+import type { EtcdStoreConfig } from '../etcd/config.js';
 import type { ApiServerOptions } from '../http/app-options.js';
+import type { KubernetesStoreConfig } from '../rules-store/kubernetes-store.js';
 import type { RulesStore } from '../rules-store/types.js';
 import type { InstancesOf } from './warnings.js';
 
@@ -10,7 +12,18 @@ export type ControllerStoreConfig =
    * One JSON snapshot file, written durably before each write is acknowledged, loaded on start;
    * a damaged file stops the start with an error naming it. The file is locked (`<path>.lock`).
    */
-  | { readonly type: 'file'; readonly path: string };
+  | { readonly type: 'file'; readonly path: string }
+  /**
+   * On etcd, shared by every replica pointed at the same cluster and prefix (`EtcdRulesStore`):
+   * one transaction per write, watches fed by etcd's. When etcd is out of reach, reads answer the
+   * last state seen and writes fail with 503 (`WEFT_ERR_STORE_UNAVAILABLE`).
+   */
+  | EtcdStoreConfig
+  /**
+   * Read-only, from Kubernetes `Rule` custom objects (`KubernetesRulesStore`): controller
+   * namespace `x` is Kubernetes namespace `x`; writes through the API answer 405.
+   */
+  | KubernetesStoreConfig;
 
 /** The controller's plain settings: where it keeps rules. The control plane takes them as its `controller` part. */
 export interface ControllerSettings {

@@ -51,7 +51,12 @@ describe('createControllerServer', () => {
       /store\.path: is required/,
     );
     await expect(createControllerServer({ store: { type: 'redis' } as never })).rejects.toThrow(
-      /store\.type: must be memory or file/,
+      /store\.type: must be memory, file, etcd/,
+    );
+    await expect(
+      createControllerServer({ store: { type: 'etcd', endpoints: ['http://etcd-0:2379', 'etcd-1'] } }),
+    ).rejects.toThrow(
+      /store\.endpoints\[1\]: must be an http:\/\/ or https:\/\/ URL of an etcd member \(got "etcd-1"\)/,
     );
   });
 

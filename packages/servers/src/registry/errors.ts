@@ -1,4 +1,5 @@
 import { InvalidArgumentError, isWeftError } from '@weft/core';
+import { StoreUnavailableError } from '../rules-store/errors.js';
 
 /**
  * The `Error` texts of Amalgam8's registry, as its i18n layer rendered them from
@@ -69,6 +70,9 @@ export interface Failure {
  * handler to log and answer 500.
  */
 export function failureOf(text: string, error: unknown): Failure {
+  // A shared store (etcd) out of reach: 503 naming the store, not an anonymous 500.
+  if (error instanceof StoreUnavailableError)
+    return { status: 503, body: { Error: text, code: error.code, status: 503, message: error.message } };
   if (!isWeftError(error)) throw error;
   const body: ErrorBody = { Error: text, code: error.code, status: error.status, message: error.message };
   if (error instanceof InvalidArgumentError) body.issues = error.issues;

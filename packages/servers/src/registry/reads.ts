@@ -1,4 +1,5 @@
 import type { Registry } from '@weft/core';
+import { StoreUnavailableError } from '../rules-store/errors.js';
 import type { Versioned, Watchable } from '../watch/types.js';
 import { type Instances, SharedWatch } from './shared-watch.js';
 
@@ -50,13 +51,20 @@ export class RegistryReads {
   private async current(namespace: string, service: string | undefined): Promise<Versioned<Instances>> {
     const watch = this.acquire(namespace, service);
     try {
-      const { revision } = await watch.first();
-      const value = await this.registry.instances({
-        namespace,
-        status: 'ALL',
-        ...(service === undefined ? {} : { service }),
-      });
-      return { revision, value };
+      const latest = await watch.first();
+      try {
+        const value = await this.registry.instances({
+          namespace,
+          status: 'ALL',
+          ...(service === undefined ? {} : { service }),
+        });
+        return { revision: latest.revision, value };
+      } catch (err) {
+        // The shared store (etcd) is out of reach: answer its watch's last snapshot, the state
+        // this replica last knew, rather than fail every read for the length of the outage.
+        if (err instanceof StoreUnavailableError) return watch.latest ?? latest;
+        throw err;
+      }
     } finally {
       this.release(watch);
     }

@@ -1,5 +1,9 @@
 import { InvalidArgumentError, type Registry, type ValidationIssue } from '@weft/core';
+import { type EtcdStoreConfig, etcdConfigIssues } from '../etcd/config.js';
 import type { ApiServerOptions } from '../http/app-options.js';
+import type { EurekaSettings } from './eureka/mount.js';
+import { checkMirrors } from './mirrors/check.js';
+import type { RegistryMirrorOptions } from './mirrors/open-mirrors.js';
 
 /** Where the registry server keeps instances, as configuration (a CLI flag, an env variable, YAML). */
 export type RegistryStoreConfig =
@@ -16,7 +20,15 @@ export type RegistryStoreConfig =
       readonly path: string;
       /** How long other changes (expiries) accumulate before the file is rewritten, ms. Default 1000. */
       readonly debounceMs?: number | undefined;
-    };
+    }
+  /**
+   * On etcd, shared by every replica pointed at the same cluster and prefix: each instance is a
+   * key on an etcd lease of its TTL, and a heartbeat through any replica renews it (Amalgam8's
+   * semantics; `EtcdRegistry` with `keepAlive: false`). The TTL policy applies; `capacity` does
+   * not. When etcd is out of reach, reads answer the last snapshot of the server's watches and
+   * writes fail with 503 (`WEFT_ERR_STORE_UNAVAILABLE`).
+   */
+  | EtcdStoreConfig;
 
 /** A TTL policy in seconds; unset fields keep Amalgam8's (default 30, bounds [10, 600]). */
 export interface RegistryTtlConfig {
@@ -55,6 +67,17 @@ export interface RegistrySettings {
    * reconnecting watchers share it. Default 30 000.
    */
   readonly watchLingerMs?: number | undefined;
+  /**
+   * Other catalogues — Consul, etcd, Kubernetes, Weave Flux, a file of external services, or any
+   * discovery source — shown read-only in the registry's namespaces next to the native
+   * instances, each marked with its source (`weft.source` metadata). See the README's "Mirrors".
+   */
+  readonly mirrors?: readonly RegistryMirrorOptions[] | undefined;
+  /**
+   * Eureka's REST API beside Amalgam8's, on the same registry and authenticator: on by default
+   * at `/eureka` (and `/eureka/v2`); `{enabled: false}` turns it off.
+   */
+  readonly eureka?: EurekaSettings | undefined;
 }
 
 /**
@@ -78,6 +101,8 @@ const KNOWN: ReadonlySet<string> = new Set([
   'logRequests',
   'watch',
   'watchLingerMs',
+  'mirrors',
+  'eureka',
   'bodyLimit',
   'registry',
   'authenticator',
@@ -97,7 +122,12 @@ export function checkServerOptions(options: RegistryServerOptions): void {
   for (const key of Object.keys(options)) if (!KNOWN.has(key)) bad(key, 'is not an option');
   const { store, prefix } = options;
   if (store !== undefined) {
-    if (store.type !== 'memory' && store.type !== 'file') bad('store.type', 'must be "memory" or "file"');
+    if (store.type !== 'memory' && store.type !== 'file' && store.type !== 'etcd')
+      bad('store.type', 'must be "memory", "file" or "etcd"');
+    if (store.type === 'etcd') {
+      issues.push(...etcdConfigIssues(store, 'store'));
+      if (options.capacity !== undefined) bad('capacity', 'is not supported by the etcd store');
+    }
     if (store.type === 'file' && (typeof store.path !== 'string' || store.path === ''))
       bad('store.path', 'must be a non-empty path for a file store');
   }
@@ -110,6 +140,11 @@ export function checkServerOptions(options: RegistryServerOptions): void {
     bad('auth', 'must be a non-empty list of modes');
   if (prefix !== undefined && prefix !== '' && !/^\/[^?#]*[^/?#]$/.test(prefix))
     bad('prefix', 'must start with "/" and not end with one (e.g. "/registry")');
+  const eurekaPrefix = options.eureka?.prefix;
+  if (eurekaPrefix !== undefined && !/^\/[^?#]*[^/?#]$/.test(eurekaPrefix))
+    bad('eureka.prefix', 'must start with "/" and not end with one (e.g. "/eureka")');
+  if (options.eureka?.enabled !== undefined && typeof options.eureka.enabled !== 'boolean')
+    bad('eureka.enabled', 'must be true or false');
   for (const [path, value] of [
     ['bodyLimit', options.bodyLimit],
     ['watchLingerMs', options.watchLingerMs],
@@ -121,5 +156,6 @@ export function checkServerOptions(options: RegistryServerOptions): void {
   const heartbeat = options.watch?.heartbeatMs;
   if (heartbeat !== undefined && !(typeof heartbeat === 'number' && Number.isFinite(heartbeat) && heartbeat > 0))
     bad('watch.heartbeatMs', 'must be a number > 0');
+  if (options.mirrors !== undefined) checkMirrors(options.mirrors, bad);
   if (issues.length > 0) throw new InvalidArgumentError('registry server options', issues);
 }

@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
 import { createApp } from '../http/create-app.js';
-import { logSnapshotErrors, memoryRegistryOptions } from './owned-registry.js';
+import { eurekaPrefix, mountEureka, servedByEureka } from './eureka/mount.js';
+import { installMirrors, mirrorRegistry } from './mirrors/install.js';
+import { openOwnedRegistry } from './open-registry.js';
+import { logSnapshotErrors } from './owned-registry.js';
 import { registryRoutes } from './routes.js';
 import { checkServerOptions, type RegistryServerOptions } from './server-options.js';
 
@@ -29,13 +32,23 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
   checkServerOptions(options);
   const authenticator = options.authenticator ?? createAuthenticator(options.auth);
   const owned = options.registry === undefined;
-  const registry = options.registry ?? new MemoryRegistry(memoryRegistryOptions(options));
+  const native = options.registry ?? (await openOwnedRegistry(options, 'registry server options'));
+  let registry: Registry = native;
   const app = createApp(options);
   try {
-    if (owned && registry instanceof MemoryRegistry) logSnapshotErrors(registry, app.log);
+    if (owned && native instanceof MemoryRegistry) logSnapshotErrors(native, app.log);
+    // Other catalogues (Consul, a file…) shown read-only next to the native instances.
+    registry = await mirrorRegistry(native, options.mirrors, app);
     app.decorate('registry', registry);
     // Amalgam8 served its health checks without credentials (load balancers probe them).
-    authenticate(app, authenticator, (request) => request.routeOptions.url === '/health');
+    // The Eureka routes authenticate themselves (their clients send Basic credentials).
+    const eureka = eurekaPrefix(options.eureka);
+    authenticate(
+      app,
+      authenticator,
+      (request) => request.routeOptions.url === '/health' || servedByEureka(request, eureka),
+    );
+    await installMirrors(app, registry, options.prefix ?? '');
     await app.register(registryRoutes, {
       registry,
       prefix: options.prefix ?? '',
@@ -43,6 +56,7 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
       ...(options.watch === undefined ? {} : { watch: options.watch }),
       ...(options.watchLingerMs === undefined ? {} : { watchLingerMs: options.watchLingerMs }),
     });
+    await mountEureka(app, eureka, { registry, authenticator, requireHttps: options.requireHttps });
     // Liveness and readiness in one: the process answers and the store reads.
     app.get('/health', async (_request, reply) => {
       try {
@@ -52,10 +66,11 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
         return reply.code(503).send({ status: 'unavailable', error: err instanceof Error ? err.message : String(err) });
       }
     });
-    if (owned) app.addHook('onClose', () => registry.close());
+    if (owned) app.addHook('onClose', () => native.close());
   } catch (err) {
     await app.close().catch(() => undefined);
-    if (owned) await registry.close();
+    if (registry !== native) await registry.close();
+    if (owned) await native.close();
     throw err;
   }
   // decorate() above reports a clash with another plugin's `registry`; the assign types it.

@@ -91,3 +91,26 @@ export class StoredRulesInvalidError extends RulesStoreError {
     this.cause = cause;
   }
 }
+
+/**
+ * A shared store (etcd) cannot be reached (HTTP 503): `check()` reports it while it lasts, and a
+ * write that could not be confirmed fails with it — nothing was acknowledged. Reads go on from
+ * the last state the store saw. The registry's etcd store fails with it too.
+ */
+export class StoreUnavailableError extends RulesStoreError {
+  readonly code = 'WEFT_ERR_STORE_UNAVAILABLE';
+  readonly status = 503;
+  /** The store, as its messages name it (`etcd http://10.0.0.1:2379 /weft`). */
+  readonly store: string;
+  /** @param what - which store: `rules store` (the default) or `registry store`. */
+  constructor(store: string, cause: unknown, what = 'rules store') {
+    super(`the ${what} (${store}) is unavailable: ${(cause as Error)?.message ?? String(cause)}`, []);
+    this.name = 'StoreUnavailableError';
+    this.store = store;
+    this.cause = cause;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { error: this.message, code: this.code, status: this.status, store: this.store };
+  }
+}

@@ -241,7 +241,8 @@ function applyTo(
   return [{ revision, ids: applied.ids, removed: applied.removed }, state];
 }
 
-function copyFilter(filter: RuleFilter): RuleFilter {
+/** A copy of a filter, so a caller's later changes cannot reach a write in flight. */
+export function copyFilter(filter: RuleFilter): RuleFilter {
   return {
     ids: filter.ids === undefined ? undefined : [...filter.ids],
     tags: filter.tags === undefined ? undefined : [...filter.tags],

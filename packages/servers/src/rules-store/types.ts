@@ -58,9 +58,11 @@ export interface WriteResult {
  *
  * The contract is written so that a store shared by several controller replicas (etcd,
  * Kubernetes custom resources) can implement it without the server changing: reads and writes
- * are asynchronous, the revision is a value the store owns (an etcd mod-revision fits), writes
- * name their rules by id and their selection by filter (so they can run as one transaction), and
- * `ifRevision` maps to a transaction's compare.
+ * are asynchronous, the revision is a value the store owns, writes name their rules by id and
+ * their selection by filter (so they can run as one transaction), and `ifRevision` maps to a
+ * transaction's compare. (An etcd mod-revision does not fit the revision: it grows with every
+ * write to the cluster, not by one per change of the namespace; `EtcdRulesStore` keeps a counter
+ * in the namespace's value and compares on the key's mod-revision.)
  *
  * Rules passed in are validated again (`parseRules`) and copied; snapshots handed out are frozen.
  */

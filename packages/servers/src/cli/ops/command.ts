@@ -45,14 +45,14 @@ export const REMOTE_FLAGS: readonly FlagSpec[] = [
     type: 'string',
     placeholder: '<url>',
     description:
-      'The rules controller (env WEFT_CONTROLLER_URL, then A8_CONTROLLER_URL; default http://127.0.0.1:8080, the control plane)',
+      "The rules controller, or its replicas' URLs comma-separated (env WEFT_CONTROLLER_URL, then A8_CONTROLLER_URL; default http://127.0.0.1:8080, the control plane)",
   },
   {
     name: 'registry-url',
     type: 'string',
     placeholder: '<url>',
     description:
-      'The registry (env WEFT_REGISTRY_URL, then A8_REGISTRY_URL; default http://127.0.0.1:8080, the control plane)',
+      "The registry, or its replicas' URLs comma-separated (env WEFT_REGISTRY_URL, then A8_REGISTRY_URL; default http://127.0.0.1:8080, the control plane)",
   },
   {
     name: 'controller-token',

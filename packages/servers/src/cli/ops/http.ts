@@ -31,6 +31,19 @@ const TOKEN_HINT = {
   registry: 'set WEFT_REGISTRY_TOKEN (A8_REGISTRY_TOKEN) or --registry-token',
 } as const;
 
+/**
+ * Socket errors that mean the request never reached the server: a write can be sent to the next
+ * replica without risk of applying it twice. (A timeout or a reset may come after the server got it.)
+ */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 /** The error text of a Weft (or Amalgam8) error body: `error`/`Error`, and every issue with its path. */
 function describeError(body: unknown): string {
   if (typeof body !== 'object' || body === null) return typeof body === 'string' ? body.trim() : '';
@@ -68,12 +81,31 @@ export class ApiClient {
    * named (3), or the state changed meanwhile (4).
    */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiAnswer> {
+    // The URL may list the control plane's replicas, comma-separated: the next one is tried when
+    // one cannot be reached (a read always; a write only if it surely never got there).
+    const bases = this.endpoint.url
+      .split(',')
+      .map((u) => u.trim().replace(/\/+$/, ''))
+      .filter((u) => u !== '');
+    for (let i = 0; ; i++) {
+      try {
+        return await this.requestTo(bases[i] ?? this.endpoint.url, method, path, options);
+      } catch (err) {
+        if (!(err instanceof Unreachable)) throw err;
+        const next = bases[i + 1];
+        if (next === undefined || (method !== 'GET' && !err.notSent)) throw err.error;
+        this.debug?.(`${err.error.message}; trying ${next}`);
+      }
+    }
+  }
+
+  private async requestTo(base: string, method: string, path: string, options: RequestOptions): Promise<ApiAnswer> {
     let url: URL;
     try {
-      url = new URL(`${this.endpoint.url}${path}`);
+      url = new URL(`${base}${path}`);
     } catch {
       throw new OpsError(
-        `the ${this.server} URL ${JSON.stringify(this.endpoint.url)} is not a URL (from ${this.endpoint.urlFrom}); ${HINT[this.server]}`,
+        `the ${this.server} URL ${JSON.stringify(base)} is not a URL (from ${this.endpoint.urlFrom}); ${HINT[this.server]}`,
         EXIT.usage,
       );
     }
@@ -106,9 +138,12 @@ export class ApiClient {
               : err instanceof Error
                 ? err.message
                 : String(err);
-      throw new OpsError(
-        `cannot reach the ${this.server} at ${url.origin} (${why}): is \`weft control-plane\` running? ${HINT[this.server]}`,
-        EXIT.runtime,
+      throw new Unreachable(
+        new OpsError(
+          `cannot reach the ${this.server} at ${url.origin} (${why}): is \`weft control-plane\` running? ${HINT[this.server]}`,
+          EXIT.runtime,
+        ),
+        typeof cause?.code === 'string' && NOT_SENT.has(cause.code),
       );
     }
     const raw = await response.text();
@@ -154,5 +189,15 @@ export class ApiClient {
       default:
         return new OpsError(`the ${this.server} at ${url.origin} failed: ${what}`, EXIT.runtime);
     }
+  }
+}
+
+/** A request that got no answer: the error to show, and whether it surely never reached the server. */
+class Unreachable extends Error {
+  constructor(
+    readonly error: OpsError,
+    readonly notSent: boolean,
+  ) {
+    super(error.message);
   }
 }

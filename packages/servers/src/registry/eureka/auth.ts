@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { AuthError, type Authenticator } from '../../auth/authenticator.js';
+
+/**
+ * Eureka clients cannot send a bearer token; they put credentials in the server URL
+ * (`http://user:password@host/eureka/`), which arrives as HTTP Basic. The password is read as
+ * the bearer token every mode of the authenticator expects (the user name is ignored), so a
+ * Eureka client joins a namespace with the same token as an Amalgam8 client. Any other
+ * `Authorization` is passed on as it is.
+ */
+export function basicAsBearer(authorization: string | undefined): string | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
+  if (m === null) return authorization;
+  const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  return password === '' ? undefined : `Bearer ${password}`;
+}
+
+/**
+ * Gives every request of the Eureka routes its namespace, through `authenticator` with Basic
+ * credentials read as bearer tokens. A request no mode accepts gets a 401 with a Basic challenge
+ * (what Eureka clients answer to).
+ */
+export function authenticateEureka(app: FastifyInstance, authenticator: Authenticator): void {
+  if (!app.hasRequestDecorator('namespace')) app.decorateRequest('namespace', '');
+  app.addHook('onRequest', async (request, reply) => {
+    try {
+      request.namespace = await authenticator.namespace({
+        authorization: basicAsBearer(request.headers.authorization),
+        header: (name) => {
+          const v = request.headers[name];
+          return Array.isArray(v) ? v[0] : v;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Basic realm="weft"')
+        .send({ error: err.message, code: err.code, status: 401 });
+    }
+  });
+}

@@ -1,0 +1,2 @@
+export { DEFAULT_EUREKA_PREFIX, type EurekaSettings } from './mount.js';
+export { type EurekaRoutesOptions, eurekaRoutes } from './plugin.js';
