@@ -9,10 +9,10 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import * as z from 'zod/mini';
-import { buildRulesCrd } from '../packages/adapters/src/kubernetes/crd-schema.js';
 import { RuleSchema } from '../packages/core/src/rules/rule-schema.js';
 import { wireSchemas } from '../packages/core/src/wire-schemas.js';
 import { configSchemas } from '../packages/servers/src/config/schemas.js';
+import { buildRulesCrd } from './kubernetes-crd.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const targets: { dir: string; schemas: Readonly<Record<string, z.core.$ZodType>> }[] = [

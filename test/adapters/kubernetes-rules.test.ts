@@ -10,7 +10,6 @@
 
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiextensionsV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import {
@@ -19,15 +18,15 @@ import {
   type KubernetesRulesUpdate,
   RULE_RESOURCE,
   type RuleStatus,
-  rulesCustomResourceDefinition,
 } from '@weft/adapters/kubernetes';
+import { RuleSchema } from '@weft/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { buildRulesCrd } from '../../scripts/kubernetes-crd.js';
 import { type KubeApiserver, startKubeApiserver, TcpCutProxy, waitFor } from '../servers/index.js';
-import { installRulesCrd, kubectlPath, RuleObjects } from './kubernetes-rules-helpers.js';
+import { CRD_FILE, installRulesCrd, kubectlPath, RuleObjects } from './kubernetes-rules-helpers.js';
 
 const run = promisify(execFile);
-const CRD_FILE = join(import.meta.dirname, '../../packages/adapters/kubernetes/rules.weft.dev.crd.yaml');
 
 let kube: KubeApiserver;
 let objects: RuleObjects;
@@ -72,7 +71,7 @@ const accepted = (s: RuleStatus | undefined) => s?.conditions?.find((c) => c.typ
 describe('the rules.weft.dev CustomResourceDefinition', () => {
   it('is the generated manifest, established by the API server', async () => {
     const manifest = parse(await readFile(CRD_FILE, 'utf8'));
-    expect(manifest).toEqual(rulesCustomResourceDefinition());
+    expect(manifest).toEqual(buildRulesCrd(RuleSchema));
     const kc = new KubeConfig();
     kc.loadFromString(kube.kubeconfig);
     const crd = await kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: 'rules.weft.dev' });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from '@weft/core';
 import { importPeer } from '../internal/peer.js';
-import { RULE_RESOURCE } from './crd-schema.js';
+import { RULE_RESOURCE } from './rule-resource.js';
 
 /**
  * How to authenticate to the API server. Default: the client's `loadFromDefault()` — the

@@ -1,6 +1,6 @@
 import { type KubeApi, type KubernetesAuth, kubeApiOf, loadKubeConfig } from './client.js';
-import { RULE_RESOURCE } from './crd-schema.js';
 import type { RuleStatus } from './rule-objects.js';
+import { RULE_RESOURCE } from './rule-resource.js';
 
 /** The API server, for `Rule` objects: list and watch them, and write their status. */
 export interface RulesApi extends KubeApi {

@@ -182,8 +182,8 @@ class RulesWatchLoop {
   private readonly warnings: WarnOnce;
   private reflector: Reflector | undefined;
   private api: RulesApi | undefined;
-  /** Verdicts by object key, for the resourceVersion they were made on. */
-  private readonly verdicts = new Map<string, { resourceVersion: string; verdict: RuleVerdict }>();
+  /** Verdicts by object key, for the object (uid) and generation they were made on. */
+  private readonly verdicts = new Map<string, { version: string; verdict: RuleVerdict }>();
   /** The last valid version of each object (kept in force while an edit of it is invalid). */
   private readonly lastGood = new Map<string, IdentifiedRule>();
   private fingerprint: string | undefined;
@@ -235,10 +235,11 @@ class RulesWatchLoop {
   /** Validates an added or modified object and writes its verdict to its status. */
   private judge(o: RuleObject): void {
     const key = keyOf(o);
-    const resourceVersion = o.metadata?.resourceVersion ?? '';
+    // The spec only changes with the generation (a status write bumps the resourceVersion alone).
+    const version = `${o.metadata?.uid ?? ''}/${o.metadata?.generation ?? o.metadata?.resourceVersion ?? ''}`;
     const known = this.verdicts.get(key);
-    const verdict = known?.resourceVersion === resourceVersion ? known.verdict : ruleOfObject(o);
-    this.verdicts.set(key, { resourceVersion, verdict });
+    const verdict = known?.version === version ? known.verdict : ruleOfObject(o);
+    this.verdicts.set(key, { version, verdict });
     if (this.options.writeStatus && !this.statusRefused) this.writeStatus(o, verdict);
   }
 

@@ -1,6 +1,6 @@
 import { RuleSchema } from '@weft/core';
 import { describe, expect, it } from 'vitest';
-import { buildRulesCrd, structuralSchema } from './crd-schema.js';
+import { buildRulesCrd, structuralSchema } from '../../scripts/kubernetes-crd.js';
 
 /** Every node of a schema, with its path. */
 function* nodes(node: unknown, path = '$'): Generator<[string, Record<string, unknown>]> {

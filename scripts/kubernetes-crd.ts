@@ -1,20 +1,9 @@
-import * as z from 'zod/mini';
-
 /**
- * The custom resource that holds Weft's rules in Kubernetes: `rules.weft.dev`, one namespaced
- * `Rule` object per Amalgam8 rule. The object's name is the rule's id; its `spec` is the rule
- * (without `id`); its `status` says whether Weft accepted it.
+ * Builds the `rules.weft.dev` CustomResourceDefinition from core's zod `RuleSchema` (used by
+ * `generate-json-schemas.ts`; dev tooling, so @weft/adapters needs no zod at run time).
  */
-export const RULE_RESOURCE = Object.freeze({
-  group: 'weft.dev',
-  version: 'v1alpha1',
-  plural: 'rules',
-  singular: 'rule',
-  kind: 'Rule',
-  listKind: 'RuleList',
-  shortNames: ['wrule'],
-  apiVersion: 'weft.dev/v1alpha1',
-});
+import * as z from 'zod/mini';
+import { RULE_RESOURCE } from '../packages/adapters/src/kubernetes/rule-resource.js';
 
 /** A JSON Schema node, as zod writes it and Kubernetes reads it (plain JSON). */
 type SchemaNode = { [key: string | symbol]: unknown };
@@ -217,10 +206,9 @@ const STATUS_SCHEMA: SchemaNode = {
 };
 
 /**
- * The CustomResourceDefinition of {@link RULE_RESOURCE}, with the OpenAPI v3 schema generated
- * from `ruleSchema` (core's `RuleSchema`: a parameter so that the generator script can pass the
- * source's schema). `kubectl apply` the checked-in `packages/adapters/kubernetes/rules.weft.dev.crd.yaml`
- * rather than building this yourself.
+ * The CustomResourceDefinition of `RULE_RESOURCE`, with the OpenAPI v3 schema generated from
+ * `ruleSchema` (core's `RuleSchema`). `generate-json-schemas.ts` writes it to
+ * `packages/adapters/kubernetes/rules.weft.dev.crd.yaml` (shipped with @weft/adapters).
  */
 export function buildRulesCrd(ruleSchema: z.core.$ZodType): SchemaNode {
   const r = RULE_RESOURCE;
