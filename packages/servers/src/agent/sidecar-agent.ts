@@ -75,6 +75,14 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
           draining: this.stopping !== undefined,
         }),
       }),
+      ready: () => {
+        const draining = this.stopping !== undefined;
+        const healthy = this.monitor?.healthy ?? true;
+        return {
+          ready: healthy && !draining,
+          body: { ready: healthy && !draining, healthy, draining, health: this.monitor?.report() ?? null },
+        };
+      },
       metrics: () => this.mesh?.metrics.text(),
       endpoints: () => listEndpoints(this.mesh),
     });
@@ -107,7 +115,13 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
   private startRegistration(): void {
     const { config } = this;
     const registration = registrationOf(config);
-    if (registration !== undefined) {
+    if (registration !== undefined && config.registry.type === 'kubernetes')
+      // Kubernetes registers the pod itself: its EndpointSlices list the pod while its
+      // readinessProbe passes, and GET /ready follows the health checks that gate registration here.
+      this.log(
+        `${registration.service}: registered by Kubernetes, not by the sidecar: point the pod's readinessProbe at the admin listener's /ready (port ${config.admin.port})`,
+      );
+    else if (registration !== undefined) {
       const gated = new GatedRegistration(
         () =>
           config.registry.type === 'weft'

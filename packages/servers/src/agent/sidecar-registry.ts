@@ -6,7 +6,8 @@ import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
  * Where the app is registered and where the proxy's endpoints come from: the same store, chosen
  * by `registry.type`. `weft` is Weft's registry over HTTP (`RegistrationClient` and
  * `WeftRegistrySource`); `consul` and `etcd` are @weft/adapters' registries and sources, loaded
- * only when asked for, so the default sidecar never loads their clients.
+ * only when asked for, so the default sidecar never loads their clients. `kubernetes` is a source
+ * only: Kubernetes registers the pod itself (its EndpointSlices follow the pod's readiness).
  */
 
 /** A discovery source the mesh can also close on shutdown. */
@@ -36,6 +37,16 @@ export async function endpointSource(config: SidecarConfig): Promise<EndpointSou
     case 'etcd': {
       const { EtcdSource } = await import('@weft/adapters/etcd');
       return new EtcdSource({ hosts: urls });
+    }
+    case 'kubernetes': {
+      const { KubernetesSource } = await import('@weft/adapters/kubernetes');
+      // Pod labels become tags (version=v2), as Amalgam8's Kubernetes adapter made them.
+      const source = new KubernetesSource({
+        podLabelsAsTags: true,
+        ...(config.registry.kubeconfig === undefined ? {} : { auth: { kubeconfigPath: config.registry.kubeconfig } }),
+      });
+      // Its watches end with their subscriptions (Discovery's close): nothing else to close.
+      return { name: source.name, subscribe: (observer) => source.subscribe(observer), close: () => undefined };
     }
     default:
       // Several URLs are the registry's replicas: the source fails over between them.

@@ -9,7 +9,7 @@ export type SidecarMode = (typeof SIDECAR_MODES)[number];
 export const ENDPOINT_TYPES = ['http', 'https', 'tcp', 'udp', 'user'] as const;
 export const ROUTING_MODES = ['path', 'host', 'both'] as const;
 /** Where the app is registered and the endpoints come from: Weft's registry, or an adapter's store. */
-export const REGISTRY_TYPES = ['weft', 'consul', 'etcd'] as const;
+export const REGISTRY_TYPES = ['weft', 'consul', 'etcd', 'kubernetes'] as const;
 
 /** Amalgam8's proxy port: apps call `http://localhost:6379/<service>/…`. */
 export const SIDECAR_PROXY_PORT = 6379;
@@ -151,13 +151,19 @@ export function sidecarSettings(mode: SidecarMode) {
         kind: 'string',
         placeholder: '<type>',
         description:
-          "What registry.url is: weft (a weft registry or control-plane), consul (a Consul agent's HTTP API; registry.token is its ACL token) or etcd (its client URLs); the app is registered there and the proxy's endpoints come from there",
+          "What registry.url is: weft (a weft registry or control-plane), consul (a Consul agent's HTTP API; registry.token is its ACL token) or etcd (its client URLs); the app is registered there and the proxy's endpoints come from there. kubernetes: the endpoints come from the API server's EndpointSlices (registry.kubeconfig, else in-cluster) and Kubernetes registers the pod itself once its readinessProbe — the admin /ready, which follows the health checks — passes",
         default: 'weft',
       }),
       ttl: setting(DurationSchema, {
         kind: 'duration',
         description: "TTL asked for the registration (the registry clamps it; Amalgam8's sidecar: 60s)",
         default: '60s',
+      }),
+      kubeconfig: setting(text, {
+        kind: 'string',
+        placeholder: '<file>',
+        description:
+          "With registry.type kubernetes: the kubeconfig to reach the API server (its current context and namespace); the pod's service account when unset",
       }),
       heartbeat: setting(FractionSchema, {
         kind: 'string',
@@ -295,8 +301,14 @@ export function checkSidecar(
     if (c.service.name === undefined) issue(['service', 'name'], 'is required to register (or give --no-register)');
     if (c.endpoint.port === undefined) issue(['endpoint', 'port'], 'is required to register (or give --no-register)');
   }
-  if ((c.register || c.proxy) && c.registry.url === undefined)
+  // Kubernetes is found through the kubeconfig or the pod's service account, not a URL.
+  if ((c.register || c.proxy) && c.registry.url === undefined && c.registry.type !== 'kubernetes')
     issue(['registry', 'url'], 'is required to register or to proxy (the endpoints come from the registry)');
+  if (c.registry.type === 'kubernetes' && c.registry.url !== undefined)
+    issue(
+      ['registry', 'url'],
+      'is not used with registry.type kubernetes: give registry.kubeconfig, or nothing in a pod (its service account)',
+    );
   // A Consul agent is one local address; etcd takes its cluster's members, Weft its replicas.
   if (c.registry.type === 'consul' && c.registry.url !== undefined && urlList(c.registry.url).length > 1)
     issue(['registry', 'url'], "must be one URL with registry.type consul (the local Consul agent's)");
