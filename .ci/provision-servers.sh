@@ -9,6 +9,8 @@
 #   kube-apiserver  kube-apiserver 1.34.x built from k8s.io/kubernetes
 #   pyeureka        py_eureka_client from PyPI in a venv (the Eureka API's
 #                   real client), pinned by test/servers-registry/eureka-client
+#   javaeureka      Netflix's eureka-client (Maven Central), compiled with a
+#                   small driver from test/servers-registry/eureka-client-java
 #
 # Go-built binaries land in ${WEFT_SERVERS_CACHE:-$HOME/.cache/weft-servers}/bin
 # (outside git). A binary is rebuilt only when the sha256 of its wrapper
@@ -16,7 +18,7 @@
 # from the stamp written by the last successful build, so a second run is a
 # few hash computations.
 #
-# Usage: .ci/provision-servers.sh [etcd|etcd35|consul|kube|pyeureka ...]   (default: all)
+# Usage: .ci/provision-servers.sh [etcd|etcd35|consul|kube|pyeureka|javaeureka ...]   (default: all)
 # Env:   WEFT_SERVERS_CACHE  cache dir (default ~/.cache/weft-servers)
 #        WEFT_SERVERS_FORCE=1  rebuild even when the stamp matches
 set -euo pipefail
@@ -179,6 +181,32 @@ provision_pyeureka() {
   log "pyeureka: $("$venv/bin/python" -m pip show py-eureka-client 2>/dev/null | sed -n 's/^Version: //p') in $venv"
 }
 
+# --------------------------------------------------------------------------
+# Netflix's eureka-client (Maven Central) and its driver, for the same test
+# --------------------------------------------------------------------------
+provision_javaeureka() {
+  local dir="$ROOT/test/servers-registry/eureka-client-java"
+  local out="$CACHE/java-eureka" stamp="$STAMPS/javaeureka.sha256"
+  if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    log "WARNING: java or mvn not found; the Netflix eureka-client test will be skipped"
+    return 0
+  fi
+  local want
+  want="$({ cat "$dir/pom.xml" "$dir"/src/main/java/weft/*.java; java -version 2>&1; mvn -v 2>&1 | head -1; } |
+    sha256sum | cut -d' ' -f1)"
+  if [[ "${WEFT_SERVERS_FORCE:-0}" != 1 && -f "$out/classpath.txt" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "javaeureka is up to date ($out)"
+    return 0
+  fi
+  rm -rf "$out" "$stamp"
+  mkdir -p "$out"
+  # The build directory is the cache, so nothing is written into the work tree.
+  mvn -q -B -f "$dir/pom.xml" -DbuildDir="$out/target" compile dependency:build-classpath \
+    -Dmdep.outputFile="$out/classpath.txt" || die "mvn compile failed for $dir"
+  printf '%s\n' "$want" > "$stamp"
+  log "javaeureka: compiled into $out"
+}
+
 print_versions() {
   log "versions:"
   if command -v etcd >/dev/null 2>&1; then
@@ -190,9 +218,29 @@ print_versions() {
   return 0
 }
 
+# --------------------------------------------------------------------------
+# Debian's chromium, for the browser checks (API docs; the dashboard later)
+# --------------------------------------------------------------------------
+provision_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    log "chromium already present: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+    return 0
+  fi
+  [[ "$(id -u)" == 0 ]] || die "installing chromium needs root (apt-get install -y chromium)"
+  export DEBIAN_FRONTEND=noninteractive
+  local policy_out
+  policy_out="$(apt-cache policy chromium 2>/dev/null || true)"
+  if ! grep -qE 'Candidate: [0-9]' <<<"$policy_out"; then
+    log "apt lists lack chromium: running apt-get update"
+    apt-get update -qq
+  fi
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null || die "apt-get install -y chromium failed"
+  [[ -x /usr/bin/chromium ]] || die "chromium installed but no /usr/bin/chromium"
+}
+
 main() {
   local targets=("$@")
-  [[ ${#targets[@]} -gt 0 ]] || targets=(etcd etcd35 consul kube pyeureka)
+  [[ ${#targets[@]} -gt 0 ]] || targets=(etcd etcd35 consul kube pyeureka javaeureka)
   local t0; t0="$(now)"
   log "cache: $CACHE"
   for t in "${targets[@]}"; do
@@ -202,7 +250,9 @@ main() {
       consul) run_step "consul (go build)" provision_consul ;;
       kube | kube-apiserver) run_step "kube-apiserver (go build)" provision_kube ;;
       pyeureka) run_step "py_eureka_client (pip)" provision_pyeureka ;;
-      *) die "unknown target '$t' (expected: etcd etcd35 consul kube pyeureka)" ;;
+      javaeureka) run_step "Netflix eureka-client (mvn)" provision_javaeureka ;;
+      chromium) run_step "chromium (debian)" provision_chromium ;;
+      *) die "unknown target '$t' (expected: etcd etcd35 consul kube pyeureka javaeureka chromium)" ;;
     esac
   done
   print_versions

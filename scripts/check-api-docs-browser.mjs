@@ -8,8 +8,10 @@
 //   - the project name is one heading, not the name and then the README's own title;
 //   - headings render whole (no "Put a -using service" with its code span lost);
 //   - the @example blocks show on the pages of the main entry points.
-// Without a chromium (CHROMIUM or /usr/bin/chromium), says so and exits 0: `apt-get install
-// chromium` to run it.
+// Without a chromium (CHROMIUM or /usr/bin/chromium) it installs Debian's, as the test servers
+// are provisioned (`bash .ci/provision-servers.sh chromium`, root or sudo-less apt); with
+// WEFT_PROVISION=0, or when that fails, it says so and exits 0.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +22,8 @@ const site = join(root, 'docs', 'api');
 const shots = join(root, '.cache', 'api-docs');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
+if (!existsSync(executablePath) && process.env.CHROMIUM === undefined && process.env.WEFT_PROVISION !== '0')
+  spawnSync('bash', [join(root, '.ci', 'provision-servers.sh'), 'chromium'], { stdio: 'inherit' });
 if (!existsSync(executablePath)) {
   console.log(`skipped: no chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM)`);
   process.exit(0);
