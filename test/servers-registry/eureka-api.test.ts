@@ -302,6 +302,20 @@ describe('Eureka API', () => {
     expect((await send(base, '/api/v1/instances', { headers: basic('x', 'tenant-a') })).status).toBe(401);
   });
 
+  it("serves Amalgam8's form too: the token in the path, below the registry's prefix", async () => {
+    const base = await start({ auth: [{ type: 'trusted' }], prefix: '/registry' });
+    const post = await send(base, '/registry/api/eureka/tenant-a/v2/apps/RATINGS', {
+      body: netflixInstance('RATINGS', 'r-1', 9080),
+    });
+    expect(post.status).toBe(204);
+    const a = json<{ instances: unknown[] }>(
+      await send(base, '/registry/api/v1/instances', { headers: { authorization: 'Bearer tenant-a' } }),
+    );
+    expect(a.instances).toHaveLength(1);
+    expect((await send(base, '/registry/api/eureka/tenant-b/v2/apps/RATINGS')).status).toBe(404);
+    expect((await send(base, '/registry/api/eureka/not%20a%20namespace/v2/apps')).status).toBe(401);
+  });
+
   it('moves with registry.eureka.prefix, turns off with enabled: false, and runs in the control plane', async () => {
     const moved = await start({ eureka: { prefix: '/discovery' } });
     expect((await send(moved, '/discovery/v2/apps')).status).toBe(200);

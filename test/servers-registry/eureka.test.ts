@@ -1,12 +1,14 @@
 /**
- * The registry's Eureka API with a real Eureka client: py_eureka_client (PyPI), installed in a
- * venv by `.ci/provision-servers.sh pyeureka`, driven by eureka-client/driver.py. The client
- * registers, heartbeats, fetches the registry and then deltas, and discovers — and calls — an
- * instance registered through Amalgam8's /api/v1; the Node side checks the same registry through
- * /api/v1 and the server's own request log. Skips, saying why, only when Python is missing.
+ * The registry's Eureka API with real Eureka clients: py_eureka_client (PyPI, in a venv, driven by
+ * eureka-client/driver.py) and Netflix's own eureka-client (Maven Central, the one Spring Cloud
+ * wraps; eureka-client-java/), both provisioned by `.ci/provision-servers.sh`. Each registers,
+ * heartbeats, fetches the registry and then deltas, and discovers instances registered through
+ * Amalgam8's /api/v1; the Node side checks the same registry through /api/v1 and the server's own
+ * request log. A client's test skips, saying why, only when its language (python3, java + mvn) is
+ * missing.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,13 +24,16 @@ const venvPython = join(cache, 'pyenv', 'eureka', 'bin', 'python');
 const driverScript = join(here, 'eureka-client', 'driver.py');
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 if (!hasPython) console.warn('[eureka.test] SKIPPED: python3 is not installed, so py_eureka_client cannot run');
+const javaBuild = join(cache, 'java-eureka');
+const hasJava = spawnSync('java', ['-version']).status === 0 && spawnSync('mvn', ['-v']).status === 0;
+if (!hasJava) console.warn('[eureka.test] SKIPPED: java or mvn is not installed, so Netflix eureka-client cannot run');
 
 interface Said {
   event: string;
   [key: string]: unknown;
 }
 
-/** The Python driver: one command per line in, one JSON event per line out. */
+/** A client driver (Python or Java): one command per line in, one JSON event per line out. */
 class Driver {
   private readonly lines: Interface;
   private readonly queue: Said[] = [];
@@ -104,7 +109,21 @@ function startDriver(eurekaUrl: string, app: string, port: number): Driver {
     throw new Error(
       `py_eureka_client is not installed at ${venvPython}: run \`bash .ci/provision-servers.sh pyeureka\``,
     );
-  const child = spawn(venvPython, [driverScript, eurekaUrl, app, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawnDriver(venvPython, [driverScript, eurekaUrl, app, String(port)]);
+}
+
+function startJavaDriver(eurekaUrl: string, app: string, port: number): Driver {
+  const classpath = join(javaBuild, 'classpath.txt');
+  if (!existsSync(classpath))
+    throw new Error(
+      `Netflix eureka-client is not built in ${javaBuild}: run \`bash .ci/provision-servers.sh javaeureka\``,
+    );
+  const cp = `${join(javaBuild, 'target', 'classes')}:${readFileSync(classpath, 'utf8').trim()}`;
+  return spawnDriver('java', ['-cp', cp, 'weft.EurekaDriver', eurekaUrl, app, String(port)]);
+}
+
+function spawnDriver(command: string, args: string[]): Driver {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   cleanups.push(() => {
     child.kill('SIGKILL');
   });
@@ -241,4 +260,50 @@ describe.skipIf(!hasPython)('Eureka API with py_eureka_client', () => {
       json<{ instances: unknown[] }>(await send(base, '/api/v1/instances?service_name=py-svc&status=ALL')).instances,
     ).toEqual([]);
   }, 90_000);
+});
+
+describe.skipIf(!hasJava)("Eureka API with Netflix's eureka-client (Java)", () => {
+  it('registers, heartbeats, and follows /api/v1 changes by JSON deltas without refetching', async () => {
+    const { base, requests } = await startServer();
+    const driver = startJavaDriver(`${base}/eureka/v2/`, 'java-svc', 18081);
+    expect(await driver.ask('start', 60_000)).toEqual({ event: 'started' });
+    // Its own registration, back from its own fetches: registered (JSON), fetched, parsed.
+    const own = await driver.ask('wait-app JAVA-SVC present java-1');
+    expect(own, driver.stderr).toMatchObject({
+      event: 'app',
+      instances: [{ instanceId: 'java-1', ipAddr: '127.0.0.1', port: 18081, status: 'UP', vipAddress: 'java-svc' }],
+    });
+    const registered = json<{ instances: Record<string, unknown>[] }>(
+      await send(base, '/api/v1/instances?service_name=java-svc'),
+    ).instances;
+    expect(registered[0]).toMatchObject({
+      endpoint: { type: 'http', value: '127.0.0.1:18081' },
+      ttl: 30,
+      tags: ['version=v5'],
+    });
+
+    // Netflix's client merges a delta that brings a new application (py_eureka_client cannot), so
+    // from here on every change must arrive by delta alone: the full-fetch count must not move.
+    const fullFetches = /^GET \/eureka\/v2\/apps\/ 200$/;
+    const before = count(requests, fullFetches);
+    const a8 = await send(base, '/api/v1/instances', {
+      body: { service_name: 'reviews', endpoint: { type: 'http', value: '127.0.0.1:9080' }, tags: ['version=v1'] },
+    });
+    const a8Id = json<{ id: string }>(a8).id;
+    expect(await driver.ask('wait-app REVIEWS present')).toMatchObject({
+      event: 'app',
+      instances: [{ instanceId: a8Id, port: 9080, status: 'UP', metadata: { 'weft.tags': 'version=v1' } }],
+    });
+    expect((await send(base, `/api/v1/instances/${a8Id}`, { method: 'DELETE' })).status).toBe(200);
+    expect(await driver.ask('wait-app REVIEWS absent')).toMatchObject({ event: 'app', instances: [] });
+    expect(count(requests, /^GET \/eureka\/v2\/apps\/delta 200$/)).toBeGreaterThanOrEqual(2);
+    expect(count(requests, fullFetches), requests.join('\n')).toBe(before);
+    expect(count(requests, /^PUT \/eureka\/v2\/apps\/JAVA-SVC\/java-1 200$/)).toBeGreaterThanOrEqual(1);
+
+    expect(await driver.ask('stop')).toEqual({ event: 'stopped' });
+    expect(count(requests, /^DELETE \/eureka\/v2\/apps\/JAVA-SVC\/java-1 200$/)).toBe(1);
+    expect(
+      json<{ instances: unknown[] }>(await send(base, '/api/v1/instances?service_name=java-svc')).instances,
+    ).toEqual([]);
+  }, 120_000);
 });

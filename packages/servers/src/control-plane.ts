@@ -8,7 +8,7 @@ import type { ControllerSettings } from './controller/server-options.js';
 import type { EtcdStoreConfig } from './etcd/config.js';
 import type { ApiServerOptions } from './http/app-options.js';
 import { createApp } from './http/create-app.js';
-import { eurekaPrefix, mountEureka, servedByEureka } from './registry/eureka/mount.js';
+import { eurekaMount, mountEureka, servedByEureka } from './registry/eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './registry/mirrors/install.js';
 import { openOwnedRegistry } from './registry/open-registry.js';
 import { logSnapshotErrors } from './registry/owned-registry.js';
@@ -105,7 +105,7 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
     app.decorate('rulesStore', rulesStore);
     // One chain for both APIs; health checks go without credentials, as in Amalgam8.
     // The Eureka routes authenticate themselves (their clients send Basic credentials).
-    const eureka = eurekaPrefix(reg.eureka);
+    const eureka = eurekaMount(reg.eureka, reg.prefix ?? '');
     authenticate(
       app,
       authenticator,

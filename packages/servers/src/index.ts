@@ -50,8 +50,12 @@ export {
 export type { EtcdStoreConfig } from './etcd/config.js';
 export {
   createRegistryServer,
+  DEFAULT_EUREKA_PREFIX,
+  type EurekaRoutesOptions,
+  type EurekaSettings,
   ExternalFileSource,
   type ExternalFileSourceOptions,
+  eurekaRoutes,
   MirroredInstanceError,
   MirroredRegistry,
   type MirroredRegistryOptions,

@@ -1,3 +1,4 @@
+export { DEFAULT_EUREKA_PREFIX, type EurekaRoutesOptions, type EurekaSettings, eurekaRoutes } from './eureka/index.js';
 export {
   ExternalFileSource,
   type ExternalFileSourceOptions,

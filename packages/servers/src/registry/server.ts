@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
 import { createApp } from '../http/create-app.js';
-import { eurekaPrefix, mountEureka, servedByEureka } from './eureka/mount.js';
+import { eurekaMount, mountEureka, servedByEureka } from './eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './mirrors/install.js';
 import { openOwnedRegistry } from './open-registry.js';
 import { logSnapshotErrors } from './owned-registry.js';
@@ -42,7 +42,7 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
     app.decorate('registry', registry);
     // Amalgam8 served its health checks without credentials (load balancers probe them).
     // The Eureka routes authenticate themselves (their clients send Basic credentials).
-    const eureka = eurekaPrefix(options.eureka);
+    const eureka = eurekaMount(options.eureka, options.prefix ?? '');
     authenticate(
       app,
       authenticator,

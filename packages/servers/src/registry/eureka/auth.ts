@@ -19,15 +19,18 @@ export function basicAsBearer(authorization: string | undefined): string | undef
 
 /**
  * Gives every request of the Eureka routes its namespace, through `authenticator` with Basic
- * credentials read as bearer tokens. A request no mode accepts gets a 401 with a Basic challenge
+ * credentials read as bearer tokens, or the `:token` of Amalgam8's path as one. A request no mode accepts gets a 401 with a Basic challenge
  * (what Eureka clients answer to).
  */
 export function authenticateEureka(app: FastifyInstance, authenticator: Authenticator): void {
   if (!app.hasRequestDecorator('namespace')) app.decorateRequest('namespace', '');
   app.addHook('onRequest', async (request, reply) => {
+    // Amalgam8's Eureka API took the token in the path (`/api/eureka/{token}/v2`).
+    const token = (request.params as { token?: unknown } | undefined)?.token;
     try {
       request.namespace = await authenticator.namespace({
-        authorization: basicAsBearer(request.headers.authorization),
+        authorization:
+          typeof token === 'string' && token !== '' ? `Bearer ${token}` : basicAsBearer(request.headers.authorization),
         header: (name) => {
           const v = request.headers[name];
           return Array.isArray(v) ? v[0] : v;

@@ -51,6 +51,7 @@ export class ChangeLog {
   ended: { reason: unknown } | undefined;
   /** When a client last read through this log, for idle eviction. */
   lastUsed: number;
+  private hashMemo: { revision: number; hash: string } | undefined;
 
   constructor(
     registry: Registry,
@@ -117,6 +118,17 @@ export class ChangeLog {
       changes,
       current: [...this.previous.values()].map((e) => e.instance),
     };
+  }
+
+  /**
+   * The reconcile hash of the current registry, computed once per revision: every client's delta
+   * fetch carries it, and rendering every instance for each of them would cost O(instances).
+   */
+  currentHash(compute: (current: readonly ServiceInstance[]) => string): string {
+    const revision = this.revision;
+    if (this.hashMemo?.revision !== revision)
+      this.hashMemo = { revision, hash: compute([...this.previous.values()].map((e) => e.instance)) };
+    return this.hashMemo.hash;
   }
 
   /** Stops the watch; later reads fail. */

@@ -11,34 +11,44 @@ export interface EurekaSettings {
   readonly prefix?: string | undefined;
 }
 
+/** Where the Eureka API is mounted unless `eureka.prefix` says otherwise (Eureka's own servers use it too). */
 export const DEFAULT_EUREKA_PREFIX = '/eureka';
 
+/** Where a server mounts the Eureka API: its own prefix, and Amalgam8's path below the registry's. */
+export interface EurekaMount {
+  /** `registry.eureka.prefix`. */
+  readonly prefix: string;
+  /** Amalgam8's `/api/eureka/{token}` below the `/api/v1` routes' prefix. */
+  readonly amalgam8Base: string;
+}
+
 /** Where the Eureka API is mounted, or undefined when it is off. */
-export function eurekaPrefix(settings: EurekaSettings | undefined): string | undefined {
+export function eurekaMount(settings: EurekaSettings | undefined, registryPrefix: string): EurekaMount | undefined {
   if (settings?.enabled === false) return undefined;
-  return settings?.prefix ?? DEFAULT_EUREKA_PREFIX;
+  return { prefix: settings?.prefix ?? DEFAULT_EUREKA_PREFIX, amalgam8Base: `${registryPrefix}/api/eureka/:token` };
 }
 
 /**
- * True for a request to a Eureka route: those authenticate themselves (Basic credentials), so
- * the app-wide authentication skips them.
+ * True for a request to a Eureka route: those authenticate themselves (Basic credentials, a
+ * token in the path), so the app-wide authentication skips them.
  */
-export function servedByEureka(request: FastifyRequest, prefix: string | undefined): boolean {
+export function servedByEureka(request: FastifyRequest, mount: EurekaMount | undefined): boolean {
   const url = request.routeOptions.url;
-  return prefix !== undefined && url?.startsWith(`${prefix}/`) === true;
+  if (mount === undefined || url === undefined) return false;
+  return url.startsWith(`${mount.prefix}/`) || url.startsWith(`${mount.amalgam8Base}/`);
 }
 
 /** Mounts the Eureka API on a server, when on, with the server's authenticator. */
 export async function mountEureka(
   app: FastifyInstance,
-  prefix: string | undefined,
+  mount: EurekaMount | undefined,
   options: { registry: Registry; authenticator: Authenticator; requireHttps?: boolean | undefined },
 ): Promise<void> {
-  if (prefix === undefined) return;
+  if (mount === undefined) return;
   await app.register(eurekaRoutes, {
-    prefix,
     registry: options.registry,
     authenticator: options.authenticator,
+    bases: [mount.prefix, mount.amalgam8Base],
     ...(options.requireHttps === undefined ? {} : { requireHttps: options.requireHttps }),
   });
 }

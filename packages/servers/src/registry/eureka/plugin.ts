@@ -24,6 +24,12 @@ export interface EurekaRoutesOptions {
   requireHttps?: boolean;
   /** How long a change stays in the delta (Eureka's `retentionTimeInMSInDeltaQueue`), ms. Default 180 000. */
   deltaRetentionMs?: number;
+  /**
+   * The bases the API answers below, relative to the plugin's prefix; each also with `/v2`.
+   * Default `['']`. A base with a `:token` parameter reads the token as the request's bearer
+   * token — Amalgam8's form, `/api/eureka/{token}/v2/apps` (see `mountEureka`).
+   */
+  bases?: readonly string[];
 }
 
 /**
@@ -66,6 +72,8 @@ export async function eurekaRoutes(app: FastifyInstance, options: EurekaRoutesOp
     eurekaWriteHandlers(scope, ctx);
     eurekaReadHandlers(scope, ctx);
   };
-  await app.register(api);
-  await app.register(api, { prefix: '/v2' });
+  for (const base of options.bases ?? ['']) {
+    await app.register(api, { prefix: base });
+    await app.register(api, { prefix: `${base}/v2` });
+  }
 }

@@ -39,7 +39,7 @@ export function eurekaReadHandlers(app: FastifyInstance, ctx: EurekaContext): vo
       writeApplications(
         {
           versionsDelta: delta.revision,
-          appsHashcode: reconcileHashCode(eurekaViews(delta.current)),
+          appsHashcode: log.currentHash((current) => reconcileHashCode(eurekaViews(current))),
           applications: groupApplications(changed),
         },
         format,
