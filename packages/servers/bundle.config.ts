@@ -46,7 +46,9 @@ export async function bundleCli(outfile = bundlePath): Promise<void> {
     // +70 MB) for the few deployments that talk to the API server. It stays a runtime import:
     // those install it next to the bundle (`npm install @kubernetes/client-node`), and without
     // it they get @weft/adapters' coded missing-peer error that says so.
-    external: ['@kubernetes/client-node'],
+    // The OpenTelemetry SDK and exporter load only with tracing.otlpEndpoint (optional peers,
+    // installed next to the bundle by those who trace), as @weft/proxy's @opentelemetry/api does.
+    external: ['@kubernetes/client-node', '@opentelemetry/*'],
     legalComments: 'none',
     logLevel: 'warning',
   });

@@ -14,10 +14,11 @@ import {
   type SourceFixture,
   type TestRecord,
 } from '@weft/adapters/testkit';
-import { Discovery, isWeftError, type ServiceInstance, type SourceSnapshot } from '@weft/core';
+import { Discovery, isWeftError, type RegistrySnapshot, type ServiceInstance, type SourceSnapshot } from '@weft/core';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsulServer, http, startConsul, TcpCutProxy, waitFor } from '../servers/index.js';
+import { expectOneFailureStreak, RecordingLogger } from './recording-logger.js';
 
 let consul: ConsulServer;
 
@@ -257,6 +258,54 @@ describe('ConsulRegistry: Consul specifics', () => {
   });
 });
 
+describe('ConsulRegistry.watch: failure and recovery', () => {
+  it('while Consul is away: one warning with the cause, onError for the consumer, then onRecover and the state', async () => {
+    const proxy = await TcpCutProxy.start({ targetPort: consul.httpPort });
+    const logger = new RecordingLogger();
+    const registry = new ConsulRegistry({ address: proxy.url(), logger, waitSeconds: 5 });
+    const errors: Error[] = [];
+    const snapshots: RegistrySnapshot[] = [];
+    let recoveries = 0;
+    let ended: unknown;
+    const values = () => (snapshots.at(-1)?.instances ?? []).map((i) => i.endpoint.value).sort();
+    const sub = registry.watch(
+      {
+        service: 'regwatch-svc',
+        onError: (e) => errors.push(e),
+        onRecover: () => recoveries++,
+        onEnd: (reason) => {
+          ended = reason;
+        },
+      },
+      (snapshot) => {
+        snapshots.push(snapshot);
+      },
+    );
+    try {
+      await agentRegister(consul.httpAddr, { ID: 'rw-1', Name: 'regwatch-svc', Address: '10.6.0.1', Port: 80 });
+      await waitFor(() => values().join() === '10.6.0.1:80', 10_000, { description: 'the first instance' });
+      proxy.refuse(true);
+      proxy.cut();
+      await waitFor(() => errors.length >= 2, 15_000, { description: 'the watch to report its failed requests' });
+      expect(recoveries).toBe(0);
+      expectOneFailureStreak(logger, { recovered: false });
+      await agentRegister(consul.httpAddr, { ID: 'rw-2', Name: 'regwatch-svc', Address: '10.6.0.2', Port: 80 });
+      proxy.refuse(false);
+      await waitFor(() => recoveries === 1, 15_000, { description: 'onRecover once Consul is reachable' });
+      await waitFor(() => values().join() === '10.6.0.1:80,10.6.0.2:80', 10_000, {
+        description: 'the change made while away',
+      });
+      expect(ended).toBeUndefined(); // a failure is no end: the watch carried on
+      expectOneFailureStreak(logger, { recovered: true });
+    } finally {
+      sub.unsubscribe();
+      await registry.close();
+      await proxy.close();
+      for (const id of ['rw-1', 'rw-2']) await agentDeregister(consul.httpAddr, id).catch(() => {});
+    }
+  }, 60_000);
+});
+
 describe('ConsulSource: Consul specifics', () => {
   it('a service with an empty address falls back to its node address, or is skipped with a coded warning', async () => {
     await agentRegister(consul.httpAddr, { ID: 'noaddr-1', Name: 'noaddr-svc', Port: 7001 });
@@ -339,14 +388,16 @@ describe('ConsulSource: Consul specifics', () => {
 
   it('a connection cut mid-watch (TcpCutProxy): the error is reported, the watch reconnects and delivers what it missed', async () => {
     const proxy = await TcpCutProxy.start({ targetPort: consul.httpPort });
-    const source = new ConsulSource({ address: proxy.url(), services: ['cut-svc'] });
+    const logger = new RecordingLogger();
+    const source = new ConsulSource({ address: proxy.url(), services: ['cut-svc'], logger });
     const rec = new Recorder(source);
     try {
       await agentRegister(consul.httpAddr, { ID: 'cut-1', Name: 'cut-svc', Address: '10.4.0.1', Port: 80 });
       await rec.until('the first instance', (r) => r.of('cut-svc').length === 1);
       proxy.refuse(true);
       proxy.cut();
-      await rec.until('an error after the cut', (r) => r.errors.length > 0);
+      await rec.until('two failed requests after the cut', (r) => r.errors.length >= 2);
+      expectOneFailureStreak(logger, { recovered: false });
       await agentRegister(consul.httpAddr, { ID: 'cut-2', Name: 'cut-svc', Address: '10.4.0.2', Port: 80 });
       await agentDeregister(consul.httpAddr, 'cut-1');
       const cutAt = Date.now();
@@ -362,6 +413,7 @@ describe('ConsulSource: Consul specifics', () => {
       );
       // Bounded by the backoff cap (5 s), not by the blocking wait.
       expect(Date.now() - cutAt).toBeLessThan(7_000);
+      expectOneFailureStreak(logger, { recovered: true });
     } finally {
       rec.close();
       source.close();

@@ -3,23 +3,7 @@ import type { TestRecord } from '@weft/adapters/testkit';
 import { instanceId, type ServiceInstance } from '@weft/core';
 import { Etcd3 } from 'etcd3';
 
-/** Collects the warnings and debug events an adapter logs. */
-export class RecordingLogger {
-  readonly warnings: Array<{ code: string; message: string; object?: string }> = [];
-  readonly debugs: Array<{ message: string; details?: Record<string, unknown> }> = [];
-  warn(w: { code: string; message: string; object?: string }): void {
-    this.warnings.push(w);
-  }
-  debug(message: string, details?: Record<string, unknown>): void {
-    this.debugs.push(details === undefined ? { message } : { message, details });
-  }
-  codes(): string[] {
-    return this.warnings.map((w) => w.code);
-  }
-  events(name: string): number {
-    return this.debugs.filter((d) => d.details?.event === name).length;
-  }
-}
+export { RecordingLogger } from './recording-logger.js';
 
 /** The instance an EtcdRegistry would store for `record`. */
 export function instanceOf(record: TestRecord, namespace = 'default'): ServiceInstance {

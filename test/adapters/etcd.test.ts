@@ -13,11 +13,12 @@ import {
   record,
   SnapshotRecorder,
 } from '@weft/adapters/testkit';
-import { Discovery } from '@weft/core';
+import { Discovery, type RegistrySnapshot, VirtualClock } from '@weft/core';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EtcdServer, startEtcd, TcpCutProxy, waitFor } from '../servers/index.js';
 import { DirectWriter, instanceOf, RecordingLogger, retrying } from './etcd-helpers.js';
+import { expectOneFailureStreak } from './recording-logger.js';
 
 /** Watch timings short enough for the fault tests to run in seconds, long enough for a loaded machine. */
 const FAST = { progressIntervalMs: 1_000, stallTimeoutMs: 2_000, requestTimeoutMs: 5_000 } as const;
@@ -144,6 +145,9 @@ describe('etcd adapter fault tests (etcd 3.4)', () => {
     await server.kill(); // SIGKILL: no goodbye on the stream
     await waitFor(() => discovery.endpoints(svc).stale, 15_000, { description: 'the set to be marked stale' });
     expect(discovery.endpoints(svc).instances).toHaveLength(1); // last-known-good kept
+    // Said once, with the cause, however many retries the outage takes.
+    await waitFor(() => logger.events('watch-failed') >= 1, 15_000, { description: 'a second failed attempt' });
+    expectOneFailureStreak(logger, { recovered: false });
     await server.start();
     const started = Date.now();
     const b = record(svc, 2);
@@ -153,8 +157,113 @@ describe('etcd adapter fault tests (etcd 3.4)', () => {
     });
     await recovered;
     expect(discovery.endpoints(svc).stale).toBe(false);
+    expectOneFailureStreak(logger, { recovered: true });
     console.log(`[etcd fault] crash → change visible ${Date.now() - started} ms after the server was back`);
   });
+
+  it('EtcdRegistry.watch while etcd is away: one warning with the cause, onError for the consumer, then onRecover and the state', async () => {
+    const proxy = await TcpCutProxy.start({ targetPort: server.clientPort });
+    closers.push(() => proxy.close());
+    const logger = new RecordingLogger();
+    const registry = new EtcdRegistry({ hosts: proxy.url(), logger, ...FAST });
+    closers.push(() => registry.close());
+    const svc = 'regwatch';
+    const errors: Error[] = [];
+    const snapshots: RegistrySnapshot[] = [];
+    let recoveries = 0;
+    let ended: unknown;
+    const latest = () => snapshots.at(-1)?.instances ?? [];
+    registry.watch(
+      {
+        service: svc,
+        onError: (e) => errors.push(e),
+        onRecover: () => recoveries++,
+        onEnd: (reason) => {
+          ended = reason;
+        },
+      },
+      (snapshot) => {
+        snapshots.push(snapshot);
+      },
+    );
+    const a = record(svc, 1);
+    await writer.upsert(a);
+    await waitFor(() => has(a)(latest()), 5_000, { description: 'the first instance' });
+
+    proxy.refuse(true);
+    proxy.cut();
+    await waitFor(() => errors.length >= 2, 15_000, { description: 'the watch to report its failed attempts' });
+    expect(recoveries).toBe(0);
+    expectOneFailureStreak(logger, { recovered: false });
+    const b = record(svc, 2);
+    await writer.upsert(b);
+    const before = snapshots.length;
+    proxy.refuse(false);
+    await waitFor(() => recoveries === 1, 15_000, { description: 'onRecover once etcd is reachable' });
+    await waitFor(() => has(b)(latest()), 5_000, { description: 'the change made while away' });
+    expect(snapshots.length).toBeGreaterThan(before);
+    expect(ended).toBeUndefined(); // a failure is no end: the watch carried on
+    expectOneFailureStreak(logger, { recovered: true });
+    expect(logger.events('watch-failed')).toBe(errors.length - 1);
+  });
+
+  it('a failing re-registration after a lost lease is a coded warning (once, with the cause), retried until it works; the loss found on a virtual clock', async () => {
+    const proxy = await TcpCutProxy.start({ targetPort: server.clientPort });
+    closers.push(() => proxy.close());
+    const logger = new RecordingLogger();
+    // Lease checks, keep-alive rhythm and backoff run on this clock: the test moves a TTL's worth
+    // of time at once instead of waiting for it (gRPC deadlines stay on real time).
+    const clock = new VirtualClock(Date.now());
+    const registry = new EtcdRegistry({ hosts: proxy.url(), logger, clock, ...FAST });
+    closers.push(() => registry.close());
+    const failures: unknown[] = [];
+    registry.on('reregisterFailed', (_i, err) => failures.push(err));
+    let back = false;
+    registry.once('reregistered', () => {
+      back = true;
+    });
+    const a = record('rereg', 1);
+    const inst = await registry.register({
+      service: a.service,
+      endpoint: { type: 'http', host: a.host, port: a.port },
+      tags: [...a.tags],
+      ttl: 10,
+    });
+    expect(inst.registeredAt).toBe(clock.now());
+    const key = `/weft/default/services/rereg/${inst.id}`;
+    const lease = (await writer.client.get(key).exec()).kvs[0]?.lease;
+
+    proxy.refuse(true);
+    proxy.cut();
+    // Keep-alives every TTL/3 go unanswered; past a whole TTL the lease counts as lost.
+    await clock.advanceAsync(14_000);
+    await waitFor(() => logger.codes().includes('WEFT_WARN_ETCD_LEASE_LOST'), 5_000, {
+      description: 'the unconfirmed lease to count as lost',
+    });
+    // The retries wait out their backoff on the virtual clock: move it along.
+    const drive = async (done: () => boolean, description: string): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
+        await clock.advanceAsync(500);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await drive(() => failures.length >= 3, 'three failed re-registrations');
+    const warned = logger.coded('WEFT_WARN_ETCD_REREGISTER_FAILED');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.object).toBe(key);
+    expect(warned[0]?.cause).toBe(failures[0]);
+    expect(logger.events('reregister-failed')).toBe(failures.length - 1);
+
+    proxy.refuse(false);
+    await drive(() => back, 'the re-registration to work once etcd is reachable');
+    const after = (await writer.client.get(key).exec()).kvs[0];
+    expect(after?.lease).not.toBe(lease);
+    expect(after?.lease).not.toBe('0');
+    expect(logger.coded('WEFT_WARN_ETCD_REREGISTER_FAILED')).toHaveLength(1);
+    expect(logger.events('reregistered')).toBe(1);
+  }, 60_000);
 
   it('a connection cut by the proxy: the watch resumes from the last revision and delivers what it missed (no relist)', async () => {
     const svc = 'cut';

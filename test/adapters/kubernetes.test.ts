@@ -24,6 +24,7 @@ import {
   TcpCutProxy,
   waitFor,
 } from '../servers/index.js';
+import { expectOneFailureStreak, RecordingLogger } from './recording-logger.js';
 
 let kube: KubeApiserver;
 let k8s: KubeClient;
@@ -510,12 +511,14 @@ describe('KubernetesSource: authentication paths', () => {
 describe('KubernetesSource: faults', () => {
   it('a cut connection: the error is reported, the watch resumes from its resourceVersion and delivers what it missed', async () => {
     const proxy = await TcpCutProxy.start({ targetPort: kube.port });
-    const warnings: AdapterWarning[] = [];
+    const logger = new RecordingLogger();
     const rec = new Recorder(
       new KubernetesSource({
         auth: { kubeconfig: kubeconfigVia(proxy.url('https')) },
         services: ['cut-svc'],
-        logger: { warn: (w) => warnings.push(w) },
+        // Pods too: two watches, one failure streak (one warning) for the outage.
+        podLabelsAsTags: true,
+        logger,
       }),
     );
     try {
@@ -523,7 +526,8 @@ describe('KubernetesSource: faults', () => {
       await rec.until('the first endpoint', (r) => r.of('cut-svc').length === 1);
       proxy.refuse(true);
       proxy.cut();
-      await rec.until('an error after the cut', (r) => r.errors.length > 0);
+      await rec.until('failed attempts after the cut', (r) => r.errors.length >= 3);
+      expectOneFailureStreak(logger, { recovered: false });
       await k8s.upsertSlice(slice('cut-svc-a', 'cut-svc', [{ ip: '10.30.0.2' }]));
       await k8s.upsertSlice(slice('cut-svc-b', 'cut-svc', [{ ip: '10.30.0.3', ready: false }]));
       const reconnectAt = Date.now();
@@ -535,7 +539,8 @@ describe('KubernetesSource: faults', () => {
       );
       expect(Date.now() - reconnectAt).toBeLessThan(8_000);
       expect(rec.snapshots.length).toBeGreaterThan(snapshotsBefore);
-      expect(warnings.some((w) => w.code === 'WEFT_WARN_WATCH_RESTART')).toBe(true);
+      await waitFor(() => logger.events('watch-recovered') === 1, 5_000, { description: 'the recovery to be logged' });
+      expectOneFailureStreak(logger, { recovered: true });
     } finally {
       rec.close();
       await proxy.close();

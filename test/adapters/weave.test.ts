@@ -14,11 +14,12 @@ import {
   type TestRecord,
 } from '@weft/adapters/testkit';
 import { V2Client, WeaveSource } from '@weft/adapters/weave';
-import { Discovery } from '@weft/core';
+import { Discovery, VirtualClock } from '@weft/core';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EtcdServer, http, startEtcd, TcpCutProxy, waitFor } from '../servers/index.js';
 import { RecordingLogger, retrying } from './etcd-helpers.js';
+import { expectOneFailureStreak } from './recording-logger.js';
 
 const ROOT = '/weave-flux';
 const FAST = { pollTimeoutMs: 10_000, probeIntervalMs: 1_000, requestTimeoutMs: 2_000 } as const;
@@ -266,6 +267,9 @@ describe('Weave Flux source on etcd 3.4 (v2 API)', () => {
       await own.kill();
       await waitFor(() => discovery.endpoints('rs').stale, 15_000, { description: 'the set to be marked stale' });
       expect(discovery.endpoints('rs').instances).toHaveLength(1);
+      // Said once, with the cause, however many retries the outage takes.
+      await waitFor(() => logger.events('watch-failed') >= 1, 15_000, { description: 'a second failed attempt' });
+      expectOneFailureStreak(logger, { recovered: false });
       await own.start();
       // Written before the source reconnects: etcd's v2 history starts empty after a restart, so
       // only a relist can find these.
@@ -284,6 +288,43 @@ describe('Weave Flux source on etcd 3.4 (v2 API)', () => {
       console.log(`[weave] restart → state current ${Date.now() - t0} ms after the write`);
       expect(discovery.endpoints('rs').stale).toBe(false);
       expect(logger.events('listed')).toBeGreaterThanOrEqual(2);
+      expectOneFailureStreak(logger, { recovered: true });
+    });
+
+    it('a hung server is found by the probe on the source clock (virtual here: no real second passes), reported once, and recovered from', async () => {
+      await writer.spec('hung', 'http');
+      await writer.session('hung-session', 600);
+      const a = record('hung', 1);
+      await writer.instance(a, 'hung-session');
+      const proxy = await TcpCutProxy.start({ targetPort: own.clientPort });
+      closers.push(() => proxy.close());
+      const clock = new VirtualClock(Date.now());
+      const { source: s, logger } = source({ endpoints: proxy.url(), clock });
+      using rec = new SnapshotRecorder(s);
+      await rec.until(hasRecord(a), 5_000, 'the first instance');
+      expect(rec.errors).toHaveLength(0);
+
+      proxy.pause(); // the poll in flight and every new request hang: no error, no close
+      // A probe every probeIntervalMs (1 s), each with a requestTimeoutMs (2 s) deadline: 3 s of
+      // source time find the hang, whatever the real time.
+      await clock.advanceAsync(1_000);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the probe's request reaches the hung proxy
+      await clock.advanceAsync(2_000);
+      await rec.untilErrors(1, 2_000, 'the hang to be reported');
+      expect(rec.errors[0]?.message).toMatch(/stopped answering/);
+      expectOneFailureStreak(logger, { recovered: false });
+
+      proxy.resume();
+      proxy.cut(); // drop the hung connections
+      const b = record('hung', 2);
+      await writer.instance(b, 'hung-session');
+      // The retry waits out its backoff (at most 2 s) on the same clock.
+      for (let i = 0; i < 100 && !hasRecord(b)(rec.current()); i++) {
+        await clock.advanceAsync(500);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(hasRecord(b)(rec.current())).toBe(true);
+      expectOneFailureStreak(logger, { recovered: true });
     });
 
     it('EventIndexCleared: a wait from an index etcd no longer has answers "cleared"', async () => {

@@ -15,6 +15,7 @@ import { deregister, FAST, RecordingLogger, register, tempDir, until } from '../
 import { MeddlingProxy } from '../control-plane/meddling-proxy.js';
 import { type ServerHandle, startRegistry } from '../control-plane/servers.js';
 import { TcpCutProxy } from '../servers/tcp-proxy.js';
+import { expectOneFailureStreak, RecordingLogger as HealthLogger } from './recording-logger.js';
 
 let registry: ServerHandle;
 let registryDir: string;
@@ -209,7 +210,8 @@ describe('WeftRegistrySource transports', () => {
 
   it('keeps the last-known-good state while the registry is down, then converges after it restarts on the same port', async () => {
     const proxy = await proxyFor();
-    const f = await follow(proxy);
+    const health = new HealthLogger();
+    const f = await follow(proxy, { logger: health });
     cleanup.push(() => f.close());
     const discovery = new Discovery({ sources: [f.source] });
     cleanup.push(async () => discovery.close());
@@ -223,6 +225,9 @@ describe('WeftRegistrySource transports', () => {
     expect(f.errors.length).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 300)); // a few failed reconnects
     expect(discovery.endpoints('lkg-svc').instances).toHaveLength(1);
+    // The broken stream and every failed reconnect: one failure streak, said once with its cause
+    // — by each of the two subscriptions (Discovery's and the recorder's).
+    expectOneFailureStreak(health, { recovered: false, watches: 2 });
 
     await registry.start(); // same port, same file
     await register(registry.url, 'lkg-svc', '10.5.0.2:80', ['version=v2']);
@@ -231,6 +236,8 @@ describe('WeftRegistrySource transports', () => {
       'the change made after the restart, and the stale mark cleared',
       5_000,
     );
+    await until(() => health.events('watch-recovered') === 2, 'both subscriptions to log their recovery');
+    expectOneFailureStreak(health, { recovered: true, watches: 2 });
     // Reconnects resumed from a fresh read, with Last-Event-ID.
     expect(proxy.streamRequests.length).toBeGreaterThan(1);
     expect(proxy.streamRequests.at(-1)?.lastEventId).toMatch(/^\d+$/);

@@ -8,6 +8,7 @@ import type { ControllerSettings } from './controller/server-options.js';
 import type { EtcdStoreConfig } from './etcd/config.js';
 import type { ApiServerOptions } from './http/app-options.js';
 import { createApp } from './http/create-app.js';
+import { METRICS_PATH, serveMetrics } from './http/metrics-route.js';
 import { eurekaMount, mountEureka, servedByEureka } from './registry/eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './registry/mirrors/install.js';
 import { openOwnedRegistry } from './registry/open-registry.js';
@@ -103,13 +104,18 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
     registry = await mirrorRegistry(native, reg.mirrors, app, 'registry.mirrors');
     app.decorate('registry', registry);
     app.decorate('rulesStore', rulesStore);
-    // One chain for both APIs; health checks go without credentials, as in Amalgam8.
+    serveMetrics(app, { registry, rulesStore });
+    // One chain for both APIs; health checks go without credentials, as in Amalgam8, and so do
+    // the Prometheus metrics (scrapers carry none).
     // The Eureka routes authenticate themselves (their clients send Basic credentials).
     const eureka = eurekaMount(reg.eureka, reg.prefix ?? '');
     authenticate(
       app,
       authenticator,
-      (request) => request.routeOptions.url === '/health' || servedByEureka(request, eureka),
+      (request) =>
+        request.routeOptions.url === '/health' ||
+        request.routeOptions.url === METRICS_PATH ||
+        servedByEureka(request, eureka),
     );
     await installMirrors(app, registry, reg.prefix ?? '');
     const check = registryHealth(registry);

@@ -113,3 +113,5 @@ export {
 } from './watch/proxy-log.js';
 export { INDEX_HEADER, parseWait, serveRead, type WatchLimits } from './watch/serve-read.js';
 export type { Versioned, Watchable } from './watch/types.js';
+export { METRICS_PATH, serveMetrics } from './http/metrics-route.js';
+export * from './recipes/index.js';

@@ -49,14 +49,15 @@ export async function runBlockingQuery<T>(
   let index: bigint | undefined;
   let quickRepeats = 0;
   while (!signal.aborted) {
-    const waitMs = Math.max(1000, options.waitMs * (0.9 + 0.1 * random()));
+    // Whole milliseconds: the wait and the timeout derived from it show up in Consul's messages.
+    const waitMs = Math.round(Math.max(1000, options.waitMs * (0.9 + 0.1 * random())));
     const started = clock.now();
     let answer: Indexed<T>;
     try {
       answer =
         index === undefined
           ? await read({ timeoutMs: options.slackMs + 5_000, signal })
-          : await read({ index, waitMs, timeoutMs: waitMs + waitMs / 16 + options.slackMs, signal });
+          : await read({ index, waitMs, timeoutMs: Math.round(waitMs + waitMs / 16 + options.slackMs), signal });
       if (answer.index === undefined) throw new Error('Consul answered without an X-Consul-Index header');
     } catch (err) {
       if (signal.aborted) return;

@@ -1,5 +1,6 @@
 import { type BackoffOptions, type Clock, instanceFingerprint, type ServiceInstance } from '@weft/core';
-import { type AdapterLogger, describeError, WarnOnce } from '../internal/log.js';
+import { type AdapterLogger, WarnOnce } from '../internal/log.js';
+import { WatchHealth } from '../internal/watch-health.js';
 import { runBlockingQuery } from './blocking-query.js';
 import type { ConsulApi } from './client.js';
 import { type EntryMapping, entryToInstance } from './mapping.js';
@@ -21,8 +22,10 @@ export interface CatalogWatchOptions extends EntryMapping {
 export interface CatalogWatchHandlers {
   /** The complete current state (every watched service), and the highest Consul index seen. */
   next(instances: readonly ServiceInstance[], index: number): void;
-  /** A failed request; the watch retries on its own. */
+  /** A failed request (logged once per failure streak); the watch retries on its own. */
   error(error: Error): void;
+  /** Every loop answers again after `error` (the next `next` is sent even if nothing changed). */
+  recovered?(): void;
   /** The watch cannot run at all (the client library is missing, bad options); it has stopped. */
   fatal?(error: Error): void;
 }
@@ -52,8 +55,8 @@ export class CatalogWatch {
   private catalogIndex = 0n;
   private emitScheduled = false;
   private forceEmit = true;
-  /** Loops (`catalog`, `service <name>`) whose last request failed. */
-  private readonly failing = new Set<string>();
+  /** The loops (`catalog`, `service <name>`) as parts of one failure streak. */
+  private readonly health: WatchHealth;
   private lastFingerprint: string | undefined;
 
   constructor(
@@ -62,6 +65,18 @@ export class CatalogWatch {
     private readonly handlers: CatalogWatchHandlers,
   ) {
     this.catalogLoaded = options.services !== undefined;
+    this.health = new WatchHealth({
+      source: options.source,
+      object: options.services === undefined ? 'the catalog' : options.services.map((s) => `service ${s}`).join(', '),
+      logger: options.logger,
+      clock: options.clock,
+      onError: (error) => {
+        if (!this.abort.signal.aborted) handlers.error(error);
+      },
+      onRecover: () => {
+        if (!this.abort.signal.aborted) handlers.recovered?.();
+      },
+    });
     void this.start();
   }
 
@@ -96,7 +111,7 @@ export class CatalogWatch {
           this.syncServices(api, Object.keys(body));
           this.recovered('catalog');
         },
-        error: (err, attempt) => this.onError('catalog', err, attempt),
+        error: (err) => this.onError('catalog', err),
       },
       this.loopOptions(this.abort.signal),
     );
@@ -120,7 +135,7 @@ export class CatalogWatch {
       if (wanted.has(name)) continue;
       w.abort.abort();
       this.watches.delete(name);
-      this.recovered(`service ${name}`);
+      this.recovered(`service ${name}`); // a service that is gone cannot hold a failure streak open
       removed = true;
     }
     for (const name of wanted) if (!this.watches.has(name)) this.watchService(api, name);
@@ -131,8 +146,7 @@ export class CatalogWatch {
 
   /** A loop answered: once no loop is failing any more, the next snapshot is sent even if unchanged. */
   private recovered(loop: string): void {
-    if (!this.failing.delete(loop)) return;
-    if (this.failing.size === 0) this.scheduleEmit(true);
+    if (this.health.recovered(loop)) this.scheduleEmit(true);
   }
 
   private watchService(api: ConsulApi, name: string): void {
@@ -171,25 +185,16 @@ export class CatalogWatch {
           }
           this.recovered(loop);
         },
-        error: (err, attempt) => this.onError(loop, err, attempt),
+        error: (err) => this.onError(loop, err),
       },
       this.loopOptions(signal),
     );
   }
 
-  private onError(what: string, err: Error, attempt: number): void {
+  /** A loop failed: the first failure of any loop warns, every one is reported (see {@link WatchHealth}). */
+  private onError(loop: string, err: Error): void {
     if (this.abort.signal.aborted) return;
-    if (attempt === 1) {
-      this.options.logger.warn({
-        code: 'WEFT_WARN_WATCH_RESTART',
-        message: `${this.options.source}: Consul watch of ${what} failed (attempt ${attempt}), retrying with backoff: ${describeError(err)}`,
-        source: this.options.source,
-        object: what,
-        cause: err,
-      });
-    }
-    this.failing.add(what);
-    this.handlers.error(err);
+    this.health.failed(err, { what: `the Consul watch of ${loop}`, part: loop });
   }
 
   private scheduleEmit(force: boolean): void {

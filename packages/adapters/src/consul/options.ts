@@ -35,7 +35,7 @@ export interface ConsulWatchOptions extends ConsulConnectionOptions {
   exclude?: readonly string[];
   /** Where warnings go. Default: Node process warnings (`process.emitWarning`). */
   logger?: AdapterLogger;
-  /** Clock for backoff sleeps; the system clock by default. */
+  /** Clock for timestamps, backoff sleeps and the wait for the catalog after a write; the system clock by default. */
   clock?: Clock;
 }
 

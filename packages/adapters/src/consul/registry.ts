@@ -1,6 +1,5 @@
 import {
   ClosedError,
-  DEFAULT_NAMESPACE,
   DEFAULT_TTL_POLICY,
   effectiveTtlSeconds,
   hasAllTags,
@@ -9,7 +8,6 @@ import {
   instanceFingerprint,
   instanceId,
   type NamespaceOption,
-  NamespaceSchema,
   parseOrThrow,
   type Registration,
   type RegistrationInput,
@@ -25,7 +23,9 @@ import {
   type ValidationIssue,
   type WatchOptions,
 } from '@weft/core';
+import { LazyClient } from '../internal/lazy.js';
 import { describeError } from '../internal/log.js';
+import { namespaceOf } from '../internal/options.js';
 import { LatestPump } from '../internal/pump.js';
 import { CatalogWatch } from './catalog-watch.js';
 import {
@@ -117,13 +117,12 @@ const MAINTENANCE_REASON = 'Weft: OUT_OF_SERVICE';
  */
 export class ConsulRegistry implements Registry {
   private readonly watchOptions: ResolvedWatchOptions;
-  private readonly connection: ConsulConnectionOptions;
   private readonly check: ResolvedCheck;
   private readonly deregisterAfter: number;
   private readonly ttlPolicy: TtlPolicy;
   private readonly syncTimeoutMs: number;
   private readonly watches = new Set<{ end(reason: unknown): void }>();
-  private api: Promise<ConsulApi> | undefined;
+  private readonly api: LazyClient<ConsulApi>;
   private revision = 0;
   private closed = false;
 
@@ -131,11 +130,12 @@ export class ConsulRegistry implements Registry {
     const issues: ValidationIssue[] = [];
     const { address, token, datacenter, ...watch } = resolveWatchOptions(options, issues);
     this.watchOptions = watch;
-    this.connection = {
+    const connection: ConsulConnectionOptions = {
       ...(address === undefined ? {} : { address }),
       ...(token === undefined ? {} : { token }),
       ...(datacenter === undefined ? {} : { datacenter }),
     };
+    this.api = new LazyClient(() => createConsulApi(connection));
     const c = options.check ?? { type: 'ttl' };
     if (c.type !== 'ttl' && c.type !== 'http')
       issues.push({
@@ -168,7 +168,7 @@ export class ConsulRegistry implements Registry {
     this.assertOpen();
     const reg = parseOrThrow(RegistrationSchema, registration, 'registration');
     const namespace = namespaceOf(options);
-    const api = await this.client();
+    const api = await this.api.get();
     const ttl = this.check.type === 'ttl' ? effectiveTtlSeconds(reg.ttl, this.ttlPolicy) : 0;
     const id = instanceId(reg.service, reg.endpoint.type, reg.endpoint.value);
     const consulId = consulIdOf(id, namespace);
@@ -195,7 +195,7 @@ export class ConsulRegistry implements Registry {
   async renew(id: string, options?: NamespaceOption): Promise<ServiceInstance> {
     this.assertOpen();
     const namespace = namespaceOf(options);
-    const api = await this.client();
+    const api = await this.api.get();
     const { service, instance } = await this.live(api, id, namespace);
     const now = this.watchOptions.clock.now();
     if (this.check.type === 'ttl')
@@ -206,7 +206,7 @@ export class ConsulRegistry implements Registry {
   async deregister(id: string, options?: NamespaceOption): Promise<ServiceInstance> {
     this.assertOpen();
     const namespace = namespaceOf(options);
-    const api = await this.client();
+    const api = await this.api.get();
     const service = await api.agentService(consulIdOf(id, namespace));
     if (service === undefined) throw new UnknownInstanceError(id, namespace);
     await api.deregister(service.ID);
@@ -218,7 +218,7 @@ export class ConsulRegistry implements Registry {
   async setStatus(id: string, status: InstanceStatus, options?: NamespaceOption): Promise<ServiceInstance> {
     this.assertOpen();
     const namespace = namespaceOf(options);
-    const api = await this.client();
+    const api = await this.api.get();
     const { service, instance } = await this.live(api, id, namespace);
     const reg: Registration = {
       service: instance.service,
@@ -245,7 +245,7 @@ export class ConsulRegistry implements Registry {
   async instances(query: InstanceQuery = {}): Promise<ServiceInstance[]> {
     this.assertOpen();
     const namespace = namespaceOf(query);
-    const api = await this.client();
+    const api = await this.api.get();
     const timeoutMs = 10_000;
     const names =
       query.service !== undefined
@@ -263,21 +263,35 @@ export class ConsulRegistry implements Registry {
     return out.sort(byServiceThenId);
   }
 
+  /**
+   * Watches a namespace (or one service) with the blocking queries of a {@link ConsulSource}.
+   * While Consul cannot be reached the watch retries by itself; `options.onError` hears each
+   * failed request (the logger one `WEFT_WARN_WATCH_RESTART` per failure streak) and
+   * `options.onRecover` the recovery. `onEnd` is called on `close()`, on abort, and when the
+   * watch cannot run at all (the `consul` package is not installed).
+   */
   watch(options: WatchOptions, listener: SnapshotListener): Subscription {
     this.assertOpen();
     const namespace = namespaceOf(options);
     const service = options.service;
     let fingerprint: string | undefined;
-    const pump = new LatestPump<RegistrySnapshot>(listener, (err) =>
+    const listenerFailed = (err: unknown): void =>
       this.watchOptions.logger.warn({
         code: 'WEFT_WARN_LISTENER_ERROR',
         message: `consul registry: a watch listener failed: ${describeError(err)}`,
         source: 'consul-registry',
         cause: err,
-      }),
-    );
+      });
+    const callConsumer = (callback: () => void): void => {
+      try {
+        callback();
+      } catch (err) {
+        listenerFailed(err);
+      }
+    };
+    const pump = new LatestPump<RegistrySnapshot>(listener, listenerFailed);
     const catalogWatch = new CatalogWatch(
-      this.client(),
+      this.api.get(),
       { ...this.watchOptions, services: service === undefined ? undefined : [service], source: 'consul-registry' },
       {
         next: (all) => {
@@ -289,8 +303,10 @@ export class ConsulRegistry implements Registry {
             Object.freeze({ namespace, service, revision: ++this.revision, instances: Object.freeze(instances) }),
           );
         },
-        // Failures are logged (WEFT_WARN_WATCH_RESTART) and retried by the watch itself.
-        error: () => {},
+        // Failures are retried by the watch itself (and logged once per failure streak); the
+        // consumer hears of them, so it can mark what it holds stale, and of the recovery.
+        error: (err) => callConsumer(() => options.onError?.(err)),
+        recovered: () => callConsumer(() => options.onRecover?.()),
         // A watch that cannot run (the `consul` package is missing) ends, so it is never a silent stall.
         fatal: (err) => entry.end(err),
       },
@@ -304,7 +320,7 @@ export class ConsulRegistry implements Registry {
         pump.close();
         this.watches.delete(entry);
         options.signal?.removeEventListener('abort', onAbort);
-        if (reason !== undefined) options.onEnd?.(reason);
+        if (reason !== undefined) callConsumer(() => options.onEnd?.(reason));
       },
     };
     const onAbort = (): void => entry.end(options.signal?.reason);
@@ -319,8 +335,7 @@ export class ConsulRegistry implements Registry {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watches]) w.end(new ClosedError('ConsulRegistry'));
-    const api = this.api;
-    this.api = undefined;
+    const api = this.api.take();
     if (api !== undefined)
       await api.then(
         (a) => a.destroy(),
@@ -453,24 +468,9 @@ export class ConsulRegistry implements Registry {
     }
   }
 
-  private client(): Promise<ConsulApi> {
-    if (this.api === undefined) {
-      const api = createConsulApi(this.connection);
-      this.api = api;
-      api.catch(() => {
-        if (this.api === api) this.api = undefined;
-      });
-    }
-    return this.api;
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('ConsulRegistry');
   }
-}
-
-function namespaceOf(options: NamespaceOption | undefined): string {
-  return parseOrThrow(NamespaceSchema, options?.namespace ?? DEFAULT_NAMESPACE, 'namespace');
 }
 
 function matches(i: ServiceInstance, namespace: string, query: InstanceQuery): boolean {

@@ -1,4 +1,5 @@
 import type { Source, SourceObserver, Subscription, ValidationIssue } from '@weft/core';
+import { LazyClient } from '../internal/lazy.js';
 import { CatalogWatch } from './catalog-watch.js';
 import { type ConsulApi, createConsulApi } from './client.js';
 import { type ConsulWatchOptions, type ResolvedWatchOptions, resolveWatchOptions, throwIfIssues } from './options.js';
@@ -19,7 +20,9 @@ export interface ConsulSourceOptions extends ConsulWatchOptions {
  * health checks (critical ones are left out; maintenance mode reads as `OUT_OF_SERVICE`), kept
  * current with blocking queries — index, jittered wait, index reset when it goes backwards,
  * backoff on errors. A failure is reported to the observer (Discovery keeps the last state and
- * marks it stale) and the watch carries on; it never ends by itself.
+ * marks it stale) and logged once per failure streak (`WEFT_WARN_WATCH_RESTART`, with the
+ * cause), and the watch carries on; once every query answers again the state is delivered
+ * (clearing the stale mark) and a `watch-recovered` debug event logged. It never ends by itself.
  *
  * ```ts
  * const discovery = new Discovery({ sources: [new ConsulSource({ address: 'http://127.0.0.1:8500' })] });
@@ -28,8 +31,7 @@ export interface ConsulSourceOptions extends ConsulWatchOptions {
 export class ConsulSource implements Source {
   readonly name: string;
   private readonly options: ResolvedWatchOptions & { services: readonly string[] | undefined; source: string };
-  private api: Promise<ConsulApi> | undefined;
-  private readonly connection: Parameters<typeof createConsulApi>[0];
+  private readonly api: LazyClient<ConsulApi>;
 
   constructor(options: ConsulSourceOptions = {}) {
     const issues: ValidationIssue[] = [];
@@ -44,11 +46,13 @@ export class ConsulSource implements Source {
     throwIfIssues('Consul source options', issues);
     this.name = options.name ?? (options.datacenter === undefined ? 'consul' : `consul:${options.datacenter}`);
     const { address, token, datacenter, ...watch } = resolved;
-    this.connection = {
+    const connection = {
       ...(address === undefined ? {} : { address }),
       ...(token === undefined ? {} : { token }),
       ...(datacenter === undefined ? {} : { datacenter }),
     };
+    // A missing client library is reported to each subscriber; a later subscribe tries again.
+    this.api = new LazyClient(() => createConsulApi(connection));
     this.options = {
       ...watch,
       services: options.services === undefined ? undefined : [...new Set(options.services)],
@@ -57,7 +61,7 @@ export class ConsulSource implements Source {
   }
 
   subscribe(observer: SourceObserver): Subscription {
-    const watch = new CatalogWatch(this.client(), this.options, {
+    const watch = new CatalogWatch(this.api.get(), this.options, {
       next: (instances, index) => observer.next({ instances, revision: index }),
       error: (error) => observer.error(error),
     });
@@ -67,23 +71,9 @@ export class ConsulSource implements Source {
 
   /** Closes the HTTP client's idle keep-alive sockets. Subscriptions should be ended first. */
   close(): void {
-    const api = this.api;
-    this.api = undefined;
-    api?.then(
+    this.api.take()?.then(
       (a) => a.destroy(),
       () => {},
     );
-  }
-
-  private client(): Promise<ConsulApi> {
-    if (this.api === undefined) {
-      const api = createConsulApi(this.connection);
-      this.api = api;
-      // A missing client library is reported to each subscriber; a later subscribe tries again.
-      api.catch(() => {
-        if (this.api === api) this.api = undefined;
-      });
-    }
-    return this.api;
   }
 }

@@ -125,3 +125,12 @@ function given(client: object): Promise<Etcd3> {
     ]);
   return Promise.resolve(client as Etcd3);
 }
+
+/**
+ * The gRPC deadline of a request `ms` from now. On the wall clock, never on an adapter's `clock`
+ * option: gRPC compares it with real time, and a virtual clock's "now" would make every request
+ * expire at once (or never).
+ */
+export function grpcDeadline(ms: number): { deadline: number } {
+  return { deadline: Date.now() + ms };
+}

@@ -1,5 +1,5 @@
+import type { Clock } from '@weft/core';
 import type { IDuplexStream, ILeaseKeepAliveRequest, ILeaseKeepAliveResponse } from 'etcd3';
-import { asError } from '../internal/log.js';
 import type { EtcdClientHolder } from './client.js';
 
 type Stream = IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
@@ -17,6 +17,7 @@ export class KeepAliveChannel {
   constructor(
     private readonly holder: EtcdClientHolder,
     private readonly onAnswer: (leaseId: string, ttl: number) => void,
+    private readonly clock: Clock,
   ) {}
 
   /** Sends one keep-alive for `leaseId`; failures only drop the stream (the caller's TTL clock notices). */
@@ -29,14 +30,13 @@ export class KeepAliveChannel {
   /** Sends one keep-alive and resolves with the TTL the server answers (≤ 0: the lease is gone). */
   once(leaseId: string, timeoutMs: number): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         remove();
         this.drop(); // a keep-alive stream that does not answer is not trusted any more
         reject(new Error(`no answer to a keep-alive of lease ${leaseId} within ${timeoutMs} ms`));
       }, timeoutMs);
-      timer.unref?.();
       const waiter = (ttl: number): void => {
-        clearTimeout(timer);
+        timer.clear();
         resolve(ttl);
       };
       const remove = (): void => {
@@ -74,10 +74,9 @@ export class KeepAliveChannel {
       const lost = (): void => {
         if (this.stream === opening) this.stream = undefined;
       };
-      stream.on('error', (err) => {
-        lost();
-        void asError(err);
-      });
+      // A broken stream needs no report of its own: the leases it carried go unconfirmed, and
+      // the registry's TTL check reports them lost (WEFT_WARN_ETCD_LEASE_LOST) if they stay so.
+      stream.on('error', lost);
       stream.on('end', lost);
       stream.on('data', (res) => {
         const ttl = Number(res.TTL);

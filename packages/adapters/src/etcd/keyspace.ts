@@ -1,6 +1,6 @@
 import { type AdapterLogger, processWarningLogger } from '../internal/log.js';
-import { EtcdClientHolder, type EtcdConnectionOptions } from './client.js';
-import { PrefixWatch, type WatchTiming } from './prefix-watch.js';
+import { EtcdClientHolder, type EtcdConnectionOptions, grpcDeadline } from './client.js';
+import { PrefixWatch, timingOf, type WatchTiming } from './prefix-watch.js';
 
 /** Options of {@link EtcdKeyspace}. */
 export interface EtcdKeyspaceOptions extends EtcdConnectionOptions, WatchTiming {
@@ -51,7 +51,7 @@ export class EtcdKeyspace {
   /** The key now (a linearizable read), or undefined when it does not exist. */
   async get(key: string, timeoutMs = this.requestTimeoutMs): Promise<EtcdKeyValue | undefined> {
     const client = await this.holder.get();
-    const res = await client.kv.range({ key: Buffer.from(key) }, { deadline: Date.now() + timeoutMs });
+    const res = await client.kv.range({ key: Buffer.from(key) }, grpcDeadline(timeoutMs));
     const kv = res.kvs[0];
     return kv === undefined ? undefined : { value: kv.value, modRevision: Number(kv.mod_revision) };
   }
@@ -75,7 +75,7 @@ export class EtcdKeyspace {
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
         failure: [{ request_range: { key: k } }],
       },
-      { deadline: Date.now() + timeoutMs },
+      grpcDeadline(timeoutMs),
     );
     const revision = Number(res.header.revision);
     if (res.succeeded) return { succeeded: true, revision, current: undefined };
@@ -90,8 +90,9 @@ export class EtcdKeyspace {
   /**
    * Keeps every key under `prefix` in memory and calls `onState` with all of them after the first
    * list and after each change (the map is live: copy what you keep). `onError` hears each
-   * failure; the watch retries with backoff until `stop()` (or `close()`), and calls `onState`
-   * again once it is live after a failure.
+   * failure (the logger gets one `WEFT_WARN_WATCH_RESTART` per failure streak); the watch retries
+   * with backoff until `stop()` (or `close()`), and calls `onState` again once it is live after
+   * a failure.
    */
   watchPrefix(
     prefix: string,
@@ -100,12 +101,8 @@ export class EtcdKeyspace {
       onError(error: Error): void;
     },
   ): EtcdPrefixWatchHandle {
-    const { backoff, progressIntervalMs, stallTimeoutMs, requestTimeoutMs } = this.options;
     const watch = new PrefixWatch({
-      ...(backoff === undefined ? {} : { backoff }),
-      ...(progressIntervalMs === undefined ? {} : { progressIntervalMs }),
-      ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
-      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+      ...timingOf(this.options),
       holder: this.holder,
       prefix,
       name: `etcd:${prefix}`,

@@ -1,8 +1,11 @@
-import { type BackoffOptions, isWeftError } from '@weft/core';
+import { type BackoffOptions, type Clock, isWeftError, systemClock } from '@weft/core';
 import type { Etcd3, IWatchResponse } from 'etcd3';
 import { BackoffState } from '../internal/backoff.js';
+import { pause } from '../internal/clock.js';
 import { type AdapterLogger, asError, describeError } from '../internal/log.js';
-import type { EtcdClientHolder } from './client.js';
+import { definedOnly } from '../internal/options.js';
+import { WatchHealth } from '../internal/watch-health.js';
+import { type EtcdClientHolder, grpcDeadline } from './client.js';
 import { prefixRangeEnd } from './keys.js';
 
 /** One key as the watch holds it. */
@@ -23,6 +26,20 @@ export interface WatchTiming {
   stallTimeoutMs?: number;
   /** Deadline of each list (range) request. Default 10 000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * Time for timestamps (`registeredAt`, `lastHeartbeat`), keep-alive and lease checks, stall
+   * detection and backoff; the system clock by default, core's `VirtualClock` in tests. (gRPC
+   * deadlines stay on real time: the network measures them.)
+   */
+  clock?: Clock;
+}
+
+/** The fields of {@link WatchTiming}. */
+const TIMING_KEYS = ['backoff', 'progressIntervalMs', 'stallTimeoutMs', 'requestTimeoutMs', 'clock'] as const;
+
+/** The timing settings given in `options` (and only those), to pass on to a {@link PrefixWatch}. */
+export function timingOf(options: WatchTiming): WatchTiming {
+  return definedOnly(options, TIMING_KEYS);
 }
 
 export interface PrefixWatchOptions extends WatchTiming {
@@ -34,24 +51,20 @@ export interface PrefixWatchOptions extends WatchTiming {
   logger: AdapterLogger;
   /** The complete state after each change (the map is live: copy what you keep). */
   onState(state: ReadonlyMap<string, KvState>, revision: number): void;
-  /** The watch lost its server; it keeps retrying. */
+  /** Each failure to reach the server (logged once per failure streak); the watch keeps retrying. */
   onError(error: Error): void;
+  /** The watch works again after `onError` (its state, re-sent through `onState`, is live). */
+  onRecover?(): void;
+  /**
+   * A failure that retrying cannot mend (the `etcd3` package is missing); the watch has stopped.
+   * Default: `onError`.
+   */
+  onFatal?(error: Error): void;
 }
 
 class WatchStalled extends Error {}
 
 const PAGE = 1000;
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * A prefix of etcd's keyspace, kept in memory: a paged range read at one revision, then a watch
@@ -60,24 +73,36 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * the revision was compacted, the prefix is listed again. A stream that goes quiet is probed with
  * a progress request and restarted on fresh connections if the probe goes unanswered, so a
  * half-open connection cannot stall it silently. It never gives up: failures are reported with
- * `onError` and retried with bounded backoff until `stop()`.
+ * `onError` (and a `WEFT_WARN_WATCH_RESTART` warning per failure streak, see {@link WatchHealth}),
+ * retried with bounded backoff until `stop()`, and the recovery re-sends the state and calls
+ * `onRecover`.
  */
 export class PrefixWatch {
   private readonly kvs = new Map<string, KvState>();
   /** Every event up to this revision is applied. */
   private revision = 0;
   private needList = true;
-  private failing = false;
   private readonly abort = new AbortController();
   private stopStream: (() => void) | undefined;
   private readonly progressIntervalMs: number;
   private readonly stallTimeoutMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly clock: Clock;
+  private readonly health: WatchHealth;
 
   constructor(private readonly options: PrefixWatchOptions) {
     this.progressIntervalMs = options.progressIntervalMs ?? 5_000;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 5_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.clock = options.clock ?? systemClock;
+    this.health = new WatchHealth({
+      source: options.name,
+      object: options.prefix,
+      logger: options.logger,
+      clock: this.clock,
+      onError: (error) => options.onError(error),
+      ...(options.onRecover === undefined ? {} : { onRecover: () => options.onRecover?.() }),
+    });
   }
 
   start(): void {
@@ -117,35 +142,25 @@ export class PrefixWatch {
       } catch (err) {
         if (this.stopped) return;
         if (isWeftError(err, 'WEFT_ERR_MISSING_PEER_DEPENDENCY')) {
-          this.fail(err); // permanent: say it once, do not retry
+          // Permanent: say it once, do not retry.
+          try {
+            (this.options.onFatal ?? this.options.onError)(err);
+          } catch {
+            // the consumer's business
+          }
           return;
         }
-        if (err instanceof WatchStalled) {
-          this.options.logger.warn({
-            code: 'WEFT_WARN_WATCH_RESTART',
-            message: `${this.options.name}: the watch of ${this.options.prefix} answered nothing for ${this.stallTimeoutMs} ms after a progress request; reconnecting`,
-            source: this.options.name,
-            object: this.options.prefix,
-          });
-          this.options.holder.reset(generation);
-        }
-        this.fail(err);
-        await sleep(backoff.next(), this.abort.signal);
+        // A hung connection hangs every stream on it: dial new ones.
+        if (err instanceof WatchStalled) this.options.holder.reset(generation);
+        this.health.failed(err);
+        await pause(this.clock, backoff.next(), this.abort.signal);
       }
     }
   }
 
-  private fail(err: unknown): void {
-    this.failing = true;
-    try {
-      this.options.onError(asError(err));
-    } catch {
-      // observer failures are the observer's business
-    }
-  }
-
+  /** The state goes out; after a failure streak it is live again, which is said first. */
   private emit(): void {
-    this.failing = false;
+    if (this.health.failing) this.health.recovered();
     this.options.onState(this.kvs, this.revision);
   }
 
@@ -159,7 +174,7 @@ export class PrefixWatch {
     for (;;) {
       const res = await client.kv.range(
         { key: from, range_end: end, limit: PAGE, ...(revision === undefined ? {} : { revision }) },
-        { deadline: Date.now() + this.requestTimeoutMs },
+        grpcDeadline(this.requestTimeoutMs),
       );
       revision ??= Number(res.header.revision);
       for (const kv of res.kvs)
@@ -187,12 +202,12 @@ export class PrefixWatch {
     const key = Buffer.from(this.options.prefix);
     return new Promise<void>((resolve, reject) => {
       let done = false;
-      let lastMessage = Date.now();
+      let lastMessage = this.clock.now();
       let probeSentAt: number | undefined;
       const finish = (err?: Error): void => {
         if (done) return;
         done = true;
-        clearInterval(ticker);
+        ticker.clear();
         this.stopStream = undefined;
         // end() first: etcd3 resets every channel to the host when a *writable* stream errors,
         // and cancelling our own stream must not do that to the other streams.
@@ -206,11 +221,16 @@ export class PrefixWatch {
         else reject(err);
       };
       this.stopStream = () => finish();
-      const ticker = setInterval(
+      const ticker = this.clock.setInterval(
         () => {
-          const now = Date.now();
+          const now = this.clock.now();
           if (probeSentAt !== undefined) {
-            if (now - probeSentAt >= this.stallTimeoutMs) finish(new WatchStalled('watch stalled'));
+            if (now - probeSentAt >= this.stallTimeoutMs)
+              finish(
+                new WatchStalled(
+                  `no answer for ${this.stallTimeoutMs} ms to a progress request (a hung connection); reconnecting on fresh connections`,
+                ),
+              );
             return;
           }
           if (now - lastMessage >= this.progressIntervalMs) {
@@ -224,12 +244,11 @@ export class PrefixWatch {
         },
         Math.max(20, Math.min(this.progressIntervalMs, this.stallTimeoutMs) / 4),
       );
-      ticker.unref?.();
       stream.on('error', (err) => finish(asError(err)));
       stream.on('end', () => finish(new Error('the watch stream ended')));
       stream.on('data', (res: IWatchResponse) => {
         if (done) return;
-        lastMessage = Date.now();
+        lastMessage = this.clock.now();
         probeSentAt = undefined;
         if (res.canceled) {
           if (res.compact_revision !== undefined && res.compact_revision !== '0' && res.compact_revision !== '') {
@@ -251,7 +270,7 @@ export class PrefixWatch {
             fromRevision: this.revision + 1,
           });
           // Reconnected after a failure: tell consumers the state is live again.
-          if (this.failing) this.emit();
+          if (this.health.failing) this.emit();
           return;
         }
         if (res.events.length > 0) this.apply(res);
@@ -288,6 +307,6 @@ export class PrefixWatch {
       }
     }
     this.revision = newest;
-    if (changed || this.failing) this.emit();
+    if (changed || this.health.failing) this.emit();
   }
 }

@@ -1,6 +1,6 @@
 import {
+  type Clock,
   ClosedError,
-  DEFAULT_NAMESPACE,
   effectiveTtlSeconds,
   hasAllTags,
   type InstanceQuery,
@@ -17,6 +17,8 @@ import {
   type ServiceInstance,
   type SnapshotListener,
   type Subscription,
+  systemClock,
+  type TimerHandle,
   type TtlPolicy,
   TtlPolicySchema,
   UnknownInstanceError,
@@ -25,9 +27,11 @@ import {
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { EventEmitter } from 'eventemitter3';
 import { BackoffState } from '../internal/backoff.js';
+import { pause } from '../internal/clock.js';
 import { type AdapterLogger, describeError, processWarningLogger } from '../internal/log.js';
+import { namespaceOf } from '../internal/options.js';
 import { LatestPump } from '../internal/pump.js';
-import { EtcdClientHolder, type EtcdConnectionOptions } from './client.js';
+import { EtcdClientHolder, type EtcdConnectionOptions, grpcDeadline } from './client.js';
 import { byServiceThenId, InstanceDecoder } from './decoder.js';
 import { KeepAliveChannel } from './keepalive.js';
 import {
@@ -39,7 +43,7 @@ import {
   prefixRangeEnd,
   serviceKeyPrefix,
 } from './keys.js';
-import { PrefixWatch, type WatchTiming } from './prefix-watch.js';
+import { PrefixWatch, timingOf, type WatchTiming } from './prefix-watch.js';
 
 /** Options of {@link EtcdRegistry}. */
 export interface EtcdRegistryOptions extends EtcdConnectionOptions, WatchTiming {
@@ -58,7 +62,10 @@ export interface EtcdRegistryOptions extends EtcdConnectionOptions, WatchTiming 
   keepAlive?: boolean;
   /** On `close()`, revoke the leases this object keeps alive, so its instances disappear at once. Default true. */
   revokeOnClose?: boolean;
-  /** Where coded warnings go (bad values, lost leases, relists). Default: process warnings. */
+  /**
+   * Where coded warnings go (bad values, lost leases and failed re-registrations, relists, one
+   * `WEFT_WARN_WATCH_RESTART` per failure streak of a watch). Default: process warnings.
+   */
   logger?: AdapterLogger;
 }
 
@@ -68,6 +75,8 @@ export interface EtcdRegistryEvents {
   leaseLost: (instance: ServiceInstance, reason: string) => void;
   /** An instance whose lease was lost is registered again, on a new lease. */
   reregistered: (instance: ServiceInstance) => void;
+  /** An attempt to register again an instance whose lease was lost failed; it is retried with backoff. */
+  reregisterFailed: (instance: ServiceInstance, error: unknown) => void;
   /** A watch listener threw or rejected; other listeners and later deliveries go on. */
   listenerError: (error: unknown, snapshot: RegistrySnapshot) => void;
 }
@@ -82,7 +91,7 @@ interface Owned {
   lease: string | undefined;
   /** When the server last confirmed the lease (grant or keep-alive answer). */
   lastAck: number;
-  timer: ReturnType<typeof setInterval> | undefined;
+  timer: TimerHandle | undefined;
   reregistering: boolean;
 }
 
@@ -107,6 +116,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
   private readonly keepAlive: boolean;
   private readonly logger: AdapterLogger;
   private readonly requestTimeoutMs: number;
+  private readonly clock: Clock;
   private readonly owned = new Map<string, Owned>();
   /** Known keys by `namespace\0id`, to find an instance without scanning its namespace. */
   private readonly keys = new Map<string, string>();
@@ -131,8 +141,9 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     this.keepAlive = options.keepAlive ?? true;
     this.logger = options.logger ?? processWarningLogger;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.clock = options.clock ?? systemClock;
     this.holder = new EtcdClientHolder(options);
-    this.channel = new KeepAliveChannel(this.holder, (lease, ttl) => this.onKeepAliveAnswer(lease, ttl));
+    this.channel = new KeepAliveChannel(this.holder, (lease, ttl) => this.onKeepAliveAnswer(lease, ttl), this.clock);
   }
 
   /** The TTL policy in force. */
@@ -155,7 +166,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
       this.read(client, key),
       needsLease ? this.grant(client, ttl) : Promise.resolve(undefined),
     ]);
-    const now = Date.now();
+    const now = this.clock.now();
     const previous = existing === undefined ? undefined : decodeInstance(this.prefix, key, existing.value);
     const instance: ServiceInstance = freeze({
       id,
@@ -187,7 +198,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     const found = await this.find(client, namespace, id);
     if (found === undefined) throw new UnknownInstanceError(id, namespace);
     const { kv, instance } = found;
-    if (kv.lease === '0') return freeze({ ...instance, lastHeartbeat: Date.now() }); // OUT_OF_SERVICE: never expires
+    if (kv.lease === '0') return freeze({ ...instance, lastHeartbeat: this.clock.now() }); // OUT_OF_SERVICE: never expires
     const ttl = await this.channel.once(kv.lease, this.requestTimeoutMs);
     const own = this.owned.get(ownedKey(namespace, id));
     if (ttl <= 0) {
@@ -195,12 +206,12 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
         // Ours: the lease is gone but we keep the instance registered; do it now.
         this.leaseLost(own, 'the lease had expired when renew() was called');
         await this.reRegister(own);
-        return freeze({ ...own.instance, lastHeartbeat: Date.now() });
+        return freeze({ ...own.instance, lastHeartbeat: this.clock.now() });
       }
       throw new UnknownInstanceError(id, namespace);
     }
-    if (own !== undefined && own.lease === kv.lease) own.lastAck = Date.now();
-    return freeze({ ...instance, lastHeartbeat: Date.now() });
+    if (own !== undefined && own.lease === kv.lease) own.lastAck = this.clock.now();
+    return freeze({ ...instance, lastHeartbeat: this.clock.now() });
   }
 
   async deregister(id: string, options?: NamespaceOption): Promise<ServiceInstance> {
@@ -232,7 +243,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
       const found = await this.find(client, namespace, id);
       if (found === undefined) throw new UnknownInstanceError(id, namespace);
       const { kv, instance, key } = found;
-      const next = freeze({ ...instance, status, lastHeartbeat: Date.now() });
+      const next = freeze({ ...instance, status, lastHeartbeat: this.clock.now() });
       const own = this.owned.get(ownedKey(namespace, id));
       let lease: string | undefined; // undefined: keep the key's lease
       if (status === 'OUT_OF_SERVICE') lease = '0';
@@ -260,7 +271,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
         own.instance = next;
         if (lease !== undefined) {
           own.lease = lease === '0' ? undefined : lease;
-          own.lastAck = Date.now();
+          own.lastAck = this.clock.now();
         }
       }
       return next;
@@ -283,6 +294,13 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     return all.filter((i) => (q.status === 'ALL' || q.status.includes(i.status)) && hasAllTags(i.tags, q.tags));
   }
 
+  /**
+   * Watches a namespace (or one service) through etcd: the snapshots of an {@link EtcdSource}.
+   * While etcd cannot be reached the watch retries by itself; `options.onError` hears each failed
+   * attempt (the logger one `WEFT_WARN_WATCH_RESTART` per failure streak) and `options.onRecover`
+   * the recovery, after which the current state is delivered again. `onEnd` is called on
+   * `close()`, on abort, and when the watch cannot run at all (`etcd3` is not installed).
+   */
   watch(options: WatchOptions, listener: SnapshotListener): Subscription {
     this.assertOpen();
     const namespace = namespaceOf(options);
@@ -294,7 +312,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     let last: RegistrySnapshot | undefined;
     const pump = new LatestPump<RegistrySnapshot>(listener, (error) => this.reportListenerError(error, last));
     const watch = new PrefixWatch({
-      ...this.timing(),
+      ...timingOf(this.options),
       holder: this.holder,
       prefix:
         service === undefined
@@ -306,8 +324,12 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
         last = Object.freeze({ namespace, service, revision, instances: Object.freeze(decoder.decode(state)) });
         pump.push(last);
       },
-      // Connection failures are retried by the watch itself; a registry watch only ends on close or abort.
-      onError: () => {},
+      // Connection failures are retried by the watch itself (and logged once per failure streak);
+      // the consumer hears of them, so it can mark what it holds stale. The watch only ends on
+      // close, abort, or a failure no retry can mend (etcd3 not installed).
+      onError: (error) => this.callConsumer(() => options.onError?.(error), last),
+      onRecover: () => this.callConsumer(() => options.onRecover?.(), last),
+      onFatal: (error) => handle.stop(error),
     });
     let ended = false;
     const handle = {
@@ -345,7 +367,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     this.closed = true;
     const leases: string[] = [];
     for (const o of this.owned.values()) {
-      if (o.timer !== undefined) clearInterval(o.timer);
+      o.timer?.clear();
       if (o.lease !== undefined) leases.push(o.lease);
     }
     this.owned.clear();
@@ -354,9 +376,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     if (this.options.revokeOnClose !== false && leases.length > 0) {
       try {
         const client = await this.holder.get();
-        await Promise.allSettled(
-          leases.map((ID) => client.leaseClient.leaseRevoke({ ID }, { deadline: Date.now() + 2_000 })),
-        );
+        await Promise.allSettled(leases.map((ID) => client.leaseClient.leaseRevoke({ ID }, grpcDeadline(2_000))));
       } catch {
         // the server is away: the leases expire on their own
       }
@@ -369,21 +389,20 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
   private own(key: string, instance: ServiceInstance, lease: string | undefined): void {
     const k = ownedKey(instance.namespace, instance.id);
     const previous = this.owned.get(k);
-    if (previous?.timer !== undefined) clearInterval(previous.timer);
+    previous?.timer?.clear();
     const o: Owned = {
       id: instance.id,
       namespace: instance.namespace,
       key,
       instance,
       lease,
-      lastAck: Date.now(),
+      lastAck: this.clock.now(),
       timer: undefined,
       reregistering: false,
     };
     // The Go client's rhythm: a keep-alive every TTL/3, so two may be lost before the lease ends.
     const every = Math.max(250, (instance.ttl * 1000) / 3);
-    o.timer = setInterval(() => this.tick(o), every);
-    o.timer.unref?.();
+    o.timer = this.clock.setInterval(() => this.tick(o), every);
     this.owned.set(k, o);
   }
 
@@ -392,13 +411,13 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     const o = this.owned.get(k);
     if (o === undefined) return undefined;
     this.owned.delete(k);
-    if (o.timer !== undefined) clearInterval(o.timer);
+    o.timer?.clear();
     return o;
   }
 
   private tick(o: Owned): void {
     if (this.closed || o.lease === undefined || o.reregistering) return;
-    const silentFor = Date.now() - o.lastAck;
+    const silentFor = this.clock.now() - o.lastAck;
     const ttlMs = o.instance.ttl * 1000;
     if (silentFor > ttlMs) {
       // Not confirmed for a whole TTL: the server may well have expired it. Assume the worst.
@@ -414,7 +433,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
   private onKeepAliveAnswer(lease: string, ttl: number): void {
     for (const o of this.owned.values()) {
       if (o.lease !== lease) continue;
-      if (ttl > 0) o.lastAck = Date.now();
+      if (ttl > 0) o.lastAck = this.clock.now();
       else if (!o.reregistering) {
         this.leaseLost(o, `lease ${lease} no longer exists on the server (expired or revoked)`);
         void this.reRegister(o);
@@ -436,17 +455,18 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
   /** Puts the instance back on a new lease, retrying with backoff until it works or it is no longer ours. */
   private async reRegister(o: Owned): Promise<void> {
     if (o.reregistering) {
-      while (o.reregistering && this.isOwned(o)) await sleep(50);
+      while (o.reregistering && this.isOwned(o)) await pause(this.clock, 50);
       return;
     }
     o.reregistering = true;
     const backoff = new BackoffState({ baseMs: 100, maxMs: 2_000, jitter: 'full', ...this.options.backoff });
+    const source = `etcd:${this.prefix}`;
     try {
       while (this.isOwned(o)) {
         try {
           const client = await this.client();
           const lease = await this.grant(client, o.instance.ttl);
-          const instance = freeze({ ...o.instance, lastHeartbeat: Date.now() });
+          const instance = freeze({ ...o.instance, lastHeartbeat: this.clock.now() });
           await client.kv.put(
             { key: Buffer.from(o.key), value: Buffer.from(encodeInstance(instance)), lease },
             this.deadline(),
@@ -459,13 +479,35 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
           }
           o.instance = instance;
           o.lease = lease;
-          o.lastAck = Date.now();
+          o.lastAck = this.clock.now();
+          if (backoff.attempts > 0)
+            this.logger.debug?.(`${source}: ${o.instance.service}/${o.id} is registered again`, {
+              event: 'reregistered',
+              key: o.key,
+              failures: backoff.attempts,
+            });
           this.emit('reregistered', instance);
           return;
         } catch (err) {
           if (!this.isOwned(o)) return;
-          void describeError(err);
-          await sleep(backoff.next());
+          // One warning per streak: the first failure says the instance is out of discovery and
+          // why; the retries that follow are debug events until one works.
+          if (backoff.attempts === 0)
+            this.logger.warn({
+              code: 'WEFT_WARN_ETCD_REREGISTER_FAILED',
+              message: `${source}: registering ${o.instance.service}/${o.id} again (key ${o.key}) failed: ${describeError(err)}; it is out of discovery until a retry works (retrying with backoff)`,
+              source,
+              object: o.key,
+              cause: err,
+            });
+          else
+            this.logger.debug?.(`${source}: registering ${o.key} again failed again: ${describeError(err)}`, {
+              event: 'reregister-failed',
+              key: o.key,
+              attempt: backoff.attempts + 1,
+            });
+          this.emit('reregisterFailed', o.instance, err);
+          await pause(this.clock, backoff.next());
         }
       }
     } finally {
@@ -484,7 +526,7 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
   }
 
   private deadline(): { deadline: number } {
-    return { deadline: Date.now() + this.requestTimeoutMs };
+    return grpcDeadline(this.requestTimeoutMs);
   }
 
   private async grant(client: Etcd3, ttl: number): Promise<string> {
@@ -575,14 +617,13 @@ export class EtcdRegistry extends EventEmitter<EtcdRegistryEvents> implements Re
     return out.sort(byServiceThenId);
   }
 
-  private timing(): WatchTiming {
-    const { backoff, progressIntervalMs, stallTimeoutMs, requestTimeoutMs } = this.options;
-    return {
-      ...(backoff === undefined ? {} : { backoff }),
-      ...(progressIntervalMs === undefined ? {} : { progressIntervalMs }),
-      ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
-      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
-    };
+  /** Runs a consumer's watch callback; a throw is reported as a listener error, never breaks the watch. */
+  private callConsumer(callback: () => void, snapshot: RegistrySnapshot | undefined): void {
+    try {
+      callback();
+    } catch (err) {
+      this.reportListenerError(err, snapshot);
+    }
   }
 
   private reportListenerError(error: unknown, snapshot: RegistrySnapshot | undefined): void {
@@ -607,13 +648,6 @@ function ownedKey(namespace: string, id: string): string {
   return `${namespace}\u0000${id}`;
 }
 
-function namespaceOf(options: NamespaceOption | undefined): string {
-  const ns = options?.namespace ?? DEFAULT_NAMESPACE;
-  if (typeof ns !== 'string' || ns === '')
-    throw new InvalidArgumentError('namespace', [{ path: 'namespace', message: 'must be a non-empty string' }]);
-  return ns;
-}
-
 function checkQuery(query: InstanceQuery): {
   namespace: string;
   service: string | undefined;
@@ -635,8 +669,3 @@ function checkQuery(query: InstanceQuery): {
 function freeze(i: ServiceInstance): ServiceInstance {
   return Object.freeze({ ...i, tags: Object.freeze([...i.tags]) });
 }
-
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref?.();
-  });

@@ -10,7 +10,7 @@ import { type AdapterLogger, processWarningLogger } from '../internal/log.js';
 import { EtcdClientHolder, type EtcdConnectionOptions } from './client.js';
 import { InstanceDecoder } from './decoder.js';
 import { namespaceKeyPrefix, normalizePrefix, serviceKeyPrefix } from './keys.js';
-import { PrefixWatch, type WatchTiming } from './prefix-watch.js';
+import { PrefixWatch, timingOf, type WatchTiming } from './prefix-watch.js';
 
 /** Options of {@link EtcdSource}. */
 export interface EtcdSourceOptions extends EtcdConnectionOptions, WatchTiming {
@@ -22,7 +22,11 @@ export interface EtcdSourceOptions extends EtcdConnectionOptions, WatchTiming {
   service?: string;
   /** Name in logs and staleness reports. Default `etcd:<prefix>/<namespace>`. */
   name?: string;
-  /** Where coded warnings go (bad values, relists, stalls). Default: process warnings. */
+  /**
+   * Where coded warnings go (bad values, relists, and one `WEFT_WARN_WATCH_RESTART` per failure
+   * streak) and debug events (`listed`, `watching`, `watch-failed`, `watch-recovered`). Default:
+   * process warnings.
+   */
   logger?: AdapterLogger;
 }
 
@@ -31,7 +35,10 @@ export interface EtcdSourceOptions extends EtcdConnectionOptions, WatchTiming {
  * {@link EtcdRegistry}, documented in the package README). Each subscription lists the prefix,
  * then watches it; it resumes from the last revision after a disconnect, lists again after a
  * compaction, restarts a stream that stops answering, and delivers a complete snapshot after each
- * change. Values that are not instances are skipped with a coded warning naming the key.
+ * change. Values that are not instances are skipped with a coded warning naming the key. A lost
+ * server is reported to the observer (Discovery marks the state stale) at each failed attempt,
+ * and logged once per failure streak (`WEFT_WARN_WATCH_RESTART`, with the cause); once back, the
+ * state is delivered again (clearing the stale mark) and a `watch-recovered` debug event logged.
  *
  * ```ts
  * const source = new EtcdSource({ hosts: 'http://127.0.0.1:2379' });
@@ -74,7 +81,7 @@ export class EtcdSource implements Source {
     if (this.closed) throw new ClosedError(this.name);
     const decoder = new InstanceDecoder(this.prefix, this.name, this.logger);
     const watch = new PrefixWatch({
-      ...this.timing(),
+      ...timingOf(this.options),
       holder: this.holder,
       prefix: this.keyPrefix,
       name: this.name,
@@ -98,15 +105,5 @@ export class EtcdSource implements Source {
     for (const w of this.watches) w.stop();
     this.watches.clear();
     await this.holder.close();
-  }
-
-  private timing(): WatchTiming {
-    const { backoff, progressIntervalMs, stallTimeoutMs, requestTimeoutMs } = this.options;
-    return {
-      ...(backoff === undefined ? {} : { backoff }),
-      ...(progressIntervalMs === undefined ? {} : { progressIntervalMs }),
-      ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
-      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
-    };
   }
 }

@@ -22,11 +22,13 @@ export type AdapterWarningCode =
   | 'WEFT_WARN_ETCD_BAD_VALUE'
   /** An etcd lease holding a registration was lost (expired, revoked, or unconfirmed for a whole TTL); the instance is registered again. */
   | 'WEFT_WARN_ETCD_LEASE_LOST'
+  /** Registering again an instance whose etcd lease was lost failed (etcd unreachable…); it is out of discovery, and retried with backoff. Once per failure streak. */
+  | 'WEFT_WARN_ETCD_REREGISTER_FAILED'
   /** A Weave Flux value (service spec, instance, session) is malformed; it is skipped. */
   | 'WEFT_WARN_WEAVE_BAD_VALUE'
   /** A watch listener threw or rejected; later deliveries go on. */
   | 'WEFT_WARN_LISTENER_ERROR'
-  /** A watch failed or ended; it is being restarted (with backoff). */
+  /** A watch lost its server (failed, ended early, stalled); it is being restarted with backoff. Once per failure streak, with the cause. */
   | 'WEFT_WARN_WATCH_RESTART'
   /** A watch resumed from a position the server no longer has (Kubernetes 410 Gone); the state is listed again. */
   | 'WEFT_WARN_WATCH_RELIST'
@@ -56,7 +58,11 @@ export interface AdapterWarning {
 /** Where adapters report what they skip or recover from. */
 export interface AdapterLogger {
   warn(warning: AdapterWarning): void;
-  /** Routine events (a watch re-established, a relist done); optional. */
+  /**
+   * Routine events, with `details.event` naming them: `listed`, `watching`, `watch-failed` (a
+   * failure after the streak's warning), `watch-recovered` (`failures`, `downMs`),
+   * `reregistered`. Optional.
+   */
   debug?(message: string, details?: Record<string, unknown>): void;
 }
 

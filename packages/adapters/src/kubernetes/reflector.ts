@@ -1,6 +1,8 @@
 import type { BackoffOptions, Clock } from '@weft/core';
 import { BackoffState } from '../internal/backoff.js';
-import { type AdapterLogger, asError, describeError } from '../internal/log.js';
+import { pause } from '../internal/clock.js';
+import { type AdapterLogger, asError } from '../internal/log.js';
+import type { WatchHealth } from '../internal/watch-health.js';
 import { httpStatusOf, type KubeApi, type KubeObject, type KubeScope, type WatchEvent } from './client.js';
 
 /** Settings of a {@link Reflector}. */
@@ -14,14 +16,17 @@ export interface ReflectorOptions {
   logger: AdapterLogger;
   clock: Clock;
   signal: AbortSignal;
+  /**
+   * Where failures and recoveries go (the consumer's error, one `WEFT_WARN_WATCH_RESTART` per
+   * streak); shared by the reflectors of one subscription, each a part named by its kind.
+   */
+  health: WatchHealth;
 }
 
 /** What a {@link Reflector} reports. */
 export interface ReflectorHandlers {
   /** The cache changed (after a list or a watch event), or a watch is back after a failure. */
   changed(): void;
-  /** A list or watch failed or ended early; the reflector retries on its own. */
-  failed(error: Error): void;
 }
 
 /** A list that has not answered after this long counts as failed (a hung server must not stall the loop). */
@@ -59,8 +64,8 @@ type WatchOutcome = Ending & {
  * A local cache of one kind of object, kept current the way client-go's reflector does it, minus
  * its silent failure modes: list (paged), then watch from the list's resourceVersion with
  * bookmarks. A watch that ends when its `timeoutSeconds` run out is resumed from the last
- * resourceVersion; one that fails or ends early is reported (`failed`, a
- * `WEFT_WARN_WATCH_RESTART` warning) and resumed with backoff from the same resourceVersion, so
+ * resourceVersion; one that fails or ends early is reported (to `health`: the consumer's error,
+ * a `WEFT_WARN_WATCH_RESTART` warning per failure streak) and resumed with backoff from the same resourceVersion, so
  * the server replays what was missed; `410 Gone` — the server no longer has that version — is
  * logged (`WEFT_WARN_WATCH_RELIST`) and answered with a fresh list. It never stops before the
  * signal aborts.
@@ -110,7 +115,7 @@ export class Reflector {
           needList = false;
         } catch (err) {
           if (this.stopped) return;
-          await this.fail(`list of ${this.scope.kind} failed`, err, backoff);
+          await this.fail(`the list of ${this.scope.kind}`, err, backoff);
           continue;
         }
       }
@@ -134,7 +139,7 @@ export class Reflector {
       }
       if (outcome.kind === 'error') {
         // Resume from the last resourceVersion: the server replays what was missed, or answers 410.
-        await this.fail(`watch of ${this.scope.kind} failed`, outcome.error, backoff);
+        await this.fail(`the watch of ${this.scope.kind}`, outcome.error, backoff);
         continue;
       }
       // A clean end: normal when the server's timeoutSeconds ran out, resumed at once.
@@ -149,7 +154,7 @@ export class Reflector {
       }
       // Earlier than asked (a server shutting down, a proxy closing it): a failure like any other.
       await this.fail(
-        `watch of ${this.scope.kind} ended early`,
+        `the watch of ${this.scope.kind}`,
         new Error(
           `the watch stream ended after ${Math.round(lived)} ms (timeoutSeconds ${this.options.watchTimeoutSeconds})`,
         ),
@@ -158,28 +163,22 @@ export class Reflector {
     }
   }
 
-  /** Reports a failure to the handler and the logger, then waits out the backoff. */
+  /** Reports a failure (to the consumer, and the logger once per streak), then waits out the backoff. */
   private async fail(what: string, err: unknown, backoff: BackoffState): Promise<void> {
     this.recovering = true;
     this.failing = true;
-    const delay = backoff.next();
-    this.options.logger.warn({
-      code: 'WEFT_WARN_WATCH_RESTART',
-      message: `${this.options.source}: ${what} (attempt ${backoff.attempts}): ${describeError(err)}; retrying in ${Math.round(delay)} ms`,
-      source: this.options.source,
-      object: this.scope.kind,
-      cause: err,
-    });
-    this.handlers.failed(asError(err));
-    await this.sleep(delay);
+    this.options.health.failed(err, { what, part: this.scope.kind });
+    await this.sleep(backoff.next());
   }
 
-  private async sleep(ms: number): Promise<void> {
-    try {
-      await this.options.clock.sleep(ms, this.options.signal);
-    } catch {
-      // stopped
-    }
+  /** Works again after a failure: says so once (the forced report follows through `changed`). */
+  private recovered(): void {
+    this.failing = false;
+    this.options.health.recovered(this.scope.kind);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return pause(this.options.clock, ms, this.options.signal);
   }
 
   private async relist(): Promise<void> {
@@ -211,7 +210,7 @@ export class Reflector {
     this.resourceVersion = resourceVersion;
     this.synced = true;
     this.recovering = true;
-    this.failing = false;
+    this.recovered();
     this.handlers.changed();
   }
 
@@ -287,7 +286,7 @@ export class Reflector {
               return;
             }
             established = true;
-            this.failing = false;
+            this.recovered();
             this.closeWatch = close;
             // Back after a failure: the events missed meanwhile are replayed first thing; give
             // them a moment, then report even if nothing changed, so the consumer learns it is

@@ -10,7 +10,9 @@ import {
   type ValidationIssue,
 } from '@weft/core';
 import { WATCH_BACKOFF } from '../internal/backoff.js';
+import { LazyClient } from '../internal/lazy.js';
 import { type AdapterLogger, asError, describeError, processWarningLogger, WarnOnce } from '../internal/log.js';
+import { WatchHealth } from '../internal/watch-health.js';
 import { followInto, type RulesFollow, type RulesFollowOptions, type RulesTarget } from '../weft/rules-follow.js';
 import type { RulesObserver, RulesUpdate } from '../weft/rules-source.js';
 import { httpStatusOf, type KubernetesAuth } from './client.js';
@@ -49,7 +51,7 @@ export interface KubernetesRulesSourceOptions {
   backoff?: BackoffOptions;
   /** Where warnings go. Default: Node process warnings. */
   logger?: AdapterLogger;
-  /** Clock for backoff sleeps. */
+  /** Clock for timers (backoff, list deadlines) and timestamps (status conditions); the system clock by default. */
   clock?: Clock;
 }
 
@@ -98,7 +100,7 @@ interface Resolved {
 export class KubernetesRulesSource {
   readonly name: string;
   private readonly options: Resolved;
-  private api: Promise<RulesApi> | undefined;
+  private readonly api: LazyClient<RulesApi>;
   private readonly loops = new Set<RulesWatchLoop>();
 
   constructor(options: KubernetesRulesSourceOptions = {}) {
@@ -131,11 +133,13 @@ export class KubernetesRulesSource {
       clock: options.clock ?? systemClock,
     };
     this.name = options.name ?? `kubernetes-rules:${ns ?? 'default'}`;
+    const auth = options.auth;
+    this.api = new LazyClient(() => createRulesApi(auth));
   }
 
   /** Starts following for `observer`: the current valid rules first, then every change of them. */
   subscribe(observer: KubernetesRulesObserver): Subscription {
-    const loop = new RulesWatchLoop(this.client(), this.options, this.name, observer);
+    const loop = new RulesWatchLoop(this.api.get(), this.options, this.name, observer);
     this.loops.add(loop);
     const unsubscribe = (): void => {
       loop.stop();
@@ -156,17 +160,6 @@ export class KubernetesRulesSource {
   async close(): Promise<void> {
     for (const loop of this.loops) loop.stop();
     this.loops.clear();
-  }
-
-  private client(): Promise<RulesApi> {
-    if (this.api === undefined) {
-      const api = createRulesApi(this.options.auth);
-      this.api = api;
-      api.catch(() => {
-        if (this.api === api) this.api = undefined;
-      });
-    }
-    return this.api;
   }
 }
 
@@ -225,8 +218,15 @@ class RulesWatchLoop {
         logger: this.options.logger,
         clock: this.options.clock,
         signal: this.abort.signal,
+        health: new WatchHealth({
+          source: this.source,
+          object: `Rules in ${namespace}`,
+          logger: this.options.logger,
+          clock: this.options.clock,
+          onError: (error) => this.observer.error(error),
+        }),
       },
-      { changed: () => this.scheduleEmit(), failed: (error) => this.observer.error(error) },
+      { changed: () => this.scheduleEmit() },
       (o) => o,
       (o) => this.judge(o as RuleObject),
     );

@@ -12,7 +12,9 @@ import {
   type ValidationIssue,
 } from '@weft/core';
 import { WATCH_BACKOFF } from '../internal/backoff.js';
+import { LazyClient } from '../internal/lazy.js';
 import { type AdapterLogger, asError, processWarningLogger, WarnOnce } from '../internal/log.js';
+import { WatchHealth } from '../internal/watch-health.js';
 import { createKubeApi, type KubeApi, type KubernetesAuth } from './client.js';
 import { SERVICE_NAME_LABEL, type SliceLike, slicesToInstances } from './mapping.js';
 import { Reflector } from './reflector.js';
@@ -60,7 +62,7 @@ export interface KubernetesSourceOptions {
   backoff?: BackoffOptions;
   /** Where warnings go. Default: Node process warnings. */
   logger?: AdapterLogger;
-  /** Clock for backoff sleeps. */
+  /** Clock for timers (backoff, list deadlines) and timestamps; the system clock by default. */
   clock?: Clock;
 }
 
@@ -89,8 +91,10 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
  * resumed from the last resourceVersion seen; one that fails — a dropped connection, an API
  * server restart, any error — is reported to the observer and started again with backoff from
  * a fresh list; `410 Gone` (the server no longer has that resourceVersion) relists at once. The
- * loop never stops on its own and never fails silently: every restart is reported (an observer
- * error, a `WEFT_WARN_WATCH_RESTART` or `WEFT_WARN_WATCH_RELIST` warning).
+ * loop never stops on its own and never fails silently: every failure is reported to the observer
+ * (Discovery marks the state stale), logged once per failure streak (`WEFT_WARN_WATCH_RESTART`,
+ * with the cause; `WEFT_WARN_WATCH_RELIST` for a 410), and the recovery delivers the state again
+ * and logs a `watch-recovered` debug event.
  *
  * Conditions map to statuses as documented in the package README: ready → `UP`, not ready →
  * `STARTING`, terminating → `OUT_OF_SERVICE`.
@@ -98,7 +102,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 export class KubernetesSource implements Source {
   readonly name: string;
   private readonly options: Resolved;
-  private api: Promise<KubeApi> | undefined;
+  private readonly api: LazyClient<KubeApi>;
 
   constructor(options: KubernetesSourceOptions = {}) {
     const issues: ValidationIssue[] = [];
@@ -167,23 +171,13 @@ export class KubernetesSource implements Source {
       clock: options.clock ?? systemClock,
     };
     this.name = options.name ?? `kubernetes:${ns ?? 'default'}`;
+    this.api = new LazyClient(() => createKubeApi(auth));
   }
 
   subscribe(observer: SourceObserver): Subscription {
-    const loop = new SliceWatchLoop(this.client(), this.options, this.name, observer);
+    const loop = new SliceWatchLoop(this.api.get(), this.options, this.name, observer);
     const unsubscribe = (): void => loop.stop();
     return { unsubscribe, [Symbol.dispose]: unsubscribe };
-  }
-
-  private client(): Promise<KubeApi> {
-    if (this.api === undefined) {
-      const api = createKubeApi(this.options.auth);
-      this.api = api;
-      api.catch(() => {
-        if (this.api === api) this.api = undefined;
-      });
-    }
-    return this.api;
   }
 }
 
@@ -230,11 +224,16 @@ class SliceWatchLoop {
       logger: this.options.logger,
       clock: this.options.clock,
       signal: this.abort.signal,
+      // One failure streak for the slices and pods of this subscription: one warning per outage.
+      health: new WatchHealth({
+        source: this.source,
+        object: `EndpointSlices in ${namespace ?? 'every namespace'}`,
+        logger: this.options.logger,
+        clock: this.options.clock,
+        onError: (error) => this.observer.error(error),
+      }),
     };
-    const handlers = {
-      changed: () => this.scheduleEmit(),
-      failed: (error: Error) => this.observer.error(error),
-    };
+    const handlers = { changed: () => this.scheduleEmit() };
     if (this.options.podLabelsAsTags)
       this.pods = new Reflector(
         api,

@@ -1,4 +1,5 @@
 import type { ServiceInstance, Source, SourceSnapshot, Subscription } from '@weft/core';
+import { sleep } from '../internal/clock.js';
 import type { TestRecord } from './types.js';
 
 /** Fails a conformance check with a message that says what was expected and what was seen. */
@@ -37,11 +38,6 @@ export function describeInstances(instances: readonly ServiceInstance[], service
   if (shown.length === 0) return '(none)';
   return shown.map((i) => `${i.service}@${i.endpoint.value}[${i.tags.join(',')}]`).join(' ');
 }
-
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 /**
  * Subscribes to a source and keeps every snapshot and error it reports, so a case can wait for a

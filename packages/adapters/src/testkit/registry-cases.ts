@@ -1,12 +1,8 @@
 import { isWeftError, type RegistrySnapshot, registrySource, type ServiceInstance } from '@weft/core';
+import { sleep } from '../internal/clock.js';
 import { ConformanceError, check, describeInstances, findEndpoint, SnapshotRecorder } from './recorder.js';
 import { type Bounds, has, lacks, record, resolveBounds, uniqueService } from './source-cases.js';
 import type { ConformanceCase, ConformanceOptions, RegistryFeatures, RegistryFixture, TestRecord } from './types.js';
-
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 function registration(r: TestRecord, extra: { ttl?: number; metadata?: Record<string, string> } = {}) {
   return {
@@ -36,6 +32,13 @@ async function rejectsWith(promise: Promise<unknown>, code: string, what: string
 class WatchRecorder implements Disposable {
   readonly snapshots: RegistrySnapshot[] = [];
   ended: unknown;
+  /** What `onError` reported. */
+  readonly errors: Error[] = [];
+  recoveries = 0;
+  /** Between an `onError` and the `onRecover` after it: what the consumer should consider stale. */
+  stale = false;
+  /** `onRecover` came without an `onError` before it (a contract violation). */
+  recoveredUnasked = false;
   private readonly sub: { unsubscribe(): void };
 
   constructor(fixture: RegistryFixture, service: string | undefined) {
@@ -44,6 +47,15 @@ class WatchRecorder implements Disposable {
         ...(service === undefined ? {} : { service }),
         onEnd: (reason) => {
           this.ended = reason ?? new Error('ended');
+        },
+        onError: (error) => {
+          this.errors.push(error);
+          this.stale = true;
+        },
+        onRecover: () => {
+          if (!this.stale) this.recoveredUnasked = true;
+          this.recoveries++;
+          this.stale = false;
         },
       },
       (s) => {
@@ -371,6 +383,16 @@ export function registryConformanceCases(
         await rec.until((is) => has(a)(is) && has(later)(is), b.recovery, 'the later registration in the source');
         await watch.until((is) => has(a)(is) && has(later)(is), b.recovery, 'the later registration in the watch');
         check(findEndpoint(rec.current(), later) !== undefined, 'source and watch agree');
+        // The consumer of the watch heard of the outage, and of its end.
+        check(watch.ended === undefined, () => `a restart must not end a watch (onEnd got ${String(watch.ended)})`);
+        check(
+          watch.errors.length > 0,
+          'the watch must report losing its server through WatchOptions.onError (the consumer cannot tell it is stale otherwise)',
+        );
+        const deadline = Date.now() + b.change;
+        while (watch.stale && Date.now() < deadline) await sleep(20);
+        check(!watch.stale, 'the watch must call WatchOptions.onRecover once it works again after onError');
+        check(!watch.recoveredUnasked, 'onRecover must only follow an onError');
       },
     },
   ];

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type EndpointType,
   instanceId,
   joinHostPort,
@@ -6,6 +7,7 @@ import {
   labelsToTags,
   type ServiceInstance,
   splitHostPort,
+  systemClock,
   utf8Length,
 } from '@weft/core';
 import type { AdapterLogger } from '../internal/log.js';
@@ -53,6 +55,8 @@ export class FluxReader {
     private readonly namespace: string,
     private readonly source: string,
     private readonly logger: AdapterLogger,
+    /** Time of `registeredAt` (when an instance was first seen). */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   read(state: FluxState): ServiceInstance[] {
@@ -103,7 +107,7 @@ export class FluxReader {
       seen.add(c.key);
       let since = this.firstSeen.get(c.key);
       if (since === undefined) {
-        since = Date.now();
+        since = this.clock.now();
         this.firstSeen.set(c.key, since);
       }
       const metadata: Record<string, string> = { fluxInstance: c.fluxId };

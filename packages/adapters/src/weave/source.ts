@@ -1,14 +1,18 @@
-import type { BackoffOptions } from '@weft/core';
 import {
+  type BackoffOptions,
+  type Clock,
   ClosedError,
   DEFAULT_NAMESPACE,
   InvalidArgumentError,
   type Source,
   type SourceObserver,
   type Subscription,
+  systemClock,
 } from '@weft/core';
 import { BackoffState } from '../internal/backoff.js';
+import { pause } from '../internal/clock.js';
 import { type AdapterLogger, asError, processWarningLogger } from '../internal/log.js';
+import { WatchHealth } from '../internal/watch-health.js';
 import { FluxReader } from './layout.js';
 import { V2Client, type V2Event, type V2Node } from './v2-client.js';
 
@@ -24,7 +28,10 @@ export interface WeaveSourceOptions {
   name?: string;
   /** Basic auth, when etcd's v2 auth is on. */
   auth?: { username: string; password: string };
-  /** Where coded warnings go (malformed values, relists, restarts). Default: process warnings. */
+  /**
+   * Where coded warnings go (malformed values, relists, one `WEFT_WARN_WATCH_RESTART` per failure
+   * streak) and debug events (`listed`, `watch-failed`, `watch-recovered`). Default: process warnings.
+   */
   logger?: AdapterLogger;
   /** Reconnect backoff. Default: 100 ms doubling to 2 s, full jitter. */
   backoff?: BackoffOptions;
@@ -34,19 +41,12 @@ export interface WeaveSourceOptions {
   probeIntervalMs?: number;
   /** Deadline of lists and probes, in ms. Default 5 000. */
   requestTimeoutMs?: number;
+  /**
+   * Time for every timer (backoff, probes, deadlines, poll timeouts) and timestamp (an
+   * instance's `registeredAt`: when it was first seen); the system clock by default.
+   */
+  clock?: Clock;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * A read-only discovery {@link Source} over Weave Flux (flux-classic): its services and instances
@@ -57,8 +57,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * any failed request the source lists again before waiting (etcd keeps v2 history in memory only,
  * so a restarted server cannot replay what happened before), and an `EventIndexCleared` answer
  * (history older than its 1 000 events) also means a relist. A server that stops answering is
- * noticed by a probe while the poll waits; every failure is reported to the observer and retried
- * with bounded backoff. Malformed values are skipped with a `WEFT_WARN_WEAVE_BAD_VALUE` warning.
+ * noticed by a probe while the poll waits; every failure is reported to the observer (Discovery
+ * marks the state stale), logged once per failure streak (`WEFT_WARN_WATCH_RESTART`, with the
+ * cause) and retried with bounded backoff; the relist that ends the streak delivers the state
+ * (clearing the stale mark) and logs a `watch-recovered` debug event. Malformed values are
+ * skipped with a `WEFT_WARN_WEAVE_BAD_VALUE` warning.
  */
 export class WeaveSource implements Source {
   readonly name: string;
@@ -69,6 +72,7 @@ export class WeaveSource implements Source {
   private readonly pollTimeoutMs: number;
   private readonly probeIntervalMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly clock: Clock;
   private readonly subscriptions = new Set<AbortController>();
   private closed = false;
 
@@ -94,6 +98,7 @@ export class WeaveSource implements Source {
     this.pollTimeoutMs = options.pollTimeoutMs ?? 30_000;
     this.probeIntervalMs = options.probeIntervalMs ?? 5_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.clock = options.clock ?? systemClock;
   }
 
   subscribe(observer: SourceObserver): Subscription {
@@ -119,9 +124,19 @@ export class WeaveSource implements Source {
     const client = new V2Client({
       endpoints: this.endpoints,
       requestTimeoutMs: this.requestTimeoutMs,
+      clock: this.clock,
       ...(this.options.auth === undefined ? {} : { auth: this.options.auth }),
     });
-    const reader = new FluxReader(this.root, this.namespace, this.name, this.logger);
+    const reader = new FluxReader(this.root, this.namespace, this.name, this.logger, this.clock);
+    const health = new WatchHealth({
+      source: this.name,
+      object: this.root,
+      logger: this.logger,
+      clock: this.clock,
+      onError: (error) => {
+        if (!signal.aborted) observer.error(error);
+      },
+    });
     const leaves = new Map<string, { value: string; modifiedIndex: number }>();
     const backoff = new BackoffState({ baseMs: 100, maxMs: 2_000, jitter: 'full', ...this.options.backoff });
     let index = 0; // every change up to `index` is applied
@@ -138,6 +153,7 @@ export class WeaveSource implements Source {
           needList = false;
           backoff.reset();
           this.logger.debug?.(`${this.name}: listed ${this.root}`, { event: 'listed', index, keys: leaves.size });
+          health.recovered();
           emit();
         }
         const result = await this.waitWithProbe(client, index + 1, signal);
@@ -165,13 +181,10 @@ export class WeaveSource implements Source {
         if (signal.aborted) return;
         // v2 history lives in the server's memory: after any failure, trust nothing but a fresh list.
         needList = true;
+        const member = client.endpoint;
         client.rotate();
-        try {
-          observer.error(asError(err));
-        } catch {
-          // the observer's problem
-        }
-        await sleep(backoff.next(), signal);
+        health.failed(err, { what: `the watch of ${this.root} on ${member}` });
+        await pause(this.clock, backoff.next(), signal);
       }
     }
   }
@@ -187,7 +200,7 @@ export class WeaveSource implements Source {
     let probeFailure: unknown;
     const prober = (async () => {
       while (!both.aborted) {
-        await sleep(this.probeIntervalMs, both);
+        await pause(this.clock, this.probeIntervalMs, both);
         if (both.aborted) return;
         try {
           await client.ping(this.requestTimeoutMs, both);

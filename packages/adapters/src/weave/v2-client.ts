@@ -2,6 +2,8 @@
  * The little of etcd's v2 keys API that Weave Flux used: a recursive get and a recursive wait,
  * over plain HTTP with the global `fetch`.
  */
+import { type Clock, systemClock } from '@weft/core';
+import { clockTimeout } from '../internal/clock.js';
 
 /** A node of the v2 keys API. */
 export interface V2Node {
@@ -51,6 +53,8 @@ export interface V2ClientOptions {
   auth?: { username: string; password: string };
   /** Deadline of plain requests, in ms. */
   requestTimeoutMs: number;
+  /** Clock of the deadlines and poll timeouts; the system clock by default. */
+  clock?: Clock;
 }
 
 const EVENT_INDEX_CLEARED = 401;
@@ -60,8 +64,10 @@ const KEY_NOT_FOUND = 100;
 export class V2Client {
   private current = 0;
   private readonly headers: Record<string, string>;
+  private readonly clock: Clock;
 
   constructor(private readonly options: V2ClientOptions) {
+    this.clock = options.clock ?? systemClock;
     this.headers = { accept: 'application/json' };
     if (options.auth !== undefined)
       this.headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
@@ -81,7 +87,7 @@ export class V2Client {
   async list(dir: string, signal: AbortSignal): Promise<{ leaves: V2Node[]; index: number }> {
     const res = await fetch(`${this.endpoint}/v2/keys${encodePath(dir)}?recursive=true&quorum=true`, {
       headers: this.headers,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
+      signal: AbortSignal.any([signal, clockTimeout(this.clock, this.options.requestTimeoutMs, 'a list')]),
     });
     const body = await res.text();
     const headerIndex = indexOf(res.headers);
@@ -102,7 +108,7 @@ export class V2Client {
    * already in etcd's history comes back at once.
    */
   async wait(dir: string, waitIndex: number, pollMs: number, signal: AbortSignal): Promise<WaitResult> {
-    const poll = AbortSignal.timeout(pollMs);
+    const poll = clockTimeout(this.clock, pollMs, 'a watch');
     let res: Response;
     try {
       res = await fetch(`${this.endpoint}/v2/keys${encodePath(dir)}?wait=true&recursive=true&waitIndex=${waitIndex}`, {
@@ -136,7 +142,7 @@ export class V2Client {
   async ping(timeoutMs: number, signal: AbortSignal): Promise<void> {
     const res = await fetch(`${this.endpoint}/version`, {
       headers: this.headers,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      signal: AbortSignal.any([signal, clockTimeout(this.clock, timeoutMs, 'GET /version')]),
     });
     await res.arrayBuffer();
     if (res.status !== 200) throw new V2Error(res.status, undefined, `GET /version answered HTTP ${res.status}`);

@@ -1,5 +1,6 @@
 import { BackoffState } from '../internal/backoff.js';
 import { type AdapterLogger, asError, describeError } from '../internal/log.js';
+import { WatchHealth } from '../internal/watch-health.js';
 import { hasStatus, TransportUnavailableError } from './errors.js';
 import { type ResolvedFollowOptions, TRANSPORTS, type WatchTransport } from './follow-options.js';
 import type { ControlPlaneHttp } from './http.js';
@@ -100,6 +101,8 @@ export class Follower {
   private readonly replicas: Replicas;
   /** The replicas (by position) found behind the revision held, since one last answered at or past it. */
   private readonly behind = new Set<number>();
+  /** Failure streaks: one warning each, every failure to the handlers, a debug event at the end. */
+  private readonly health: WatchHealth;
 
   constructor(
     private readonly http: ControlPlaneHttp,
@@ -112,6 +115,13 @@ export class Follower {
     this.spin = new BackoffState(options.backoff);
     this.mode = options.transport;
     this.replicas = new Replicas(http.connection.bases);
+    this.health = new WatchHealth({
+      source: log.source,
+      object: path,
+      logger: log.logger,
+      clock: options.clock,
+      onError: (error) => handlers.error(error),
+    });
   }
 
   /** The transport in use. */
@@ -211,13 +221,12 @@ export class Follower {
     );
     if (this.signal.aborted) return 0;
     if (end.how !== 'clean')
-      this.log.logger.warn({
-        code: 'WEFT_WARN_WATCH_RESTART',
-        message: `${this.log.source}: the event stream ${end.how === 'idle' ? `was silent for ${this.options.sseIdleTimeoutMs} ms` : `broke (${describeError(end.cause)})`}; reconnecting`,
-        source: this.log.source,
-        object: this.path,
-        ...(end.cause === undefined ? {} : { cause: end.cause }),
-      });
+      // It starts a failure streak (one warning), but the consumer is told only if the reconnect
+      // fails too: a stream reopened at once leaves nothing stale.
+      this.health.failed(
+        end.how === 'idle' ? new Error(`it was silent for ${this.options.sseIdleTimeoutMs} ms`) : end.cause,
+        { what: `the event stream of ${this.path}`, report: false },
+      );
     else this.log.logger.debug?.(`${this.log.source}: the event stream ended; reconnecting`, { path: this.path });
     if (end.events > 0) this.backoff.reset();
     if (end.how !== 'clean' && this.replicas.count > 1) {
@@ -296,6 +305,7 @@ export class Follower {
     } else this.behind.clear();
     this.replicas.succeeded();
     if (this.handlers.state(state)) this.held = state.revision;
+    if (this.health.failing) this.health.recovered();
   }
 
   /**
@@ -376,15 +386,7 @@ export class Follower {
     }
     this.fresh = true;
     this.quickAnswers = 0;
-    if (this.backoff.attempts === 0)
-      this.log.logger.warn({
-        code: 'WEFT_WARN_WATCH_RESTART',
-        message: `${this.log.source}: ${describeError(err)}; retrying with backoff`,
-        source: this.log.source,
-        object: this.path,
-        cause: err,
-      });
-    this.handlers.error(err);
+    this.health.failed(err, { what: `reading ${this.path}` });
   }
 
   private maybeRetryPreferred(): void {

@@ -272,7 +272,8 @@ export class MemoryRegistry extends EventEmitter<MemoryRegistryEvents> implement
    * Watches a namespace's catalogue, or one service in it. The first snapshot is the current
    * state; then one follows every visible change (registration, removal, expiry, status, tags,
    * metadata or TTL change — never a mere heartbeat), delivered in a microtask, coalesced per
-   * listener, and shared between every listener of the same scope.
+   * listener, and shared between every listener of the same scope. `onError` and `onRecover` are
+   * never called: the catalogue is in this process, so a watch cannot lose sight of it.
    */
   watch(options: WatchOptions, listener: SnapshotListener): Subscription {
     this.assertOpen();

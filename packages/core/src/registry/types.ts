@@ -57,6 +57,22 @@ export interface WatchOptions extends NamespaceOption {
    * from "no changes ever again".
    */
   onEnd?: (reason: unknown) => void;
+  /**
+   * Called on each failed attempt to reach the store behind a watch (a connection lost, a server
+   * restarting) — the watch does not end: it retries by itself, with backoff, until it works
+   * again. From the first call until {@link WatchOptions.onRecover} the last snapshot delivered
+   * is the latest known state, but *stale*: a consumer marks it so (Discovery's `registrySource`
+   * the way a source's `observer.error()` does). Without it a consumer could not tell "no changes"
+   * from "cannot see changes". Registries that keep their state in process (`MemoryRegistry`)
+   * never call it.
+   */
+  onError?: (error: Error) => void;
+  /**
+   * Called once when a watch that had reported {@link WatchOptions.onError} works again: the
+   * snapshots are live once more (the next one, if the state changed meanwhile, is already on
+   * its way). Never called without an `onError` before it.
+   */
+  onRecover?: () => void;
 }
 
 /** The read side of a registry. */

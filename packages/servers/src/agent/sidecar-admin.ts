@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RecentAccessLog } from './recent-access-log.js';
 
 /** What the admin listener serves; the agent supplies it. */
 export interface AdminContent {
@@ -11,10 +12,16 @@ export interface AdminContent {
    * EndpointSlices, follows the same verdict that gates registration in the other registries.
    */
   ready(): { ready: boolean; body: unknown };
-  /** Prometheus text of the proxy's metrics, or undefined without a proxy. */
+  /** Prometheus text: the proxy's metrics (none without a proxy), then the agent's own; undefined answers 404. */
   metrics(): string | undefined;
   /** Known services and their endpoints, for GET /debug/endpoints. */
   endpoints(): unknown;
+  /**
+   * The proxy's recent access-log records that match the query string, for GET /debug/access-log
+   * (`request_id_prefix`, `field` + `value`, `since`, `limit`): a resilience recipe reads them
+   * here. Undefined without a proxy.
+   */
+  accessLog?(params: URLSearchParams): { status: number; body: unknown } | undefined;
 }
 
 function send(res: ServerResponse, status: number, type: string, text: string): void {
@@ -28,7 +35,8 @@ const json = (res: ServerResponse, status: number, body: unknown): void =>
 /**
  * The sidecar agent's admin listener: `GET /health` (registration, health checks, rules and
  * endpoint staleness, snapshot), `GET /ready` (200 while the app's health checks pass, 503
- * otherwise and while draining), `GET /metrics`, `GET /debug/endpoints`. Its own small server
+ * otherwise and while draining), `GET /metrics`, `GET /debug/endpoints`, `GET /debug/access-log`
+ * (the proxy's recent access-log records, filtered; see {@link RecentAccessLog}). Its own small server
  * rather than the `Sidecar`'s admin, which serves the proxy only and cannot be extended — so
  * the Sidecar runs with `admin: false` and this one takes the admin port.
  */
@@ -57,7 +65,8 @@ export class AgentAdmin {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     try {
       if (path === '/health' || path === '/healthz') {
         const { draining, body } = this.content.health();
@@ -70,7 +79,15 @@ export class AgentAdmin {
         if (text === undefined) json(res, 404, { error: 'no proxy, no metrics' });
         else send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
       } else if (path === '/debug/endpoints') json(res, 200, this.content.endpoints());
-      else json(res, 404, { error: 'not found', endpoints: ['/health', '/ready', '/metrics', '/debug/endpoints'] });
+      else if (path === '/debug/access-log') {
+        const answer = this.content.accessLog?.(url.searchParams);
+        if (answer === undefined) json(res, 404, { error: 'no proxy, no access log' });
+        else json(res, answer.status, answer.body);
+      } else
+        json(res, 404, {
+          error: 'not found',
+          endpoints: ['/health', '/ready', '/metrics', '/debug/endpoints', '/debug/access-log'],
+        });
     } catch (err) {
       json(res, 500, { error: String(err) });
     }

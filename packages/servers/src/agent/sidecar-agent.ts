@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { RegistrationClient } from '@weft/adapters/weft';
 import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
+import { agentMetricsText } from './agent-metrics.js';
 import { HealthMonitor } from './health/index.js';
+import { accessLogQueryOf, RecentAccessLog } from './recent-access-log.js';
 import { AgentAdmin } from './sidecar-admin.js';
 import { healthBody, listEndpoints } from './sidecar-health.js';
 import { createMesh, type Mesh } from './sidecar-mesh.js';
@@ -37,6 +39,8 @@ const url = (scheme: string, host: string, port: number): string =>
 export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
   private mesh: Mesh | undefined;
   private readonly admin: AgentAdmin;
+  /** The proxy's recent access-log records, for GET /debug/access-log (recipes read them there). */
+  private readonly recentAccessLog = new RecentAccessLog();
   private readonly supervisor: Supervisor;
   private readonly monitor: HealthMonitor | undefined;
   private registration: GatedRegistration | undefined;
@@ -83,8 +87,26 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
           body: { ready: healthy && !draining, healthy, draining, health: this.monitor?.report() ?? null },
         };
       },
-      metrics: () => this.mesh?.metrics.text(),
+      // The proxy's metrics, then the agent's own (registration, health checks).
+      metrics: () =>
+        agentMetricsText(this.mesh?.metrics.text(), {
+          service: config.service.name,
+          mode: config.mode,
+          registration: this.registration?.current,
+          health: this.monitor?.report(),
+          draining: this.stopping !== undefined,
+          rulesRevision: this.mesh?.following.revision,
+        }),
       endpoints: () => listEndpoints(this.mesh),
+      accessLog: (params) => {
+        if (this.mesh === undefined) return undefined;
+        const query = accessLogQueryOf(params);
+        if ('error' in query) return { status: 400, body: query };
+        const revision = this.mesh.following.revision ?? null;
+        const service =
+          config.service.name === undefined ? null : { name: config.service.name, tags: config.service.tags };
+        return { status: 200, body: { service, rules_revision: revision, ...this.recentAccessLog.query(query) } };
+      },
     });
   }
 
@@ -101,7 +123,7 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
         this.log(
           `serving the snapshot ${config.snapshot} of ${new Date(loaded.savedAt).toISOString()} until the control plane answers`,
         );
-      this.mesh = await createMesh(config, loaded, this.log);
+      this.mesh = await createMesh(config, loaded, this.log, this.recentAccessLog);
       const addresses = await this.mesh.listen();
       proxy = url(config.tls.cert === undefined ? 'http' : 'https', config.proxyHost, addresses.port);
       tcp = addresses.tcpPorts;

@@ -1,11 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { type RulesFollow, WeftRulesSource } from '@weft/adapters/weft';
 import { Discovery } from '@weft/core';
-import { MeshMetrics, type RulesRouter, rulesRouter, Sidecar, type SidecarAddresses } from '@weft/proxy/sidecar';
+import {
+  MeshMetrics,
+  pinoAccessLog,
+  type RulesRouter,
+  rulesRouter,
+  Sidecar,
+  type SidecarAddresses,
+} from '@weft/proxy/sidecar';
 import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
+import type { RecentAccessLog } from './recent-access-log.js';
 import { toTcpProxy } from './sidecar-plan.js';
 import { endpointSource } from './sidecar-registry.js';
 import { SeededSource, type SnapshotFile, SnapshotWriter } from './sidecar-snapshot.js';
+import { openSidecarTracing } from './sidecar-tracing.js';
 
 /** The proxy side of the agent: discovery over the registry, rules from the controller, the Sidecar. */
 export interface Mesh {
@@ -48,12 +57,14 @@ async function tlsOptions(tls: SidecarConfig['tls']) {
  * Builds the proxy fed by the control plane: `Discovery` over the registry's source (seeded with
  * the snapshot), one `rulesRouter` kept on the controller's rules by `WeftRulesSource.follow`,
  * and a `Sidecar` (its admin off: the agent serves its own). Each new catalogue and rule set is
- * written to the snapshot file when one is configured.
+ * written to the snapshot file when one is configured. With `recent`, every access-log record is
+ * kept in that ring too, whatever the log level (a recipe reads them from the admin listener).
  */
 export async function createMesh(
   config: SidecarConfig,
   loaded: SnapshotFile | undefined,
   warn: (message: string) => void,
+  recent?: RecentAccessLog,
 ): Promise<Mesh> {
   const writer = config.snapshot === undefined ? undefined : new SnapshotWriter(config.snapshot, loaded);
   // The registry's endpoints, from the store registry.type names (Weft's, Consul, etcd).
@@ -72,6 +83,11 @@ export async function createMesh(
     onUpdate: (update) => writer?.setRules(update.ruleSet.rules, update.revision),
   });
   const metrics = new MeshMetrics();
+  // Spans to an OTLP receiver only when asked: the OpenTelemetry packages load only then.
+  const tracing =
+    config.tracing.otlpEndpoint === undefined
+      ? undefined
+      : await openSidecarTracing(config.tracing.otlpEndpoint, config.service.name);
   const tls = await tlsOptions(config.tls);
   const quiet = config.logLevel === 'silent' || config.logLevel === 'fatal' || config.logLevel === 'error';
   const sidecar = new Sidecar({
@@ -87,8 +103,12 @@ export async function createMesh(
     admin: false,
     tcp: config.tcpProxies.map(toTcpProxy),
     drainTimeoutMs: config.shutdown.timeout,
-    // The access log is info-level output: off when the log level hides info.
-    accessLog: !quiet && config.logLevel !== 'warn',
+    ...(tracing === undefined ? {} : { tracer: tracing.tracer }),
+    // The access log is info-level output: off when the log level hides info (the ring keeps its records).
+    accessLog:
+      recent === undefined
+        ? !quiet && config.logLevel !== 'warn'
+        : recent.forwardTo(!quiet && config.logLevel !== 'warn' ? pinoAccessLog() : undefined),
     ...(tls === undefined ? {} : { tls }),
   });
   return {
@@ -107,6 +127,7 @@ export async function createMesh(
       discovery.close();
       await Promise.all([registrySource.close(), rulesSource.close()]);
       await writer?.flush();
+      await tracing?.shutdown();
     },
   };
 }

@@ -270,6 +270,17 @@ export function sidecarSettings(mode: SidecarMode) {
       },
       'HTTPS on the proxy (gateway mode)',
     ),
+    tracing: section(
+      {
+        otlpEndpoint: setting(httpUrl, {
+          kind: 'string',
+          placeholder: '<url>',
+          description:
+            "OTLP/HTTP traces URL (http://collector:4318/v1/traces): a client span per proxied call, exported there as JSON with the app's service.name; loads the optional peers @opentelemetry/api, sdk-trace, resources and exporter-trace-otlp-http",
+        }),
+      },
+      'OpenTelemetry traces of the proxy',
+    ),
     shutdown: section(
       {
         timeout: setting(DurationSchema, {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
 import { createApp } from '../http/create-app.js';
+import { METRICS_PATH, serveMetrics } from '../http/metrics-route.js';
 import type { RulesStore } from '../rules-store/types.js';
 import { openRulesStore } from './open-store.js';
 import { controllerRoutes } from './routes.js';
@@ -30,8 +31,14 @@ export async function createControllerServer(options: ControllerServerOptions = 
   const app = createApp(options);
   try {
     app.decorate('rulesStore', store);
-    // Amalgam8 served /health without credentials (load balancers and orchestrators probe it).
-    authenticate(app, authenticator, (request) => request.routeOptions.url === '/health');
+    serveMetrics(app, { rulesStore: store });
+    // Amalgam8 served /health without credentials (load balancers and orchestrators probe it);
+    // the Prometheus metrics go without them too (scrapers carry none).
+    authenticate(
+      app,
+      authenticator,
+      (request) => request.routeOptions.url === '/health' || request.routeOptions.url === METRICS_PATH,
+    );
     await app.register(controllerRoutes, { store, watch: options.watch, instances: options.instances });
     if (owned) app.addHook('onClose', () => store.close());
   } catch (err) {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
 import { createApp } from '../http/create-app.js';
+import { METRICS_PATH, serveMetrics } from '../http/metrics-route.js';
 import { eurekaMount, mountEureka, servedByEureka } from './eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './mirrors/install.js';
 import { openOwnedRegistry } from './open-registry.js';
@@ -40,13 +41,18 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
     // Other catalogues (Consul, a file…) shown read-only next to the native instances.
     registry = await mirrorRegistry(native, options.mirrors, app);
     app.decorate('registry', registry);
-    // Amalgam8 served its health checks without credentials (load balancers probe them).
+    serveMetrics(app, { registry });
+    // Amalgam8 served its health checks without credentials (load balancers probe them); the
+    // Prometheus metrics go without them too (scrapers carry none).
     // The Eureka routes authenticate themselves (their clients send Basic credentials).
     const eureka = eurekaMount(options.eureka, options.prefix ?? '');
     authenticate(
       app,
       authenticator,
-      (request) => request.routeOptions.url === '/health' || servedByEureka(request, eureka),
+      (request) =>
+        request.routeOptions.url === '/health' ||
+        request.routeOptions.url === METRICS_PATH ||
+        servedByEureka(request, eureka),
     );
     await installMirrors(app, registry, options.prefix ?? '');
     await app.register(registryRoutes, {

@@ -5,6 +5,7 @@ import { actionListCommand } from './action-list.js';
 import { explainCommand } from './explain.js';
 import { infoCommand } from './info.js';
 import { lintCommand } from './lint.js';
+import { recipeRunCommand } from './recipe-run.js';
 import { routeDeleteCommand } from './route-delete.js';
 import { routeListCommand } from './route-list.js';
 import { routeSetCommand } from './route-set.js';
@@ -36,6 +37,7 @@ export const OPERATOR_COMMANDS: readonly Command[] = [
   trafficStartCommand,
   trafficStepCommand,
   trafficAbortCommand,
+  recipeRunCommand,
   infoCommand,
   explainCommand,
   lintCommand,
