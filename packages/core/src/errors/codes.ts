@@ -47,6 +47,8 @@ export const ErrorCodes = {
   WEFT_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   /** The package was loaded on a Node.js version it does not support (the message names the one it needs). */
   WEFT_ERR_UNSUPPORTED_RUNTIME: { status: 500, title: 'Unsupported Node.js version' },
+  /** An example needs a toolchain (a compiler, a runtime) that is not installed. */
+  WEFT_ERR_MISSING_TOOLCHAIN: { status: 500, title: 'Missing toolchain' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every Weft error code. */
