@@ -48,6 +48,8 @@ export {
   type ServicesView,
 } from './controller/index.js';
 export type { EtcdStoreConfig } from './etcd/config.js';
+export { METRICS_PATH, serveMetrics } from './http/metrics-route.js';
+export * from './recipes/index.js';
 export {
   createRegistryServer,
   DEFAULT_EUREKA_PREFIX,
@@ -113,5 +115,3 @@ export {
 } from './watch/proxy-log.js';
 export { INDEX_HEADER, parseWait, serveRead, type WatchLimits } from './watch/serve-read.js';
 export type { Versioned, Watchable } from './watch/types.js';
-export { METRICS_PATH, serveMetrics } from './http/metrics-route.js';
-export * from './recipes/index.js';
