@@ -5,6 +5,7 @@ import type { SourceSnapshot } from '../discovery/source.js';
 import { isWeftError } from '../errors/index.js';
 import { MemoryRegistry } from './memory-registry.js';
 import { registrySource } from './source.js';
+import type { RegistryReader, WatchOptions } from './types.js';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -58,6 +59,34 @@ describe('registrySource', () => {
     clock.advance(60_000);
     await tick();
     expect(discovery.endpoints('reviews').instances).toEqual([]);
+    discovery.close();
+    await registry.close();
+  });
+});
+
+describe('registrySource over a store that loses sight of its changes', () => {
+  it('marks Discovery stale on the watch onError, keeps the state, and clears the mark on onRecover', async () => {
+    const registry = new MemoryRegistry({ clock: new VirtualClock() });
+    await registry.register({ service: 'a', endpoint: { value: 'h:1' } });
+    // The memory registry never loses sight: a wrapper that can, as an etcd or Consul watch does.
+    let options: WatchOptions | undefined;
+    const flaky: RegistryReader = {
+      services: (o) => registry.services(o),
+      instances: (q) => registry.instances(q),
+      watch: (o, listener) => {
+        options = o;
+        return registry.watch(o, listener);
+      },
+    };
+    const discovery = new Discovery({ sources: [registrySource(flaky, { name: 'flaky' })] });
+    await discovery.ready();
+    expect(discovery.health()[0]?.state).toBe('ok');
+    options?.onError?.(new Error('etcd unreachable'));
+    expect(discovery.health()[0]).toMatchObject({ state: 'stale' });
+    expect(discovery.health()[0]?.lastError?.message).toBe('etcd unreachable');
+    expect(discovery.services()).toEqual(['a']);
+    options?.onRecover?.();
+    expect(discovery.health()[0]?.state).toBe('ok');
     discovery.close();
     await registry.close();
   });
