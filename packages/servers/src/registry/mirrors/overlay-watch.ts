@@ -43,6 +43,9 @@ export class OverlayWatch implements OverlayListener {
           namespace: overlay.namespace,
           ...(options.service === undefined ? {} : { service: options.service }),
           ...(options.signal === undefined ? {} : { signal: options.signal }),
+          // The native store's outages and recoveries reach the subscriber as they would unmirrored.
+          ...(options.onError === undefined ? {} : { onError: options.onError }),
+          ...(options.onRecover === undefined ? {} : { onRecover: options.onRecover }),
           onEnd: (reason) => watch.end(reason),
         },
         (snapshot) => {
