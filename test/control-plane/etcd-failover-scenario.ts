@@ -24,6 +24,14 @@ export interface FailoverReport {
   /** Acknowledged registrations missing from the registry source's last snapshot. */
   readonly registrationsMissingInSource: readonly string[];
   readonly rulesAcknowledged: number;
+  /**
+   * Acknowledgements in each phase — before the kills, after the replica's, after the etcd
+   * leader's — registrations and rule writes: load kept flowing through every phase.
+   */
+  readonly acknowledgedByPhase: {
+    readonly registrations: readonly [number, number, number];
+    readonly rules: readonly [number, number, number];
+  };
   /** Acknowledged rule ids missing from the store at the end. */
   readonly rulesLost: readonly string[];
   /** Acknowledged rule ids missing from the rules source's last rule set. */
@@ -205,8 +213,17 @@ export async function runEtcdFailover(options: FailoverOptions = {}): Promise<Fa
       const seen = after === undefined ? undefined : firstSeen.get(after.id);
       return seen === undefined ? Number.POSITIVE_INFINITY : seen - killedAt;
     };
+    const byPhase = (times: readonly number[]): [number, number, number] => [
+      times.filter((t) => t < replicaKilledAt).length,
+      times.filter((t) => t >= replicaKilledAt && t < memberKilledAt).length,
+      times.filter((t) => t >= memberKilledAt).length,
+    ];
     return {
       registrationsAcknowledged: ackedRegistrations.length,
+      acknowledgedByPhase: {
+        registrations: byPhase(registered.map((x) => x.at)),
+        rules: byPhase(rules.map((x) => x.ackedAt)),
+      },
       registrationsLost: missing(ackedRegistrations, storedInstances),
       registrationsMissingInSource: missing(ackedRegistrations, registrySnapshot[0]?.ids ?? new Set()),
       rulesAcknowledged: ackedRules.length,

@@ -12,9 +12,9 @@ import { runEtcdFailover } from './etcd-failover-scenario.js';
 it('loses no acknowledged registration or rule when a replica and then the etcd leader are killed under load', async () => {
   const report = await runEtcdFailover({ phaseMs: 3_000 });
   const seen = JSON.stringify(report);
-  // Load was really applied in every phase.
-  expect(report.registrationsAcknowledged).toBeGreaterThan(40);
-  expect(report.rulesAcknowledged).toBeGreaterThan(40);
+  // Load kept flowing, and was acknowledged, in every phase: before the kills and after each.
+  for (const count of [...report.acknowledgedByPhase.registrations, ...report.acknowledgedByPhase.rules])
+    expect(count, seen).toBeGreaterThan(0);
   expect(report.registrationsLost, seen).toEqual([]);
   expect(report.rulesLost, seen).toEqual([]);
   expect(report.registrationsMissingInSource, seen).toEqual([]);
