@@ -93,7 +93,7 @@ describe('a rule backend’s resilience block', () => {
     // HTTP/1.1: min(max_requests, max_connections) at once, max_pending_requests waiting.
     expect(backend?.bulkhead.maxConcurrent).toBe(3);
     expect(backend?.bulkhead.maxQueue).toBe(4);
-    expect(backend?.breaker.consecutiveFailures).toBe(5);
+    expect(backend?.breaker.trip).toEqual({ kind: 'consecutive', threshold: 5 });
     for (let i = 0; i < 10; i++) await status(mesh);
     expect(mesh.engine.table('svc').subsets.values().next().value?.backend).toBe(backend);
     // The backend's endpoints are its own, not the service's shared ones.

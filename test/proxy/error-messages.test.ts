@@ -6,8 +6,8 @@ import {
   MeshAgent,
   type MeshAgentOptions,
   type MeshRequestError,
-  RetryOn,
   Sidecar,
+  toRetryPlan,
 } from '../../packages/proxy/src/index.js';
 import { http } from '../servers/http.js';
 import {
@@ -88,7 +88,7 @@ describe('error messages of failed calls', () => {
 
   it('retries used up: the count and the last failure', async () => {
     const up = await resetting();
-    const err = await failure(agentFor(up.port, { retry: { attempts: 2, backoffBaseMs: 1 } }));
+    const err = await failure(agentFor(up.port, { retry: { maxAttempts: 3, backoff: { baseMs: 1 } } }));
     expect(head(err)).toBe(
       `GET svc/x failed after 3 attempts, the last: connection reset by 127.0.0.1:${up.port} before a response`,
     );
@@ -96,7 +96,7 @@ describe('error messages of failed calls', () => {
 
   it('a per-try timeout of a POST: a timeout, with the limit and why it was not retried', async () => {
     const up = await silent();
-    const err = await failure(agentFor(up.port, { retry: { attempts: 2, perTryTimeoutMs: 100 } }), 'POST', 'x');
+    const err = await failure(agentFor(up.port, { retry: { maxAttempts: 3, perTryTimeoutMs: 100 } }), 'POST', 'x');
     expect(err.code).toBe('WEFT_ERR_TIMEOUT');
     expect(head(err)).toBe(
       `POST svc/x timed out: no response from 127.0.0.1:${up.port} within the per-try timeout of 100 ms (not retried: POST is not idempotent)`,
@@ -109,7 +109,7 @@ describe('error messages of failed calls', () => {
     let rolls = 0;
     const router = routerFor('svc', () => ({
       backendTags: [],
-      retry: { attempts: 2, retryOn: RetryOn.ServerError, backoffBaseMs: 1, backoffMaxMs: 2 },
+      retry: toRetryPlan({ maxAttempts: 3, retryOn: ['5xx'], backoff: { baseMs: 1, maxMs: 2 } }),
       fault: () => {
         rolls++;
         return { abort: 503 };

@@ -12,10 +12,10 @@ import {
   MemoryAccessLog,
   MeshAgent,
   type MeshEngineOptions,
-  RetryOn,
   type Router,
   rulesRouter,
   Sidecar,
+  toRetryPlan,
 } from '../../packages/proxy/src/index.js';
 import { cleanupAfterEach, discoveryOf, routerFor, type Upstream, upstreams } from './helpers.js';
 import { rawExchange } from './raw-net.js';
@@ -29,7 +29,7 @@ function resettingRouter(): { router: Router; on: { reset: boolean }; rolls: () 
   const router = routerFor('svc', () => ({
     backendTags: [],
     // Retries that would recover from a reset, if an injected one were retried.
-    retry: { attempts: 3, retryOn: RetryOn.Reset | RetryOn.ServerError, backoffBaseMs: 1, backoffMaxMs: 2 },
+    retry: toRetryPlan({ maxAttempts: 4, retryOn: ['reset', '5xx'], backoff: { baseMs: 1, maxMs: 2 } }),
     fault: () => {
       rolls++;
       return on.reset ? { abort: -1 } : undefined;
@@ -40,8 +40,8 @@ function resettingRouter(): { router: Router; on: { reset: boolean }; rolls: () 
 
 /** Health settings under which a single failure held against the endpoint would show. */
 const STRICT: Partial<MeshEngineOptions> = {
-  breaker: { consecutiveFailures: 2 },
-  outlier: { consecutiveGatewayFailures: 2 },
+  breaker: { trip: { kind: 'consecutive', threshold: 2 } },
+  outlier: { consecutiveGatewayErrors: 2 },
 };
 
 async function upstream(): Promise<{ up: Upstream; discovery: ReturnType<typeof discoveryOf>['discovery'] }> {

@@ -113,9 +113,9 @@ describe('MeshAgent basics', () => {
     // A breaker that opens on the first failure, and ejection on the first gateway failure.
     const m = new MeshAgent({
       discovery,
-      breaker: { consecutiveFailures: 1 },
-      outlier: { consecutiveGatewayFailures: 1 },
-      retry: { attempts: 3, retryOn: ['connect-failure', 'reset', '5xx'] },
+      breaker: { trip: { kind: 'consecutive', threshold: 1 } },
+      outlier: { consecutiveGatewayErrors: 1 },
+      retry: { maxAttempts: 4, retryOn: ['connect-failure', 'reset', '5xx'] },
     });
     const before = (ups[0] as Upstream).hits;
     for (let i = 0; i < 3; i++) {

@@ -35,7 +35,7 @@ const mesh = new MeshAgent({
   discovery,
   ...(router === undefined ? {} : { router }),
   // Backoffs of up to 400 ms, so the call spends most of its life waiting on a timer.
-  retry: scenario === 'delay' ? false : { attempts: 2, backoffBaseMs: 200, backoffMaxMs: 400 },
+  retry: scenario === 'delay' ? false : { maxAttempts: 3, backoff: { baseMs: 200, maxMs: 400 } },
 });
 const report = (err) => console.log('REJECTED', err.code);
 `;

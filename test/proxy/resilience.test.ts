@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMeshRequestError, MeshAgent, type MeshAgentOptions, RetryOn } from '../../packages/proxy/src/index.js';
+import { isMeshRequestError, MeshAgent, type MeshAgentOptions, toRetryPlan } from '../../packages/proxy/src/index.js';
 import { discoveryOf, routerFor, sleep, type Upstream, upstreams } from './helpers.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -72,7 +72,7 @@ describe('MeshAgent resilience on real sockets', () => {
     // (A third of the calls need a retry, more than the default budget allows: no budget here.)
     const { ups, mesh } = await setup(3, {
       outlier: false,
-      breaker: { consecutiveFailures: 1_000_000 },
+      breaker: { trip: { kind: 'consecutive', threshold: 1_000_000 } },
       retryBudget: false,
     });
     await (ups[0] as Upstream).kill();
@@ -117,7 +117,7 @@ describe('MeshAgent resilience on real sockets', () => {
     const { ups, mesh } = await setup(3, {
       lbPolicy: 'round_robin',
       retry: false,
-      outlier: { consecutiveGatewayFailures: 3, baseEjectionMs: ejectMs },
+      outlier: { consecutiveGatewayErrors: 3, baseEjectionTimeMs: ejectMs },
     });
     const bad = ups[0] as Upstream;
     failWith(503)(bad);
@@ -139,7 +139,12 @@ describe('MeshAgent resilience on real sockets', () => {
     const { ups, mesh } = await setup(1, {
       retry: false,
       outlier: false,
-      breaker: { consecutiveFailures: 3, openMs: 300, halfOpenProbes: 2 },
+      breaker: {
+        trip: { kind: 'consecutive', threshold: 3 },
+        openDurationMs: 300,
+        halfOpenMaxProbes: 2,
+        halfOpenSuccesses: 2,
+      },
     });
     const u = ups[0] as Upstream;
     failWith(500)(u);
@@ -164,7 +169,12 @@ describe('MeshAgent resilience on real sockets', () => {
     const { ups, mesh } = await setup(1, {
       retry: false,
       outlier: false,
-      breaker: { consecutiveFailures: 2, openMs: 200, halfOpenProbes: 1 },
+      breaker: {
+        trip: { kind: 'consecutive', threshold: 2 },
+        openDurationMs: 200,
+        halfOpenMaxProbes: 1,
+        halfOpenSuccesses: 1,
+      },
     });
     const u = ups[0] as Upstream;
     failWith(502)(u);
@@ -181,7 +191,7 @@ describe('MeshAgent resilience on real sockets', () => {
     const { ups, mesh } = await setup(2, {
       lbPolicy: 'round_robin',
       outlier: false,
-      retry: { attempts: 2, perTryTimeoutMs: 150, retryOn: ['connect-failure', 'reset', 'timeout'] },
+      retry: { maxAttempts: 3, perTryTimeoutMs: 150, retryOn: ['connect-failure', 'reset', 'timeout'] },
     });
     const slow = ups[0] as Upstream;
     slow.handler = () => {}; // never answers
@@ -262,7 +272,7 @@ describe('MeshAgent resilience on real sockets', () => {
       lbPolicy: 'round_robin',
       outlier: false,
       replayBufferBytes: 1024,
-      retry: { attempts: 1, retryOn: ['5xx'] },
+      retry: { maxAttempts: 2, retryOn: ['5xx'] },
     });
     const received: number[] = [];
     for (const u of ups)
@@ -312,7 +322,13 @@ describe('MeshAgent resilience on real sockets', () => {
     const router = routerFor('svc', () => ({
       backendTags: [],
       ...(plan === 'flaky'
-        ? { retry: { attempts: 3, retryOn: RetryOn.GatewayError | RetryOn.Reset, backoffBaseMs: 1, backoffMaxMs: 2 } }
+        ? {
+            retry: toRetryPlan({
+              maxAttempts: 4,
+              retryOn: ['gateway-error', 'reset'],
+              backoff: { baseMs: 1, maxMs: 2 },
+            }),
+          }
         : {}),
       fault: (n: number) => {
         attempt = n;

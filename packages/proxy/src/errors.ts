@@ -1,9 +1,9 @@
 import { brandErrorClass, type ErrorCode, WeftError, type WeftErrorOptions } from '@weft/core';
 
 /**
- * What happened to one attempt: an HTTP status (100–599), or one of core's negative outcome
- * codes for attempts that got no response (`-1` connect failure, `-2` reset, `-3` timeout,
- * `-4` other error, `-5` rejected locally, e.g. by an open circuit breaker).
+ * What happened to one attempt: an HTTP status (100–599), or one of core's {@link Outcome}
+ * codes for attempts that got no response (`ConnectFailure`, `Reset`, `Timeout`, `Error`,
+ * `Rejected` locally, e.g. by an open circuit breaker).
  */
 export type AttemptOutcome = number;
 
@@ -20,7 +20,7 @@ export interface MeshAttempt {
   readonly instanceId?: string;
   /** HTTP status or negative outcome code. */
   readonly outcome: AttemptOutcome;
-  /** A short word for the outcome: `200`, `connect-failure`, `reset`, `timeout`, `error`, `rejected`, `fault-abort`. */
+  /** Core's word for the outcome (`outcomeWord`: `200`, `connect-failure`, `reset`, `timeout`, `error`, `rejected`), or `fault-abort <status>` / `fault-reset`. */
   readonly reason: string;
   /** Wall time of the attempt in milliseconds (to response headers or failure). */
   readonly durationMs: number;
@@ -168,22 +168,4 @@ export function describeAttempts(attempts: readonly MeshAttempt[]): string {
         `#${a.attempt} ${a.endpoint} ${a.reason}${a.error && a.outcome < 0 ? ` (${a.error.message})` : ''} in ${Math.round(a.durationMs)} ms`,
     )
     .join(', ');
-}
-
-/** The word used for an outcome in attempt histories and access logs. */
-export function outcomeReason(outcome: AttemptOutcome): string {
-  switch (outcome) {
-    case -1:
-      return 'connect-failure';
-    case -2:
-      return 'reset';
-    case -3:
-      return 'timeout';
-    case -5:
-      return 'rejected';
-    case 0:
-      return 'cancelled';
-    default:
-      return outcome > 0 ? String(outcome) : 'error';
-  }
 }

@@ -9,27 +9,27 @@
 // First, before anything loads undici: refuses an unsupported Node.js with a coded error.
 import './runtime-check.js';
 
-export {
-  type CallInit,
-  type EndpointPool,
-  type MeshEngineOptions,
-  type PoolFactory,
-  type RetryOptions,
-  toRetryPlan,
-} from './engine/engine.js';
+/** Core's resilience vocabulary, which the engine's options use (re-exported, not redefined). */
 export type {
-  BreakerOptions,
-  BreakerState,
-  OutlierOptions,
+  BackoffOptions,
+  CallOutcome,
   RetryBudgetOptions,
-} from './engine/health.js';
+  RetryCondition,
+  RetryDecisionOptions,
+  RetryOptions,
+  TripOptions,
+} from '@weft/core';
+export { Outcome, outcomeWord } from '@weft/core';
+export type { CallInit, EndpointPool, MeshEngineOptions, PoolFactory } from './engine/engine.js';
+export type { BreakerOptions, BreakerState, OutlierOptions } from './engine/health.js';
+export { NotRetried } from './engine/retry-decision.js';
+export { AGENT_RETRY_ON, type RetryPlan, routeRetryPlan, toRetryPlan } from './engine/retry-plan.js';
 export {
   type AttemptFault,
   type HeaderSource,
   isRouteFailure,
   type MeshIdentity,
-  RetryOn,
-  type RetryPlan,
+  RESET_FAULT,
   type RouteFailure,
   type RoutePlan,
   type RouteRequest,

@@ -1,6 +1,8 @@
 /**
- * The catalogue of every error code Weft raises. Each code maps to the HTTP status the reference
- * servers answer with, so a library error and a wire error always agree.
+ * The catalogue of every error code Weft raises, in any package. Each code maps to the HTTP
+ * status the reference servers answer with, so a library error and a wire error always agree.
+ * `errors/catalogue.test.ts` scans every package's sources and fails on a code missing here or
+ * from `errors/CODES.md`.
  */
 export const ErrorCodes = {
   /** Input failed validation; `issues` names every field and problem. */
@@ -47,9 +49,97 @@ export const ErrorCodes = {
   WEFT_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   /** The package was loaded on a Node.js version it does not support (the message names the one it needs). */
   WEFT_ERR_UNSUPPORTED_RUNTIME: { status: 500, title: 'Unsupported Node.js version' },
+
+  // ── @weft/proxy ───────────────────────────────────────────────────────────────────────────
+  /** The sidecar could not read its client's request (malformed HTTP/1.1): Http1Server's answer. */
+  WEFT_ERR_BAD_REQUEST: { status: 400, title: 'Bad request' },
+  /** The sidecar's code for an upstream failure that carries no code of its own (its error answer). */
+  WEFT_ERR_UPSTREAM: { status: 502, title: 'Upstream failed mid-response' },
+
+  // ── @weft/servers: the registry's and the controller's wire errors ───────────────────────
+  /** No route for the path. */
+  WEFT_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
+  /** A route for the path, not for the method. */
+  WEFT_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  /** A body that is not of a media type the route takes. */
+  WEFT_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  /** A bug or a store failure, logged with its cause. */
+  WEFT_ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  /** No or bad credentials. */
+  WEFT_ERR_UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  /** The controller: a rule with that id exists already. */
+  WEFT_ERR_RULE_CONFLICT: { status: 409, title: 'Rule conflict' },
+  /** The controller: no rule with that id. */
+  WEFT_ERR_UNKNOWN_RULE: { status: 404, title: 'Unknown rule' },
+  /** The controller: the rules changed since the revision the write was based on. */
+  WEFT_ERR_REVISION_MISMATCH: { status: 412, title: 'Revision mismatch' },
+  /** The controller: the rules store refused or failed a write. */
+  WEFT_ERR_STORE_WRITE: { status: 503, title: 'Rules store write failed' },
+  /** The controller: the rules in the store do not compile. */
+  WEFT_ERR_STORED_RULES_INVALID: { status: 500, title: 'Stored rules invalid' },
+  /** The controller: the rules store cannot be reached. */
+  WEFT_ERR_STORE_UNAVAILABLE: { status: 503, title: 'Rules store unavailable' },
+  /** The controller: the rules store is read-only (rules come from Kubernetes resources). */
+  WEFT_ERR_STORE_READ_ONLY: { status: 405, title: 'Rules store read-only' },
+  /** The `weft` command line was used wrongly (unknown command or flag). */
+  WEFT_ERR_USAGE: { status: 400, title: 'Usage' },
+  /** A configuration file or setting is invalid; the message names the setting. */
+  WEFT_ERR_CONFIG: { status: 400, title: 'Invalid configuration' },
+  /** A `weft` operations command failed (bundle, install…). */
+  WEFT_ERR_OPS: { status: 500, title: 'Operation failed' },
+  /** A recipe run was interrupted (its signal aborted); its rules were removed first. */
+  WEFT_ERR_RECIPE_INTERRUPTED: { status: 499, title: 'Recipe interrupted' },
+
+  // ── @weft/examples ────────────────────────────────────────────────────────────────────────
   /** An example needs a toolchain (a compiler, a runtime) that is not installed. */
   WEFT_ERR_MISSING_TOOLCHAIN: { status: 500, title: 'Missing toolchain' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every Weft error code. */
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/**
+ * The catalogue of every warning code Weft logs (a `code` on the log record or the warning
+ * event): a condition the component survives on its own, that an operator may want to act on.
+ */
+export const WarningCodes = {
+  /** A watch failed and is restarted with backoff; one warning per failure streak. */
+  WEFT_WARN_WATCH_RESTART: { title: 'Watch restarted' },
+  /** A watch lost its place (compacted revision, resource version too old) and lists afresh. */
+  WEFT_WARN_WATCH_RELIST: { title: 'Watch relisted' },
+  /** A watch fell back from its preferred transport (say, streaming to polling). */
+  WEFT_WARN_WATCH_FALLBACK: { title: 'Watch fell back' },
+  /** A registry watch listener threw; later deliveries go on. */
+  WEFT_WARN_LISTENER_ERROR: { title: 'Listener threw' },
+  /** Consul: a service entry without an address (skipped). */
+  WEFT_WARN_CONSUL_EMPTY_ADDRESS: { title: 'Consul entry without address' },
+  /** Consul: a service entry that does not map onto an instance (skipped). */
+  WEFT_WARN_CONSUL_BAD_SERVICE: { title: 'Consul entry unreadable' },
+  /** etcd: a value under the prefix that is not an instance (skipped). */
+  WEFT_WARN_ETCD_BAD_VALUE: { title: 'etcd value unreadable' },
+  /** etcd: the lease of registered instances was lost; they are registered again. */
+  WEFT_WARN_ETCD_LEASE_LOST: { title: 'etcd lease lost' },
+  /** etcd: registering an instance again after a lost lease failed. */
+  WEFT_WARN_ETCD_REREGISTER_FAILED: { title: 'etcd re-registration failed' },
+  /** Kubernetes: an EndpointSlice without ports (skipped). */
+  WEFT_WARN_K8S_SLICE_WITHOUT_PORTS: { title: 'EndpointSlice without ports' },
+  /** Kubernetes: the named port is not on the EndpointSlice (skipped). */
+  WEFT_WARN_K8S_PORT_NOT_FOUND: { title: 'Port not found' },
+  /** Kubernetes: a Rule resource that does not compile (its status says why; the rest apply). */
+  WEFT_WARN_K8S_INVALID_RULE: { title: 'Invalid Rule resource' },
+  /** Kubernetes: the status of a Rule resource could not be written. */
+  WEFT_WARN_K8S_RULE_STATUS: { title: 'Rule status not written' },
+  /** Weave: a value that is not an instance (skipped). */
+  WEFT_WARN_WEAVE_BAD_VALUE: { title: 'Weave value unreadable' },
+  /** Weft registry: a registration or heartbeat failed and is retried. */
+  WEFT_WARN_WEFT_REGISTRATION: { title: 'Registration failed' },
+  /** Weft registry: an instance record that does not parse (skipped). */
+  WEFT_WARN_WEFT_BAD_INSTANCE: { title: 'Instance unreadable' },
+  /** Weft controller: rules that do not compile (the last good ones are kept). */
+  WEFT_WARN_WEFT_BAD_RULES: { title: 'Rules invalid' },
+  /** Weft controller: a revision behind the one already applied (ignored until it passes it). */
+  WEFT_WARN_WEFT_REVISION_BEHIND: { title: 'Rules revision behind' },
+} as const satisfies Record<string, { title: string }>;
+
+/** Every Weft warning code. */
+export type WarningCode = keyof typeof WarningCodes;

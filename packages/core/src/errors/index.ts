@@ -1,5 +1,5 @@
 export { brandErrorClass } from './brand.js';
-export { type ErrorCode, ErrorCodes } from './codes.js';
+export { type ErrorCode, ErrorCodes, type WarningCode, WarningCodes } from './codes.js';
 export {
   ClosedError,
   InvalidArgumentError,

@@ -1,5 +1,5 @@
 import { brandErrorClass, WeftError, type WeftErrorOptions } from '../errors/index.js';
-import type { CallOutcome } from './outcome.js';
+import { type CallOutcome, outcomeWord } from './outcome.js';
 
 /** One attempt of a retried call, as reported in the final error. */
 export interface AttemptRecord {
@@ -42,18 +42,8 @@ function describe(attempts: readonly AttemptRecord[]): string {
 
 function outcomeText(a: AttemptRecord): string {
   if (a.status !== undefined) return String(a.status);
-  switch (a.outcome) {
-    case -1:
-      return 'connect failure';
-    case -2:
-      return 'reset';
-    case -3:
-      return 'timeout';
-    case -5:
-      return 'rejected';
-    default:
-      return a.error instanceof Error ? `error (${a.error.message})` : 'error';
-  }
+  const word = outcomeWord(a.outcome);
+  return word === 'error' && a.error instanceof Error ? `error (${a.error.message})` : word;
 }
 
 /** Which deadline expired: one attempt's, or the whole call's. */

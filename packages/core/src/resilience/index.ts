@@ -53,6 +53,7 @@ export {
   Outcome,
   outcomeOfError,
   outcomeOfResult,
+  outcomeWord,
 } from './outcome.js';
 export {
   type EjectionEvent,
@@ -69,6 +70,7 @@ export { RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
 export {
   type GiveUpEvent,
   type RetryCondition,
+  type RetryDecisionOptions,
   type RetryEvent,
   type RetryInfo,
   type RetryOptions,

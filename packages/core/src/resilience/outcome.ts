@@ -31,6 +31,28 @@ export const Outcome = {
   Rejected: -5,
 } as const;
 
+/**
+ * The one word list for outcomes, used in attempt histories, error messages, access logs and
+ * metrics by every package: an HTTP status as its digits, else `connect-failure`, `reset`,
+ * `timeout`, `error`, `rejected` or `cancelled` (Envoy's `retry_on` spelling).
+ */
+export function outcomeWord(outcome: CallOutcome): string {
+  switch (outcome) {
+    case Outcome.ConnectFailure:
+      return 'connect-failure';
+    case Outcome.Reset:
+      return 'reset';
+    case Outcome.Timeout:
+      return 'timeout';
+    case Outcome.Rejected:
+      return 'rejected';
+    case Outcome.Cancelled:
+      return 'cancelled';
+    default:
+      return outcome > 0 ? String(outcome) : 'error';
+  }
+}
+
 /** True for outcomes that say nothing about the upstream: cancelled by the caller, or rejected locally. */
 export function isNeutral(outcome: CallOutcome): boolean {
   return outcome === Outcome.Cancelled || outcome === Outcome.Rejected;

@@ -84,7 +84,7 @@ describe('RetryPolicy', () => {
     expect(e.attempts[0]?.error).toBeInstanceOf(Error);
     expect(e.lastResult).toEqual(res(504));
     expect(e.lastOutcome).toBe(504);
-    expect(e.message).toMatch(/#1 connect failure in 0 ms, #2 503 in 0 ms, #3 504 in 40 ms/);
+    expect(e.message).toMatch(/#1 connect-failure in 0 ms, #2 503 in 0 ms, #3 504 in 40 ms/);
     expect(JSON.parse(JSON.stringify(e)).attempts[0]).toMatchObject({ attempt: 1, error: 'connect ECONNREFUSED' });
     expect(giveUps).toEqual(['attempts:3']);
   });

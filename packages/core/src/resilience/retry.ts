@@ -45,8 +45,13 @@ export interface RetryInfo {
   readonly error?: unknown;
 }
 
-/** Options of a {@link RetryPolicy}. */
-export interface RetryOptions {
+/**
+ * The options that shape each retry decision ({@link RetryPolicy.decide}): how many attempts,
+ * which outcomes, how long to wait. The one retry vocabulary of Weft: `execute` takes them (as
+ * part of {@link RetryOptions}), the rules compile to them (`fromRouteRetrySettings`), and
+ * `@weft/proxy` takes them for its own loop (MeshAgent's and the sidecar's `retry` option).
+ */
+export interface RetryDecisionOptions {
   /** Attempts in total, the first included; >= 1. Default 3. (Amalgam8's `http_req_retries` + 1.) */
   maxAttempts?: number;
   /**
@@ -56,8 +61,6 @@ export interface RetryOptions {
   retryOn?: readonly RetryCondition[];
   /** Statuses retried in addition to `retryOn` (say 409 or 429). */
   retriableStatusCodes?: readonly number[];
-  /** A custom predicate, OR-ed with the conditions above. */
-  retryIf?: (info: RetryInfo) => boolean;
   /** Backoff between attempts; see {@link BackoffOptions}. */
   backoff?: BackoffOptions;
   /**
@@ -65,14 +68,20 @@ export interface RetryOptions {
    * this cap, so one server cannot park a client for an hour. Default 30 000 ms.
    */
   maxRetryAfterMs?: number;
+  /** Deadline of each attempt. A timed-out attempt has outcome `Timeout`. */
+  perTryTimeoutMs?: number;
+}
+
+/** Options of a {@link RetryPolicy}: the decision options, plus what `execute` needs to run the loop. */
+export interface RetryOptions extends RetryDecisionOptions {
+  /** A custom predicate, OR-ed with the conditions above. */
+  retryIf?: (info: RetryInfo) => boolean;
   /**
    * The retry budget: a shared {@link RetryBudget} (share one per upstream across routes),
    * options for a private one, or `false` for none. Default: a private budget with the Finagle
    * defaults (20 % of requests + 10 retries/s over 10 s).
    */
   budget?: RetryBudget | RetryBudgetOptions | false;
-  /** Deadline of each attempt (execute only). A timed-out attempt has outcome `Timeout`. */
-  perTryTimeoutMs?: number;
   /**
    * Deadline of the whole call, retries and waits included (execute only). When it expires the
    * call rejects with a {@link TimeoutError} that carries the attempt history; a retry whose wait

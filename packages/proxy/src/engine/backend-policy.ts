@@ -55,16 +55,16 @@ export class BackendPolicy {
     this.breaker = {
       ...agent.breaker,
       // The breaker equivalent of the outlier settings (p.breaker): same threshold, sleep window.
-      consecutiveFailures: o.consecutive5xx,
-      openMs: o.baseEjectionTimeMs,
+      trip: { kind: 'consecutive', threshold: o.consecutive5xx },
+      openDurationMs: o.baseEjectionTimeMs,
     };
     const agentOutlier = agent.outlier === false ? undefined : agent.outlier;
     this.outlier = {
       ...agentOutlier,
       // Amalgam8's consecutive_errors counts every failure: 5xx and gateway errors alike.
       consecutive5xx: o.consecutive5xx,
-      consecutiveGatewayFailures: o.consecutive5xx,
-      baseEjectionMs: o.baseEjectionTimeMs,
+      consecutiveGatewayErrors: o.consecutive5xx,
+      baseEjectionTimeMs: o.baseEjectionTimeMs,
       intervalMs: o.intervalMs,
       maxEjectionPercent: o.maxEjectionPercent,
       panicThresholdPercent: o.panicThresholdPercent,

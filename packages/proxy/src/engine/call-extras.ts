@@ -1,7 +1,7 @@
 import type { Bulkhead, TimerHandle } from '@weft/core';
 import type { MeshAttempt } from '../errors.js';
 import type { MeshSpan } from '../telemetry/otel.js';
-import { NotRetried } from './failure-text.js';
+import type { NotRetried } from './retry-decision.js';
 import type { EndpointEntry } from './service-table.js';
 
 /**
@@ -20,11 +20,10 @@ export class CallExtras {
   history: MeshAttempt[] | undefined = undefined;
   /** A fault delay or a retry backoff. */
   wait: TimerHandle | undefined = undefined;
-  /** Why the body cannot be sent again. */
-  noReplay: string | undefined = undefined;
-  budgetSpent = false;
-  /** Why the last failure was not retried (for the error message). */
-  notRetried: NotRetried = NotRetried.No;
+  /** Why the last failure was not retried (a {@link NotRetried}; 0: it was, or not decided). */
+  notRetried: NotRetried | 0 = 0;
+  /** The last retry delay, ms (decorrelated jitter grows from it). */
+  lastDelay = 0;
   /** The call holds the event loop (see `LoopHold`): it waited on a timer or a queue. */
   holding = false;
   transparentUsed = false;

@@ -1,20 +1,34 @@
 import type { Duplex } from 'node:stream';
-import { type Bulkhead, type ErrorCode, outcomeOfError, type TimerHandle } from '@weft/core';
+import {
+  type Bulkhead,
+  type ErrorCode,
+  Outcome,
+  outcomeOfError,
+  outcomeWord,
+  parseRetryAfter,
+  type TimerHandle,
+} from '@weft/core';
 import type { Dispatcher } from 'undici';
-import { InjectedResetError, type MeshAttempt, MeshRequestError, NO_ROUTE_CODE, outcomeReason } from '../errors.js';
+import { InjectedResetError, type MeshAttempt, MeshRequestError, NO_ROUTE_CODE } from '../errors.js';
 import { reasonPhrase } from '../http1/status-text.js';
-import type { AccessLogRecord } from '../telemetry/access-log.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/tracing.js';
+import { admit, admitAnother, NO_ENDPOINT, pickEndpoint, refusalText } from './admission.js';
+import { Attempt, type AttemptOwner } from './attempt.js';
 import { BodySource, BodyTooLargeError } from './body.js';
 import { CallExtras } from './call-extras.js';
+import { writeAccessLog } from './call-telemetry.js';
 import type { DeadlineList, HasDeadline } from './deadlines.js';
-import type { CallInit, MeshEngine } from './engine.js';
-import { failureText, NotRetried, notRetriedText } from './failure-text.js';
-import { getHeader, rebuildHeaders } from './headers.js';
+import type { EngineContext } from './engine-context.js';
+import { failureText, notRetriedText } from './failure-text.js';
+import { getHeader } from './headers.js';
 import { sendMirror } from './mirror.js';
+import type { CallInit } from './options.js';
+import { AS_GIVEN, flatHeader, planOutgoingHeaders } from './outgoing-headers.js';
 import { nextRequestId } from './request-id.js';
-import { isRouteFailure, RetryOn, type RetryPlan, type RoutePlan } from './route.js';
-import type { EndpointEntry, ServiceTable, Subset } from './service-table.js';
+import { decideRetry, NotRetried } from './retry-decision.js';
+import type { RetryPlan } from './retry-plan.js';
+import { isRouteFailure, RESET_FAULT, type RoutePlan } from './route.js';
+import { type EndpointEntry, recordOutcome, type ServiceTable, type Subset } from './service-table.js';
 import type { Picker } from './types.js';
 
 type Controller = Dispatcher.DispatchController;
@@ -30,10 +44,6 @@ const now = (): number => performance.now();
 
 /** Maps an undici / Node error to a core outcome code (core's classifier; follows `cause` chains). */
 export const classifyError = outcomeOfError;
-
-const NO_EXTRA: readonly string[] = Object.freeze([]);
-/** Dropped from the caller's headers when upstreams get the endpoint's address as Host. */
-const DROP_HOST: ReadonlySet<string> = new Set(['host']);
 
 /**
  * An error a pool raised about the request or its configuration before anything was sent:
@@ -66,10 +76,11 @@ function onReusedSocket(error: Error): boolean {
   return typeof read === 'number' && read > 0;
 }
 
-/** The value of `lowerName` in a flat `[lowerName, value, …]` list. */
-function flatHeader(flat: readonly string[], lowerName: string): string | undefined {
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === lowerName) return flat[i + 1];
-  return undefined;
+/** An upstream answer's `Retry-After`, ms (-1 for none): read only for answers that may be retried. */
+function retryAfterOf(headers: Headers): number {
+  const raw = headers['retry-after'];
+  if (raw === undefined) return -1;
+  return parseRetryAfter(Array.isArray(raw) ? raw[0] : raw, Date.now()) ?? -1;
 }
 
 /** The fields of `Dispatcher.DispatchOptions` undici's Request reads, copied into one fixed shape. */
@@ -107,77 +118,12 @@ class SendOptions {
   }
 }
 
-/** One try of a call: the handler undici's Pool calls back. Stale attempts are ignored by the call. */
-class Attempt implements Handler {
-  controller: Controller | null = null;
-  /** Outcome fed to health / history already (discarded, timed out, failed, or finished). */
-  settled = false;
-  /** Abort as soon as undici starts it (it timed out or was abandoned while queued). */
-  dead: Error | null = null;
-  /** Response discarded for a retry: its data is dropped. */
-  discarded = false;
-  status = 0;
-  headersAt = 0;
-  timer: TimerHandle | undefined;
-
-  constructor(
-    readonly call: MeshCall,
-    readonly no: number,
-    readonly entry: EndpointEntry | undefined,
-    readonly index: number,
-    readonly picker: Picker<EndpointEntry> | undefined,
-    readonly token: number,
-    readonly transparent: boolean,
-    readonly startedAt: number,
-    /** The subset's picker generation the attempt started on. */
-    readonly generation: number,
-  ) {}
-
-  onRequestStart(controller: Controller, _context: unknown): void {
-    if (this.dead !== null) {
-      controller.abort(this.dead);
-      return;
-    }
-    this.controller = controller;
-    if (this.call.paused) controller.pause();
-  }
-
-  onRequestUpgrade(controller: Controller, statusCode: number, headers: Headers, socket: Duplex): void {
-    this.call.onAttemptUpgrade(this, controller, statusCode, headers, socket);
-  }
-
-  onResponseStart(controller: Controller, statusCode: number, headers: Headers, statusMessage?: string): void {
-    this.call.onAttemptHeaders(this, controller, statusCode, headers, statusMessage);
-  }
-
-  onResponseData(_controller: Controller, chunk: Buffer): void {
-    if (this.call.committed === this) this.call.forwardData(chunk);
-  }
-
-  onResponseEnd(_controller: Controller, trailers: Headers): void {
-    this.call.onAttemptEnd(this, trailers);
-  }
-
-  onResponseError(_controller: Controller | null, error: Error): void {
-    this.call.onAttemptError(this, error);
-  }
-
-  onBodySent(chunk: Buffer): void {
-    if (this.call.attempt === this) this.call.handler.onBodySent?.(chunk);
-  }
-
-  onRequestSent(): void {
-    this.call.onAttemptRequestSent();
-    if (this.call.attempt === this) this.call.handler.onRequestSent?.();
-  }
-}
-
 /**
  * One request through the mesh: route, faults, pick, attempt, feedback, retry, telemetry. It is
  * also the stable {@link Dispatcher.DispatchController} the caller's handler sees across retries
  * (pause / resume / abort always reach the attempt in flight).
  */
-export class MeshCall implements Controller, HasDeadline {
+export class MeshCall implements Controller, HasDeadline, AttemptOwner {
   readonly requestId: string;
   attempt: Attempt | undefined;
   committed: Attempt | undefined;
@@ -210,7 +156,7 @@ export class MeshCall implements Controller, HasDeadline {
   private timeHeaders = false;
 
   constructor(
-    readonly engine: MeshEngine,
+    readonly engine: EngineContext,
     readonly table: ServiceTable,
     readonly opts: Dispatcher.DispatchOptions,
     readonly handler: Handler,
@@ -311,7 +257,7 @@ export class MeshCall implements Controller, HasDeadline {
         return;
       }
       a.dead = err;
-      this.settle(a, 0, undefined);
+      this.settle(a, Outcome.Cancelled, undefined);
     }
     this.finishWithError(err, 0);
   }
@@ -343,7 +289,7 @@ export class MeshCall implements Controller, HasDeadline {
     }
     this.plan = plan;
     // A route without retries of its own keeps the agent's (safe) default; a route's explicit
-    // zero is a plan with `attempts: 0` (see rulesRouter), so it stays zero.
+    // zero is a plan with `maxAttempts: 1` (see rulesRouter), so it stays zero.
     this.retry = plan.retry ?? engine.defaultPlan.retry;
     this.subset = this.table.subset(plan.backendTags, plan.lbPolicy ?? engine.lbPolicy, plan.resilience);
     this.timeHeaders = engine.accessLog !== undefined || this.subset.policy === 'peak_ewma';
@@ -364,85 +310,28 @@ export class MeshCall implements Controller, HasDeadline {
         return;
       }
     }
-    if (this.retry !== undefined && this.retry.attempts > 0) this.table.budget?.onRequest();
+    if (this.retry !== undefined && this.retry.policy.maxAttempts > 1) this.table.budget?.onRequest();
     if (engine.accessLog !== undefined) this.extras().startWall = Date.now();
 
-    // Headers to send: the caller's, plus the request id and trace context when they change.
-    let extra: string[] | undefined;
-    if (this.addRid) extra = ['x-request-id', this.requestId];
-    // Host: what the caller set, else the authority (the origin's host); with `hostHeader:
-    // 'endpoint'` neither (the pool writes the endpoint's address). The sidecar drops its
-    // client's Host and passes the one to send in `extraHeaders`.
-    let dropHost = false;
-    const authority = this.authority;
-    if (authority !== undefined) {
-      const inherited = this.init?.inherited;
-      const inheritedHost = inherited !== undefined && flatHeader(inherited, 'host') !== undefined;
-      const own = inheritedHost || getHeader(opts.headers, 'host') !== undefined;
-      if (engine.hostIsEndpoint) dropHost = own;
-      else if (!own) {
-        if (extra === undefined) extra = ['host', authority];
-        else extra.push('host', authority);
-      }
-    }
-    // The trace context inherited from the incoming request (withIncoming) is this call's unless
-    // the call sets a traceparent of its own or, with tracing on, runs inside a span of the app's
-    // (OpenTelemetry's active context), which is a closer parent.
-    let inheritedTrace = this.init?.inherited !== undefined && getHeader(opts.headers, 'traceparent') === undefined;
-    if (engine.tracing.enabled(this.startedAt)) {
-      if (inheritedTrace && engine.tracing.hasActiveSpan()) inheritedTrace = false;
-      const incoming = inheritedTrace ? this.header('traceparent') : getHeader(opts.headers, 'traceparent');
-      const parent = parseTraceparent(incoming);
-      const x = this.extras();
-      x.span = engine.tracing.start(this.service, opts.method, opts.path, parent);
-      const sc = x.span.spanContext();
-      x.traceId = sc.traceId;
-      x.spanId = sc.spanId;
-      const tp = formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
-      if (extra === undefined) extra = ['traceparent', tp];
-      else extra.push('traceparent', tp);
-    } else if (engine.accessLog !== undefined) {
-      const parent = parseTraceparent(this.header('traceparent'));
-      if (parent !== undefined) {
-        const x = this.extras();
-        x.traceId = parent.traceId;
-        x.spanId = parent.spanId;
-      }
-    }
+    // The common call (no tracing, no access log, no inherited headers) makes no call here.
+    const tracing = engine.tracing.enabled(this.startedAt);
+    const inheritedTrace = this.init?.inherited !== undefined && this.inheritsTrace(tracing);
+    let traceparent: string | undefined;
+    if (tracing) traceparent = this.startSpan(inheritedTrace);
+    else if (engine.accessLog !== undefined) this.noteIncomingTrace();
+    const headers = planOutgoingHeaders(
+      opts.headers,
+      this.addRid ? this.requestId : undefined,
+      this.authority,
+      engine.hostIsEndpoint,
+      traceparent,
+      inheritedTrace,
+      this.init,
+    );
+    if (headers !== AS_GIVEN) this.sendOpts = this.buildOpts(headers);
+    else if (plan.path !== undefined) this.sendOpts = this.buildOpts(opts.headers);
+    else this.sendOpts = opts; // fast path: forwarded as given (Pool ignores opts.origin)
     const init = this.init;
-    if (init?.extraHeaders !== undefined) {
-      if (extra === undefined) extra = [...init.extraHeaders];
-      else extra.push(...init.extraHeaders);
-    }
-    const inherited = init?.inherited;
-    const span = this.x?.span;
-    if (inherited !== undefined) {
-      if (extra === undefined) extra = [];
-      for (let i = 0; i + 1 < inherited.length; i += 2) {
-        const name = inherited[i] as string;
-        // The client span's traceparent (added above) replaces the inherited one; the inherited
-        // trace state goes only with the inherited trace.
-        if (name === 'traceparent' && (span !== undefined || !inheritedTrace)) continue;
-        if (name === 'tracestate' && !inheritedTrace) continue;
-        if (dropHost && name === 'host') continue;
-        extra.push(name, inherited[i + 1] as string);
-      }
-    }
-    const drop = init?.dropHeaders ?? (dropHost ? DROP_HOST : undefined);
-    if (span !== undefined) {
-      // The new traceparent replaces the caller's.
-      const d = new Set(drop ?? []);
-      d.add('traceparent');
-      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, d, extra ?? NO_EXTRA));
-    } else if (extra !== undefined && drop === undefined && opts.headers == null) {
-      this.sendOpts = this.buildOpts(extra); // common case: no caller headers, only ours
-    } else if (extra !== undefined || drop !== undefined) {
-      this.sendOpts = this.buildOpts(rebuildHeaders(opts.headers, drop, extra ?? NO_EXTRA));
-    } else if (plan.path !== undefined) {
-      this.sendOpts = this.buildOpts(opts.headers);
-    } else {
-      this.sendOpts = opts; // fast path: forwarded as given (Pool ignores opts.origin)
-    }
     if (opts.body != null) this.body = new BodySource(opts.body, engine.replayLimit, init?.maxBodyBytes);
 
     // The route's timeout, else the agent's (15 s unless configured; 0 turns it off).
@@ -453,6 +342,38 @@ export class MeshCall implements Controller, HasDeadline {
     // read costs ~45 ns here, and a call needs three more).
     else this.nextAttempt(false, this.startedAt);
     if (plan.mirror !== undefined) this.startMirror(plan.mirror.tags);
+  }
+
+  /**
+   * Whether the trace context inherited from the incoming request (withIncoming; asked only when
+   * there are inherited headers) is this call's: not when the call sets a traceparent of its own or, with tracing on, runs inside a span of
+   * the app's (OpenTelemetry's active context), which is a closer parent.
+   */
+  private inheritsTrace(tracing: boolean): boolean {
+    if (getHeader(this.opts.headers, 'traceparent') !== undefined) return false;
+    return !(tracing && this.engine.tracing.hasActiveSpan());
+  }
+
+  /** Starts the call's client span; returns the traceparent that goes upstream. */
+  private startSpan(inheritedTrace: boolean): string {
+    const opts = this.opts;
+    const incoming = inheritedTrace ? this.header('traceparent') : getHeader(opts.headers, 'traceparent');
+    const x = this.extras();
+    x.span = this.engine.tracing.start(this.service, opts.method, opts.path, parseTraceparent(incoming));
+    const sc = x.span.spanContext();
+    x.traceId = sc.traceId;
+    x.spanId = sc.spanId;
+    return formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
+  }
+
+  /** Without tracing, the access log still records the incoming trace ids. */
+  private noteIncomingTrace(): void {
+    const parent = parseTraceparent(this.header('traceparent'));
+    if (parent !== undefined) {
+      const x = this.extras();
+      x.traceId = parent.traceId;
+      x.spanId = parent.spanId;
+    }
   }
 
   /**
@@ -554,32 +475,11 @@ export class MeshCall implements Controller, HasDeadline {
     if (this.finished) return;
     const no = ++this.attemptNo;
     if (!transparent) this.tries++;
-    const subset = this.subset;
-    const picker = subset.picker;
-    let index = picker.pickIndex(this.plan.hashKey);
-    const n = picker.endpoints.length;
-    const avoid = this.x?.avoid;
-    if (index >= 0 && n > 1 && avoid !== undefined && picker.endpoints[index] === avoid) {
-      // A retry goes to another endpoint when there is a healthy one. Picking again is not
-      // enough: least-request favours a dead endpoint (connect failures leave it idle).
-      const again = picker.pickIndex(this.plan.hashKey);
-      if (again >= 0 && picker.endpoints[again] !== avoid) index = again;
-      else
-        for (let k = 1; k < n; k++) {
-          const j = (index + k) % n;
-          if (!picker.isEjected(j) && picker.endpoints[j] !== avoid) {
-            index = j;
-            break;
-          }
-        }
-    }
-    if (index < 0) {
-      if (n === 0) {
-        this.failNoEndpoint();
-        return;
-      }
-      // Panic mode: every endpoint is ejected; spread over all of them rather than fail.
-      index = subset.panicCursor++ % n;
+    const picker = this.subset.picker;
+    const index = pickEndpoint(this.subset, this.plan.hashKey, this.x?.avoid);
+    if (index === NO_ENDPOINT) {
+      this.failNoEndpoint();
+      return;
     }
     const rollFault = this.plan.fault;
     if (rollFault !== undefined) {
@@ -629,46 +529,43 @@ export class MeshCall implements Controller, HasDeadline {
       return;
     }
     let i = this.subset.indexOf(entry);
-    if (i < 0) i = current.pickIndex(this.plan.hashKey);
-    if (i < 0) {
-      if (current.endpoints.length === 0) {
-        this.failNoEndpoint();
-        return;
-      }
-      i = this.subset.panicCursor++ % current.endpoints.length;
+    if (i < 0) i = pickEndpoint(this.subset, this.plan.hashKey, undefined);
+    if (i === NO_ENDPOINT) {
+      this.failNoEndpoint();
+      return;
     }
     this.launch(no, current, i, transparent, now());
   }
 
   private launch(no: number, picker: Picker<EndpointEntry>, index: number, transparent: boolean, at: number): void {
     if (this.finished) return;
-    const n = picker.endpoints.length;
     const maxRequests = this.engine.maxRequestsPerEndpoint;
     let entry = picker.endpoints[index] as EndpointEntry;
-    let token = entry.inflight < maxRequests ? entry.breaker.tryAcquire() : -3;
+    let token = admit(entry, maxRequests);
     if (token < 0) {
       // Try the other endpoints before giving up on this attempt.
-      for (let k = 1; k < n && token < 0; k++) {
-        const j = (index + k) % n;
-        if (picker.isEjected(j)) continue;
-        const other = picker.endpoints[j] as EndpointEntry;
-        const t = other.inflight < maxRequests ? other.breaker.tryAcquire() : -3;
-        if (t >= 0) {
-          token = t;
-          index = j;
-        }
-      }
-      if (token < 0) {
-        const why = token === -3 ? `${maxRequests} requests in flight` : `circuit breaker ${entry.breaker.state}`;
-        this.record(no, entry, -5, 0, new Error(why), transparent);
+      const other = admitAnother(picker, index, maxRequests);
+      if (other === undefined) {
+        this.record(no, entry, Outcome.Rejected, 0, new Error(refusalText(token, entry, maxRequests)), transparent);
         this.fail('WEFT_ERR_CIRCUIT_OPEN', `Every circuit breaker of ${this.service} refused the call`, 503);
         return;
       }
+      index = other.index;
+      token = other.token;
       entry = picker.endpoints[index] as EndpointEntry;
     }
     picker.onStart(index);
     entry.inflight++;
-    const a = new Attempt(this, no, entry, index, picker, token, transparent, at, this.subset.generation);
+    const a = new Attempt(this, {
+      no,
+      entry,
+      index,
+      picker,
+      token,
+      transparent,
+      startedAt: at,
+      generation: this.subset.generation,
+    });
     this.attempt = a;
     const perTry = this.retry?.perTryTimeoutMs;
     if (perTry !== undefined && perTry > 0)
@@ -693,13 +590,16 @@ export class MeshCall implements Controller, HasDeadline {
     a.status = status;
     // Time to headers feeds the access log and latency-aware pickers; a clock read is ~45 ns.
     if (this.timeHeaders) a.headersAt = now();
-    if (status >= 500 && this.shouldRetry(status)) {
-      a.discarded = true;
-      this.settle(a, status, undefined);
-      const len = Number(headers['content-length'] ?? Number.NaN);
-      if (!(len <= DRAIN_LIMIT)) controller.abort(new Error('response discarded for a retry'));
-      this.scheduleRetry(a.entry);
-      return;
+    if (status >= 500 || this.retry?.retriesBelow500 === true) {
+      const delay = this.retryDelay(status, retryAfterOf(headers));
+      if (delay >= 0) {
+        a.discarded = true;
+        this.settle(a, status, undefined);
+        const len = Number(headers['content-length'] ?? Number.NaN);
+        if (!(len <= DRAIN_LIMIT)) controller.abort(new Error('response discarded for a retry'));
+        this.scheduleRetry(a.entry, delay);
+        return;
+      }
     }
     this.commit(a);
     this.handler.onResponseStart?.(this, status, headers, statusText);
@@ -744,7 +644,7 @@ export class MeshCall implements Controller, HasDeadline {
     if (a.settled) return;
     if (this.committed === a) {
       // The response had started: nothing can be retried. Report with the history.
-      const outcome = this.aborted_ ? 0 : classifyError(error);
+      const outcome = this.aborted_ ? Outcome.Cancelled : classifyError(error);
       this.settle(a, outcome, error);
       const err = this.aborted_
         ? (this.x?.reason as Error)
@@ -757,17 +657,18 @@ export class MeshCall implements Controller, HasDeadline {
       return;
     }
     if (this.aborted_) {
-      this.settle(a, 0, error);
+      this.settle(a, Outcome.Cancelled, error);
       this.finishWithError(this.x?.reason as Error, 0);
       return;
     }
     if (this.finished) {
-      this.settle(a, 0, error);
+      this.settle(a, Outcome.Cancelled, error);
       return;
     }
     const tooLarge = error instanceof BodyTooLargeError ? error : (error as { cause?: unknown }).cause;
     if (tooLarge instanceof BodyTooLargeError) {
-      this.settle(a, 0, error);
+      // The caller's body is at fault, not the endpoint: neutral for its health.
+      this.settle(a, Outcome.Cancelled, error);
       this.fail('WEFT_ERR_PAYLOAD_TOO_LARGE', tooLarge.message, 413);
       return;
     }
@@ -775,7 +676,7 @@ export class MeshCall implements Controller, HasDeadline {
       // The pool refused the request itself (a bad header from the caller, or an endpoint it
       // cannot serve): not the upstream's fault, and a retry would fail alike. No retry, no
       // breaker or outlier penalty; the caller gets the error that says why, as undici gives it.
-      this.settle(a, 0, error);
+      this.settle(a, Outcome.Cancelled, error);
       this.finishWithError(error, (error as { status?: number }).status ?? 400);
       return;
     }
@@ -783,12 +684,13 @@ export class MeshCall implements Controller, HasDeadline {
     // A keep-alive socket the server closed under us: retry once, transparently, when safe.
     // Only a socket that served a response before qualifies (see onReusedSocket).
     const transparent =
-      outcome === -2 &&
+      outcome === Outcome.Reset &&
       this.x?.transparentUsed !== true &&
       this.idempotent &&
       (this.body === undefined || this.body.replayable) &&
       onReusedSocket(error);
-    this.settle(a, transparent ? 0 : outcome, error);
+    // Not the endpoint's fault (the keep-alive race): neutral for its health.
+    this.settle(a, transparent ? Outcome.Cancelled : outcome, error);
     if (transparent) {
       const x = this.extras();
       x.transparentUsed = true;
@@ -798,7 +700,8 @@ export class MeshCall implements Controller, HasDeadline {
       queueMicrotask(() => this.nextAttempt(true));
       return;
     }
-    if (this.shouldRetry(outcome)) this.scheduleRetry(a.entry);
+    const delay = this.retryDelay(outcome, -1);
+    if (delay >= 0) this.scheduleRetry(a.entry, delay);
     else this.finalFail();
   }
 
@@ -809,10 +712,11 @@ export class MeshCall implements Controller, HasDeadline {
       service: this.service,
       requestId: this.requestId,
     });
-    this.settle(a, -3, err);
+    this.settle(a, Outcome.Timeout, err);
     if (a.controller !== null) a.controller.abort(err);
     else a.dead = err;
-    if (this.shouldRetry(-3)) this.scheduleRetry(a.entry);
+    const delay = this.retryDelay(Outcome.Timeout, -1);
+    if (delay >= 0) this.scheduleRetry(a.entry, delay);
     else this.finalFail();
   }
 
@@ -849,8 +753,8 @@ export class MeshCall implements Controller, HasDeadline {
     });
     let waiting = '';
     if (a !== undefined && !a.settled) {
-      if (a.entry !== undefined) waiting = ` waiting for ${a.entry.address}`;
-      this.settle(a, -3, err);
+      waiting = ` waiting for ${a.entry.address}`;
+      this.settle(a, Outcome.Timeout, err);
       if (a.controller !== null) a.controller.abort(err);
       else a.dead = err;
     }
@@ -867,21 +771,24 @@ export class MeshCall implements Controller, HasDeadline {
 
   private injectAbort(no: number, code: number): void {
     if (this.finished) return;
-    if (code < 0) {
+    if (code === RESET_FAULT) {
       // Amalgam8's `-1`: reset the caller's connection. Deliberate, so never retried (a retry
       // would hide the very failure the rule injects), and no endpoint was involved: nothing
       // reaches breakers, outlier detection or the retry budget.
       const cause = Object.assign(new Error('connection reset by an injected fault'), { code: 'ECONNRESET' });
-      this.record(no, undefined, -2, 0, cause, false);
+      this.record(no, undefined, Outcome.Reset, 0, cause, false);
       const what = `${this.opts.method} ${this.service}${this.opts.path}`;
       // Logged and counted with status 0: no response was sent.
       this.finishWithError(new InjectedResetError(what, this.errorOptions()), 0);
       return;
     }
-    if (code >= 500 && this.shouldRetry(code)) {
-      this.record(no, undefined, code, 0, undefined, false);
-      this.scheduleRetry(undefined);
-      return;
+    if (code >= 500 || this.retry?.retriesBelow500 === true) {
+      const delay = this.retryDelay(code, -1);
+      if (delay >= 0) {
+        this.record(no, undefined, code, 0, undefined, false);
+        this.scheduleRetry(undefined, delay);
+        return;
+      }
     }
     this.record(no, undefined, code, 0, undefined, false);
     this.extras().upstreamMs = 0;
@@ -907,55 +814,35 @@ export class MeshCall implements Controller, HasDeadline {
 
   // ── retry policy ────────────────────────────────────────────────────────────────────────────
 
-  private shouldRetry(outcome: number): boolean {
-    if (this.finished || this.aborted_) return false;
-    const r = this.retry;
-    if (r === undefined || r.attempts === 0) return this.noRetry(outcome, NotRetried.Off);
-    if (this.tries > r.attempts) return this.noRetry(outcome, NotRetried.Exhausted);
-    const bits = r.retryOn;
-    let ok = false;
-    // Resets and timeouts may come after the upstream acted on the request: only idempotent ones.
-    let unsafe = false;
-    if (outcome === -1) ok = (bits & (RetryOn.ConnectFailure | RetryOn.GatewayError | RetryOn.ServerError)) !== 0;
-    else if (outcome === -2) {
-      ok = (bits & (RetryOn.Reset | RetryOn.GatewayError | RetryOn.ServerError)) !== 0;
-      unsafe = true;
-    } else if (outcome === -3) {
-      ok =
-        (bits & (RetryOn.Timeout | RetryOn.GatewayError | RetryOn.ServerError)) !== 0 ||
-        r.perTryTimeoutMs !== undefined;
-      unsafe = true;
-    } else if (outcome >= 500)
-      ok =
-        (bits & RetryOn.ServerError) !== 0 || ((bits & RetryOn.GatewayError) !== 0 && outcome >= 502 && outcome <= 504);
-    if (!ok && outcome > 0 && (bits & RetryOn.StatusCodes) !== 0 && r.statusCodes?.includes(outcome) === true)
-      ok = true;
-    if (!ok) return this.noRetry(outcome, NotRetried.NotCovered);
-    if (unsafe && !this.idempotent) return this.noRetry(outcome, NotRetried.NotIdempotent);
-    if (this.body !== undefined && !this.body.replayable) {
-      this.extras().noReplay = this.body.notReplayableReason;
-      return false;
-    }
-    const budget = this.table.budget;
-    if (budget !== undefined && !budget.tryWithdraw()) {
-      this.extras().budgetSpent = true;
-      return false;
-    }
-    return true;
+  /**
+   * Whether the failed attempt is tried again ({@link decideRetry}: core's `RetryPolicy`, then
+   * idempotency, a replayable body, the timeout and the budget): the delay in ms, or a negative
+   * {@link NotRetried}, noted for the error message.
+   */
+  private retryDelay(outcome: number, retryAfterMs: number): number {
+    if (this.finished || this.aborted_) return NotRetried.CallOver;
+    const x = this.x;
+    const delay = decideRetry({
+      plan: this.retry,
+      budget: this.table.budget,
+      tries: this.tries,
+      outcome,
+      idempotent: this.idempotent,
+      replayable: this.body === undefined || this.body.replayable,
+      previousDelayMs: x?.lastDelay ?? 0,
+      retryAfterMs,
+      remainingMs: retryAfterMs >= 0 && this.timeoutMs > 0 ? this.timeoutMs - (now() - this.startedAt) : Infinity,
+    });
+    // Only a failure without a response needs the reason (an answer goes to the caller as is).
+    if (delay < 0 && outcome < 100) this.extras().notRetried = delay as NotRetried;
+    return delay;
   }
 
-  /** Notes why a failure without a response is not retried (for the error); a 5xx answer needs no note. */
-  private noRetry(outcome: number, why: NotRetried): false {
-    if (outcome < 0) this.extras().notRetried = why;
-    return false;
-  }
-
-  private scheduleRetry(failed: EndpointEntry | undefined): void {
+  private scheduleRetry(failed: EndpointEntry | undefined, delayMs: number): void {
     const x = this.extras();
     x.avoid = failed;
-    const r = this.retry;
-    const cap = r === undefined ? 0 : Math.min(r.backoffMaxMs, r.backoffBaseMs * 2 ** (this.tries - 1));
-    const delay = Math.floor(Math.random() * cap);
+    x.lastDelay = delayMs;
+    const delay = Math.floor(delayMs);
     if (delay < 1) {
       queueMicrotask(() => this.nextAttempt(false));
       return;
@@ -991,19 +878,18 @@ export class MeshCall implements Controller, HasDeadline {
     // A successful attempt's duration matters only to latency-aware pickers (-1: not measured).
     const duration = recorded || this.timeHeaders ? (a.headersAt > 0 ? a.headersAt : now()) - a.startedAt : -1;
     const entry = a.entry;
-    if (entry !== undefined) {
-      const picker = this.subset.picker;
-      if (a.picker === picker) picker.onEnd(a.index, duration);
-      else if (a.picker !== undefined) {
-        // The endpoint set changed while the attempt ran: when the rebuilt pickers carried its
-        // in-flight count over, the end is reported there (to the endpoint's new index).
-        const index = this.subset.carriedIndex(entry, a.generation);
-        if (index >= 0) picker.onEnd(index, duration);
-      }
-      entry.inflight--;
-      entry.breaker.release(a.token, outcome);
-      if (outcome !== 0) this.engine.recordOutcome(entry, outcome);
+    const picker = this.subset.picker;
+    if (a.picker === picker) picker.onEnd(a.index, duration);
+    else {
+      // The endpoint set changed while the attempt ran: when the rebuilt pickers carried its
+      // in-flight count over, the end is reported there (to the endpoint's new index).
+      const index = this.subset.carriedIndex(entry, a.generation);
+      if (index >= 0) picker.onEnd(index, duration);
     }
+    entry.inflight--;
+    entry.breaker.release(a.token, outcome);
+    // A cancelled (or otherwise neutral) attempt says nothing about the endpoint's health.
+    if (outcome !== Outcome.Cancelled) recordOutcome(entry, outcome);
     if (recorded) this.record(a.no, entry, outcome, duration, error, a.transparent);
   }
 
@@ -1021,7 +907,11 @@ export class MeshCall implements Controller, HasDeadline {
       ...(entry === undefined ? {} : { instanceId: entry.id }),
       outcome,
       reason:
-        entry === undefined ? (outcome === -2 ? 'fault-reset' : `fault-abort ${outcome}`) : outcomeReason(outcome),
+        entry === undefined
+          ? outcome === Outcome.Reset
+            ? 'fault-reset'
+            : `fault-abort ${outcome}`
+          : outcomeWord(outcome),
       durationMs,
       ...(error === undefined ? {} : { error }),
       ...(transparent ? { transparent: true } : {}),
@@ -1048,7 +938,8 @@ export class MeshCall implements Controller, HasDeadline {
     const history = x?.history;
     const last = history?.at(-1);
     const what = `${this.opts.method} ${this.service}${this.opts.path}`;
-    if (x?.budgetSpent === true) {
+    const why = x?.notRetried ?? 0;
+    if (why === NotRetried.BudgetSpent) {
       this.fail(
         'WEFT_ERR_RETRY_BUDGET_EXHAUSTED',
         `${what} failed and the retry budget is spent: ${failureText(last)}`,
@@ -1057,16 +948,19 @@ export class MeshCall implements Controller, HasDeadline {
       return;
     }
     const reason =
-      x?.noReplay ??
-      (last === undefined ? '' : notRetriedText(x?.notRetried ?? NotRetried.No, last.outcome, this.opts.method));
-    const why = reason === '' ? '' : ` (not retried: ${reason})`;
-    if (last?.outcome === -3 && this.tries === 1) {
-      this.fail('WEFT_ERR_TIMEOUT', `${what} timed out: ${failureText(last)}${why}`, 504, last.error);
+      why === NotRetried.NotReplayable
+        ? (this.body?.notReplayableReason ?? '')
+        : last === undefined
+          ? ''
+          : notRetriedText(why, last.outcome, this.opts.method);
+    const note = reason === '' ? '' : ` (not retried: ${reason})`;
+    if (last?.outcome === Outcome.Timeout && this.tries === 1) {
+      this.fail('WEFT_ERR_TIMEOUT', `${what} timed out: ${failureText(last)}${note}`, 504, last.error);
       return;
     }
     const n = history?.length ?? 0;
     const head = n > 1 ? `${what} failed after ${n} attempts, the last: ` : `${what} failed: `;
-    this.fail('WEFT_ERR_RETRIES_EXHAUSTED', `${head}${failureText(last)}${why}`, 504, last?.error);
+    this.fail('WEFT_ERR_RETRIES_EXHAUSTED', `${head}${failureText(last)}${note}`, 504, last?.error);
   }
 
   private fail(code: ErrorCode, message: string, status: number, cause?: unknown): void {
@@ -1116,33 +1010,20 @@ export class MeshCall implements Controller, HasDeadline {
     if (x?.span !== undefined) engine.tracing.end(x.span, status, upstream, attempts, error);
     const sink = engine.accessLog;
     if (sink !== undefined) {
-      const rec: AccessLogRecord = {
+      writeAccessLog(sink, {
         src: engine.src,
-        dst: `${this.service}:${this.plan?.backendTags.join(',') ?? ''}`,
-        status,
-        start_time: new Date(x?.startWall || Date.now()).toISOString(),
-        request_time: Math.round(durationMs) / 1000,
-        upstream_response_time: x === undefined || x.upstreamMs < 0 ? null : Math.round(x.upstreamMs) / 1000,
-        timestamp_in_ms: Date.now(),
+        service: this.service,
+        plan: this.plan,
         method: this.opts.method,
         path: this.opts.path,
-        request_id: this.requestId,
-        upstream_host: upstream ?? '-',
+        requestId: this.requestId,
+        status,
+        durationMs,
+        upstream,
         attempts,
-      };
-      if (x?.traceId !== undefined) {
-        rec.trace_id = x.traceId;
-        if (x.spanId !== undefined) rec.span_id = x.spanId;
-      }
-      if (this.plan?.ruleId !== undefined) rec.rule_id = this.plan.ruleId;
-      if (error !== undefined) rec.error_code = (error as { code?: string }).code ?? 'error';
-      const traces = x?.traces;
-      if (traces !== undefined) for (let i = 0; i + 1 < traces.length; i += 2) rec[traces[i] as string] = traces[i + 1];
-      try {
-        sink.write(rec);
-      } catch {
-        // A failing log sink must never fail the call.
-      }
+        error,
+        extras: x,
+      });
     }
   }
 }

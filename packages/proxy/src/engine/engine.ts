@@ -10,136 +10,21 @@ import {
 import type { Dispatcher, Pool } from 'undici';
 import { type AccessLogSink, pinoAccessLog } from '../telemetry/access-log.js';
 import { MeshMetrics, type MetricsRegistry } from '../telemetry/metrics.js';
-import type { MeshTracer } from '../telemetry/otel.js';
 import { MeshTracing } from '../telemetry/tracing.js';
 import { MeshCall } from './call.js';
 import { DeadlineSweeper } from './deadlines.js';
-import type { BreakerOptions, BreakerState, OutlierOptions, RetryBudgetOptions } from './health.js';
+import type { EngineContext } from './engine-context.js';
 import { LoopHold } from './loop-hold.js';
-import { defaultPlan, type MeshIdentity, RetryOn, type RetryPlan, type RoutePlan, type Router } from './route.js';
-import { type EndpointEntry, ServiceTable } from './service-table.js';
+import type { CallInit, MeshEngineOptions, PoolFactory } from './options.js';
+import { toRetryPlanAt } from './retry-plan.js';
+import { defaultPlan, type RoutePlan, type Router } from './route.js';
+import { type EndpointEntry, recordOutcome, ServiceTable } from './service-table.js';
 import type { Discovery, LbPolicy } from './types.js';
 
-/** Retry settings of the agent (used when no rule sets its own). */
-export interface RetryOptions {
-  /** Retries after the first try. Default 2. */
-  attempts?: number;
-  /**
-   * What to retry: `connect-failure` (always safe), `reset` and `timeout` (idempotent requests
-   * only), `gateway-error` (502/503/504), `5xx`. Default `['connect-failure', 'reset']`: an application's own 5xx answers pass through.
-   */
-  retryOn?: ReadonlyArray<'connect-failure' | 'reset' | 'timeout' | 'gateway-error' | '5xx'>;
-  /** Retry these statuses too. */
-  statusCodes?: readonly number[];
-  /** Per-try timeout to response headers, ms. Default none. */
-  perTryTimeoutMs?: number;
-  /** First backoff, ms; doubles per retry with full jitter. Default 25. */
-  backoffBaseMs?: number;
-  /** Longest backoff, ms. Default 250. */
-  backoffMaxMs?: number;
-}
-
-/**
- * What the engine needs of a per-endpoint connection pool: undici's `Pool` (MeshAgent) or the
- * sidecar's own HTTP/1.1 pool. Both take undici's dispatch options and v2 handlers.
- */
-export interface EndpointPool {
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
-  close(): Promise<void>;
-  destroy(): Promise<void>;
-}
-
-/** Makes the pool of one endpoint (`origin` is `http://host:port` or `https://…`). */
-export type PoolFactory = (origin: string, options: Pool.Options) => EndpointPool;
-
-/** Options shared by {@link MeshAgent} and the sidecar. */
-export interface MeshEngineOptions {
-  /** Where endpoints come from. */
-  discovery: Discovery;
-  /** The caller's identity, for source-matched rules and the access log's `src`. */
-  identity?: MeshIdentity;
-  /** Routing, fault and retry rules (see `rulesRouter`). Default: every request to every instance. */
-  router?: Router;
-  /** Load-balancing policy when a rule names none. Default `least_request`. */
-  lbPolicy?: LbPolicy;
-  /** Retries when a rule sets none; `false` disables them. */
-  retry?: RetryOptions | false;
-  /**
-   * Overall timeout to response headers when the route sets none, ms; `0` for none. Default
-   * 15 000: Amalgam8's default `http_req_timeout`, and Envoy's default route timeout, so an
-   * upstream that never answers cannot hold a call for undici's 300 s. A rule's
-   * `http_req_timeout` wins; routes compiled by `rulesRouter` without one take its compile
-   * option `defaultTimeoutMs` (also 15 s by default).
-   */
-  timeoutMs?: number;
-  /**
-   * The `Host` header upstreams get. `'authority'` (default): the request's own authority, as
-   * Envoy and Linkerd forward it — MeshAgent sends the origin's host (`reviews` for
-   * `fetch('http://reviews/…')`, or the `host` header the caller set), the sidecar the client's
-   * Host when it routed by Host and the service name when it routed by path. `'endpoint'`: the
-   * address of the instance each attempt goes to (`10.0.0.7:9080`), like Envoy's
-   * `auto_host_rewrite`, for upstreams that check Host against their own address.
-   */
-  hostHeader?: 'authority' | 'endpoint';
-  /** Retry budget per destination service; `false` disables it. */
-  retryBudget?: RetryBudgetOptions | false;
-  /** Circuit breaker per endpoint. */
-  breaker?: BreakerOptions;
-  /** Outlier ejection; `false` disables it. */
-  outlier?: OutlierOptions | false;
-  /** A streamed request body is recorded up to this many bytes so it can be retried. Default 64 KiB. */
-  replayBufferBytes?: number;
-  /**
-   * Options of the per-endpoint undici Pool. Defaults retire idle sockets before common server
-   * idle timeouts: `keepAliveTimeout` 4 s, `keepAliveMaxTimeout` 60 s, `keepAliveTimeoutThreshold` 1 s.
-   */
-  pool?: Pool.Options;
-  /** Access log: a sink, `true` for pino on stdout, `false` (default for MeshAgent) for none. */
-  accessLog?: AccessLogSink | boolean;
-  /**
-   * Metrics: a {@link MeshMetrics}, a prom-client registry to register into, or `false`. Default: a
-   * {@link MeshMetrics} of its own (read with `metrics.text()`; prom-client is not loaded).
-   */
-  metrics?: MeshMetrics | MetricsRegistry | false;
-  /**
-   * OpenTelemetry: a tracer to use (`trace.getTracer('my-service')`), `false` to never trace;
-   * default the global provider's when one is registered. Tracing needs `@opentelemetry/api`, an
-   * optional peer dependency: without it there is no tracing, and a `tracer` passed here is
-   * refused with `WEFT_ERR_MISSING_PEER_DEPENDENCY`.
-   */
-  tracer?: MeshTracer | false;
-  /** Generate `x-request-id` when the request has none. Default true. */
-  requestId?: boolean;
-  /** Clock for breakers, ejections and budgets. Default the system clock. */
-  clock?: Clock;
-}
+export type { CallInit, EndpointPool, MeshEngineOptions, PoolFactory } from './options.js';
 
 /** How often subsets of rule backends are checked for disuse (freed after two idle periods). */
 const SUBSET_SWEEP_MS = 60_000;
-
-const RETRY_ON_BITS: Record<string, number> = {
-  'connect-failure': RetryOn.ConnectFailure,
-  reset: RetryOn.Reset,
-  timeout: RetryOn.Timeout,
-  'gateway-error': RetryOn.GatewayError,
-  '5xx': RetryOn.ServerError,
-  'retriable-status-codes': RetryOn.StatusCodes,
-};
-
-/** Turns retry options (agent options or a rule's `retry_on` names) into a {@link RetryPlan}. */
-export function toRetryPlan(options: RetryOptions): RetryPlan {
-  let bits = 0;
-  for (const name of options.retryOn ?? ['connect-failure', 'reset']) bits |= RETRY_ON_BITS[name] ?? 0;
-  if (options.statusCodes !== undefined && options.statusCodes.length > 0) bits |= RetryOn.StatusCodes;
-  return Object.freeze({
-    attempts: options.attempts ?? 2,
-    retryOn: bits,
-    ...(options.statusCodes === undefined ? {} : { statusCodes: options.statusCodes }),
-    ...(options.perTryTimeoutMs === undefined ? {} : { perTryTimeoutMs: options.perTryTimeoutMs }),
-    backoffBaseMs: options.backoffBaseMs ?? 25,
-    backoffMaxMs: options.backoffMaxMs ?? 250,
-  });
-}
 
 /**
  * A {@link MeshMetrics}, recognised by shape rather than `instanceof`: one made by the other
@@ -174,13 +59,6 @@ function validate(options: MeshEngineOptions): void {
       message: `must be "authority" or "endpoint" (got ${JSON.stringify(options.hostHeader)})`,
     });
   nonNegative('replayBufferBytes', options.replayBufferBytes);
-  if (options.retry) {
-    nonNegative('retry.attempts', options.retry.attempts);
-    nonNegative('retry.perTryTimeoutMs', options.retry.perTryTimeoutMs);
-    for (const name of options.retry.retryOn ?? [])
-      if (RETRY_ON_BITS[name] === undefined)
-        issues.push({ path: 'retry.retryOn', message: `unknown condition ${JSON.stringify(name)}` });
-  }
   if (options.identity !== undefined && (typeof options.identity.name !== 'string' || options.identity.name === ''))
     issues.push({ path: 'identity.name', message: 'must be a non-empty string' });
   if (issues.length > 0) throw new InvalidArgumentError('mesh options', issues);
@@ -190,7 +68,7 @@ function validate(options: MeshEngineOptions): void {
  * The request engine behind {@link MeshAgent} and the sidecar: per-service endpoint tables, the
  * per-endpoint pools, routing, retries, health feedback and telemetry. One per agent.
  */
-export class MeshEngine {
+export class MeshEngine implements EngineContext {
   readonly options: MeshEngineOptions;
   /** Makes per-endpoint pools. */
   readonly createPool: PoolFactory;
@@ -244,7 +122,7 @@ export class MeshEngine {
     this.router = options.router;
     this.lbPolicy = options.lbPolicy ?? 'least_request';
     this.defaultPlan = defaultPlan(
-      options.retry === false ? undefined : toRetryPlan(options.retry ?? {}),
+      options.retry === false ? undefined : toRetryPlanAt('retry', options.retry ?? {}),
       options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     );
     this.hostIsEndpoint = options.hostHeader === 'endpoint';
@@ -323,13 +201,7 @@ export class MeshEngine {
 
   /** Feeds an attempt outcome to the outlier detection of the endpoint's group. */
   recordOutcome(entry: EndpointEntry, outcome: number): void {
-    if (entry.retired) return;
-    entry.group.record(entry, outcome);
-  }
-
-  /** A breaker changed state. */
-  onBreakerChange(entry: EndpointEntry, state: BreakerState): void {
-    this.metrics?.breaker(entry.service, entry.address, state, entry.group.label);
+    recordOutcome(entry, outcome);
   }
 
   /** Stops taking Discovery changes and every timer of the engine's own. */
@@ -358,26 +230,4 @@ export class MeshEngine {
     );
     this.tables.clear();
   }
-}
-
-/** Per-call extras the sidecar passes. */
-export interface CallInit {
-  /** The request id to use (an incoming `x-request-id`). */
-  requestId?: string;
-  /** Lower-case names of headers to drop before forwarding (hop-by-hop). */
-  dropHeaders?: ReadonlySet<string>;
-  /** Extra headers to append (flat `[name, value, ...]`). */
-  extraHeaders?: readonly string[];
-  /** Path to route on (after the sidecar stripped `/<service>`), when different from `opts.path`. */
-  routePath?: string;
-  /** Request headers as a lower-case record (node:http's `req.headers`), read by the rules without copying. */
-  headerRecord?: Readonly<Record<string, string | string[] | undefined>>;
-  /** A streamed body larger than this fails the call (sidecar body limit). */
-  maxBodyBytes?: number;
-  /**
-   * Headers of the incoming request this call is made for (MeshAgent's `withIncoming`), flat
-   * `[lowerName, value, …]`, that the outgoing request does not set itself: they are sent, and
-   * the rules and the trace context see them as the request's own.
-   */
-  inherited?: readonly string[];
 }

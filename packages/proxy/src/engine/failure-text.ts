@@ -1,19 +1,6 @@
+import { Outcome } from '@weft/core';
 import type { MeshAttempt } from '../errors.js';
-
-/** Why a failed attempt was not tried again (besides a spent budget or an unreplayable body). */
-export const NotRetried = {
-  /** It was retried, or nothing has been decided yet. */
-  No: 0,
-  /** The call has no retries (`retry: false`, a rule's `http_req_retries: 0`). */
-  Off: 1,
-  /** Every allowed retry was used. */
-  Exhausted: 2,
-  /** The retry policy's `retry_on` does not cover this kind of failure. */
-  NotCovered: 3,
-  /** A reset or a timeout of a request that is not idempotent: the upstream may have acted on it. */
-  NotIdempotent: 4,
-} as const;
-export type NotRetried = (typeof NotRetried)[keyof typeof NotRetried];
+import { NotRetried } from './retry-decision.js';
 
 /** The code of an error or of one of its causes (fetch and pools wrap socket errors). */
 function codeOf(error: unknown): string | undefined {
@@ -36,14 +23,14 @@ export function failureText(a: MeshAttempt | undefined): string {
   const code = codeOf(a.error);
   const detail = a.error === undefined ? '' : ` (${a.error.message})`;
   switch (a.outcome) {
-    case -1:
+    case Outcome.ConnectFailure:
       if (code === 'ECONNREFUSED') return `connection refused by ${ep}`;
       if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return `connecting to ${ep} timed out`;
       return `could not connect to ${ep}${detail}`;
-    case -2:
+    case Outcome.Reset:
       if (code === 'ECONNRESET') return `connection reset by ${ep} before a response`;
       return `${ep} closed the connection before responding${detail}`;
-    case -3:
+    case Outcome.Timeout:
       // The engine's per-try timeout says how long it waited; a pool's timeout has its own words.
       if ((a.error as { code?: unknown } | undefined)?.code === 'WEFT_ERR_TIMEOUT')
         return `no response from ${ep} within the ${a.error?.message}`;
@@ -53,11 +40,20 @@ export function failureText(a: MeshAttempt | undefined): string {
   }
 }
 
-const KIND: Record<number, string> = { [-1]: 'connect failures', [-2]: 'resets', [-3]: 'timeouts' };
+const KIND: Record<number, string> = {
+  [Outcome.ConnectFailure]: 'connect failures',
+  [Outcome.Reset]: 'resets',
+  [Outcome.Timeout]: 'timeouts',
+};
 
-/** The reason a failure was not retried, for `(not retried: …)`; empty when it was (or no reason is known). */
-export function notRetriedText(why: NotRetried, outcome: number, method: string): string {
+/**
+ * The reason a failure was not retried, for `(not retried: …)`; empty when it was (or no reason
+ * is known, or the caller words it: an unreplayable body, a spent budget).
+ */
+export function notRetriedText(why: number, outcome: number, method: string): string {
   switch (why) {
+    case NotRetried.TooLate:
+      return "the upstream's Retry-After outlasts the call's timeout";
     case NotRetried.Off:
       return 'retries are off';
     case NotRetried.NotIdempotent:

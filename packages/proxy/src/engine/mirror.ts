@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { AccessLogRecord } from '../telemetry/access-log.js';
-import type { MeshEngine } from './engine.js';
+import type { EngineContext } from './engine-context.js';
 import { getHeader, rebuildHeaders } from './headers.js';
 import type { EndpointEntry, ServiceTable } from './service-table.js';
 
@@ -42,7 +42,7 @@ export interface MirrorRequest {
  * access log is configured, logged as a record with `mirror: true`. Nothing here can reach the
  * primary call: no shared handler, no health feedback, no retries.
  */
-export function sendMirror(engine: MeshEngine, m: MirrorRequest): void {
+export function sendMirror(engine: EngineContext, m: MirrorRequest): void {
   const table = m.table;
   const counters = table.counters;
   if (engine.mirrorsInFlight >= MAX_MIRRORS_IN_FLIGHT) {
@@ -100,7 +100,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   private readonly startedAt = Date.now();
 
   constructor(
-    private readonly engine: MeshEngine,
+    private readonly engine: EngineContext,
     private readonly m: MirrorRequest,
     private readonly entry: EndpointEntry | undefined,
   ) {}

@@ -1,4 +1,5 @@
 import type { BackendResilienceSettings } from '@weft/core';
+import type { RetryPlan } from './retry-plan.js';
 import type { LbPolicy } from './types.js';
 
 /** The caller's identity, matched by rules' `match.source`. */
@@ -28,44 +29,20 @@ export interface RouteRequest {
   readonly source: MeshIdentity | undefined;
 }
 
+/** An abort fault that resets the caller's connection instead of answering (Amalgam8's `-1`). */
+export const RESET_FAULT = -1;
+
 /** A fault rolled for one attempt. */
 export interface AttemptFault {
   /** Delay before the attempt, ms. */
   readonly delayMs?: number;
-  /** Answer the attempt with this status instead of calling upstream; -1 resets the connection. */
+  /**
+   * Answer the attempt with this status instead of calling upstream, or {@link RESET_FAULT} to
+   * reset the connection (Amalgam8's `return_code: -1`).
+   */
   readonly abort?: number;
   /** Key/values for the call's access-log record (Amalgam8's `trace` action). */
   readonly traces?: ReadonlyArray<{ readonly key: string; readonly value: string }>;
-}
-
-/** Which attempts are retried. A bit set, so the hot path tests it with one `&`. */
-export const RetryOn = {
-  /** Any 5xx response. */
-  ServerError: 1,
-  /** 502, 503, 504. */
-  GatewayError: 2,
-  /** The connection could not be opened (always safe: nothing was sent). */
-  ConnectFailure: 4,
-  /** Reset / closed before a response (only for idempotent requests). */
-  Reset: 8,
-  /** The per-try timeout expired (only for idempotent requests). */
-  Timeout: 16,
-  /** A status listed in `statusCodes`. */
-  StatusCodes: 32,
-} as const;
-
-/** A retry policy for one route. */
-export interface RetryPlan {
-  /** Retries after the first try. */
-  readonly attempts: number;
-  /** Bits of {@link RetryOn}. */
-  readonly retryOn: number;
-  readonly statusCodes?: readonly number[];
-  /** Per-try timeout to response headers, ms. */
-  readonly perTryTimeoutMs?: number;
-  /** First backoff, ms (doubles per retry, full jitter). */
-  readonly backoffBaseMs: number;
-  readonly backoffMaxMs: number;
 }
 
 /**

@@ -7,13 +7,19 @@ import {
   type RuleRequest,
   type RuleSet,
 } from '@weft/core';
-import { toRetryPlan } from './engine.js';
-import type { AttemptFault, RetryPlan, RoutePlan, RouteRequest, Router } from './route.js';
+import { type RetryPlan, routeRetryPlan } from './retry-plan.js';
+import { type AttemptFault, RESET_FAULT, type RoutePlan, type RouteRequest, type Router } from './route.js';
 
 /** Options of {@link rulesRouter}. */
 export interface RulesRouterOptions extends CompileOptions {
   /** Random source for weighted choices and fault probabilities (tests pass a seeded one). Default `Math.random`. */
   rng?: () => number;
+  /**
+   * Cap of an upstream's `Retry-After` on the rules' retries (core's `maxRetryAfterMs`): a 503
+   * with `Retry-After: 1` is retried after a second, one with `Retry-After: 3600` after this
+   * (or not at all when that outlasts the route's timeout). Default 30 000 ms.
+   */
+  maxRetryAfterMs?: number;
 }
 
 /** A {@link Router} whose rules can be replaced at run time (a controller pushing a new revision). */
@@ -55,17 +61,7 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
     // Core hands out its NO_RETRIES object itself when a route says nothing about retries (and
     // no `defaultRetries` was compiled in): the agent's default applies then. Anything else was
     // configured, and an explicit `http_req_retries: 0` / `retries: {attempts: 0}` means none.
-    const plan =
-      r !== NO_RETRIES
-        ? toRetryPlan({
-            attempts: r.maxRetries,
-            retryOn: r.retryOn.filter((c) => c !== 'retriable-status-codes') as never,
-            statusCodes: r.retriableStatusCodes,
-            ...(r.perTryTimeoutMs === undefined ? {} : { perTryTimeoutMs: r.perTryTimeoutMs }),
-            backoffBaseMs: r.backoff.baseMs,
-            backoffMaxMs: r.backoff.maxMs,
-          })
-        : undefined;
+    const plan = r !== NO_RETRIES ? routeRetryPlan(r, options.maxRetryAfterMs) : undefined;
     plans.set(r, plan);
     return plan;
   };
@@ -95,7 +91,7 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
               if (f.delay === undefined && f.abort === undefined && f.traces.length === 0) return undefined;
               return {
                 ...(f.delayMs > 0 ? { delayMs: f.delayMs } : {}),
-                ...(f.abort === undefined ? {} : { abort: f.abort.reset ? -1 : (f.abort.status ?? 503) }),
+                ...(f.abort === undefined ? {} : { abort: f.abort.reset ? RESET_FAULT : (f.abort.status ?? 503) }),
                 ...(f.traces.length === 0 ? {} : { traces: f.traces }),
               };
             },

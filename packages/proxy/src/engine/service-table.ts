@@ -7,8 +7,9 @@ import type {
 } from '@weft/core';
 import { backendLabel, type CallCounters, type ServiceCounters } from '../telemetry/metrics.js';
 import { BackendPolicy, resilienceKey } from './backend-policy.js';
-import type { EndpointPool, MeshEngine } from './engine.js';
+import type { EngineContext } from './engine-context.js';
 import { type BreakerState, createBreaker, createOutlierDetector, createRetryBudget } from './health.js';
+import type { EndpointPool } from './options.js';
 import { makePicker } from './pickers.js';
 import type { Discovery, EndpointSet, LbPolicy, Picker } from './types.js';
 
@@ -50,7 +51,7 @@ export class EndpointEntry {
   constructor(
     readonly instance: ServiceInstance,
     readonly service: string,
-    engine: MeshEngine,
+    engine: EngineContext,
     /** The group whose outlier detection this entry feeds. */
     readonly group: EndpointGroup,
   ) {
@@ -66,7 +67,9 @@ export class EndpointEntry {
     const backend = group.backend;
     this.pool = engine.createPool(this.origin, backend?.pool ?? engine.poolOptions);
     this.breaker = createBreaker(backend?.breaker ?? engine.options.breaker ?? {}, engine.clock);
-    this.breaker.onStateChange((change) => engine.onBreakerChange(this, change.to as BreakerState));
+    this.breaker.onStateChange((change) =>
+      engine.metrics?.breaker(this.service, this.address, change.to as BreakerState, this.group.label),
+    );
   }
 
   /** Stops the breaker's timers and closes the pool once idle. */
@@ -148,7 +151,7 @@ export class EndpointGroup {
 
   constructor(
     private readonly table: ServiceTable,
-    private readonly engine: MeshEngine,
+    private readonly engine: EngineContext,
     /** The backend's policies; undefined for the service's shared group. */
     readonly backend: BackendPolicy | undefined,
     /** Names the group in metrics: `shared`, or the key of the backend's subset. */
@@ -253,7 +256,7 @@ export class ServiceTable {
 
   constructor(
     name: string,
-    private readonly engine: MeshEngine,
+    private readonly engine: EngineContext,
   ) {
     this.name = name;
     this.counters = engine.metrics?.counters(name);
@@ -441,4 +444,10 @@ export class ServiceTable {
     this.lastSubset = undefined;
     this.mirrorLast = undefined;
   }
+}
+
+/** Feeds an attempt's outcome to the outlier detection of the endpoint's group (not once it left). */
+export function recordOutcome(entry: EndpointEntry, outcome: number): void {
+  if (entry.retired) return;
+  entry.group.record(entry, outcome);
 }

@@ -1,7 +1,16 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MeshEngine } from '../engine/engine.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/metrics.js';
-import type { Sidecar } from './sidecar.js';
+
+/**
+ * What the admin listener reads of its sidecar: the engine and whether it drains. An interface
+ * of its own, so admin does not import the sidecar that creates it (no import circle).
+ */
+export interface AdminTarget {
+  readonly engine: MeshEngine;
+  readonly isDraining: boolean;
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2);
@@ -21,7 +30,7 @@ export class AdminServer {
   server: Server | undefined;
 
   constructor(
-    private readonly sidecar: Sidecar,
+    private readonly sidecar: AdminTarget,
     private readonly options: { port?: number; host?: string },
   ) {}
 

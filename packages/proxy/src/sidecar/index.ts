@@ -8,8 +8,9 @@
 // First: refuses an unsupported Node.js with a coded error before anything else is loaded.
 import '../runtime-check.js';
 
-export type { EndpointPool, MeshEngineOptions, PoolFactory, RetryOptions } from '../engine/engine.js';
-export type { BreakerOptions, OutlierOptions, RetryBudgetOptions } from '../engine/health.js';
+export type { RetryBudgetOptions, RetryDecisionOptions } from '@weft/core';
+export type { EndpointPool, MeshEngineOptions, PoolFactory } from '../engine/engine.js';
+export type { BreakerOptions, OutlierOptions } from '../engine/health.js';
 export type { MeshIdentity, Router } from '../engine/route.js';
 export { type RulesRouter, type RulesRouterOptions, rulesRouter } from '../engine/rules-router.js';
 export { Http1Pool, type Http1PoolOptions } from '../http1/client.js';

@@ -1,4 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Outcome } from '@weft/core';
+import { admit, pickEndpoint } from '../engine/admission.js';
 import type { MeshEngine } from '../engine/engine.js';
 import type { EndpointEntry } from '../engine/service-table.js';
 
@@ -64,15 +66,13 @@ export class TcpProxy {
     const table = this.engine.table(this.service);
     const subset = table.subset(this.options.tags ?? [], this.engine.lbPolicy);
     const picker = subset.picker;
-    let index = picker.pickIndex();
-    if (index >= 0 && picker.endpoints[index] === avoid && picker.endpoints.length > 1) index = picker.pickIndex();
-    if (index < 0 && picker.endpoints.length > 0) index = subset.panicCursor++ % picker.endpoints.length;
+    const index = pickEndpoint(subset, undefined, avoid);
     const entry = picker.endpoints[index];
     if (entry === undefined) {
       client.destroy();
       return;
     }
-    const token = entry.inflight < this.engine.maxRequestsPerEndpoint ? entry.breaker.tryAcquire() : -3;
+    const token = admit(entry, this.engine.maxRequestsPerEndpoint);
     if (token < 0) {
       if (tries < (this.options.retries ?? 2)) this.attempt(client, tries + 1, entry);
       else client.destroy();
@@ -117,7 +117,7 @@ export class TcpProxy {
     };
     upstream.once('close', end);
     const onConnectFail = (): void => {
-      settle(-1);
+      settle(Outcome.ConnectFailure);
       upstream.destroy();
       end();
       if (tries < (this.options.retries ?? 2)) this.attempt(client, tries + 1, entry);
@@ -129,7 +129,7 @@ export class TcpProxy {
       upstream.setTimeout(0);
       upstream.off('timeout', onConnectFail);
       upstream.off('error', onConnectFail);
-      settle(200);
+      settle(Outcome.Success);
       if (client.destroyed) {
         // The client left while the connect was under way.
         upstream.destroy();

@@ -158,7 +158,13 @@ function summarize(spec: LoadSpec, result: LoadResult): LoadSummary {
  *
  * @example
  * ```ts
- * const recipe = { topology: await readRecipeFile('topology', 't.json'), scenarios: …, checks: … };
+ * import { httpRulesApi, readRecipeFile, runRecipe } from '@weft/servers';
+ *
+ * const recipe = {
+ *   topology: await readRecipeFile('topology', 'topology.json'),
+ *   scenarios: await readRecipeFile('scenarios', 'gremlins.json'),
+ *   checks: await readRecipeFile('checks', 'checks.json'),
+ * };
  * const report = await runRecipe(recipe, {
  *   rules: httpRulesApi({ url: 'http://127.0.0.1:8080' }),
  *   proxies: ['http://127.0.0.1:8082'],

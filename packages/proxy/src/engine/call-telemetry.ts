@@ -1,0 +1,61 @@
+import type { AccessLogRecord, AccessLogSink } from '../telemetry/access-log.js';
+import type { CallExtras } from './call-extras.js';
+import type { RoutePlan } from './route.js';
+
+/** What the access log records of a finished call. */
+export interface FinishedCall {
+  /** The caller (`name:tags`). */
+  readonly src: string;
+  readonly service: string;
+  /** The route's plan; undefined when the call failed before routing. */
+  readonly plan: RoutePlan | undefined;
+  readonly method: string;
+  readonly path: string;
+  readonly requestId: string;
+  /** The status answered (0: none, the connection was reset). */
+  readonly status: number;
+  readonly durationMs: number;
+  /** The endpoint of the committed (or last) attempt. */
+  readonly upstream: string | undefined;
+  readonly attempts: number;
+  readonly error: Error | undefined;
+  /** The call's cold state: wall start, upstream time, trace ids, fault traces. */
+  readonly extras: CallExtras | undefined;
+}
+
+/** The access-log record of a finished call (Amalgam8's sidecar fields, plus Weft's). */
+export function accessLogRecord(c: FinishedCall): AccessLogRecord {
+  const x = c.extras;
+  const rec: AccessLogRecord = {
+    src: c.src,
+    dst: `${c.service}:${c.plan?.backendTags.join(',') ?? ''}`,
+    status: c.status,
+    start_time: new Date(x?.startWall || Date.now()).toISOString(),
+    request_time: Math.round(c.durationMs) / 1000,
+    upstream_response_time: x === undefined || x.upstreamMs < 0 ? null : Math.round(x.upstreamMs) / 1000,
+    timestamp_in_ms: Date.now(),
+    method: c.method,
+    path: c.path,
+    request_id: c.requestId,
+    upstream_host: c.upstream ?? '-',
+    attempts: c.attempts,
+  };
+  if (x?.traceId !== undefined) {
+    rec.trace_id = x.traceId;
+    if (x.spanId !== undefined) rec.span_id = x.spanId;
+  }
+  if (c.plan?.ruleId !== undefined) rec.rule_id = c.plan.ruleId;
+  if (c.error !== undefined) rec.error_code = (c.error as { code?: string }).code ?? 'error';
+  const traces = x?.traces;
+  if (traces !== undefined) for (let i = 0; i + 1 < traces.length; i += 2) rec[traces[i] as string] = traces[i + 1];
+  return rec;
+}
+
+/** Writes the call's record; a failing sink never fails the call. */
+export function writeAccessLog(sink: AccessLogSink, call: FinishedCall): void {
+  try {
+    sink.write(accessLogRecord(call));
+  } catch {
+    // A failing log sink must never fail the call.
+  }
+}
