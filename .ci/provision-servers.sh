@@ -36,6 +36,18 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 log() { printf '[provision-servers] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# apt-get update only when the package lists do not know package $1 yet.
+# (output captured first: grep -q closing the pipe early would SIGPIPE
+# apt-cache and, under pipefail, look like "not found")
+apt_lists_know() {
+  local policy_out
+  policy_out="$(apt-cache policy "$1" 2>/dev/null || true)"
+  if ! grep -qE 'Candidate: [0-9]' <<<"$policy_out"; then
+    log "apt lists lack $1: running apt-get update"
+    apt-get update -qq
+  fi
+}
+
 # run_step NAME FUNC [ARGS...]: runs FUNC, records and prints its wall time.
 run_step() {
   local name="$1"; shift
@@ -57,15 +69,7 @@ provision_etcd_debian() {
   fi
   [[ "$(id -u)" == 0 ]] || die "installing etcd-server needs root (apt-get install -y etcd-server)"
   export DEBIAN_FRONTEND=noninteractive
-  # apt-get update only when the package lists do not know etcd-server yet.
-  # (output captured first: grep -q closing the pipe early would SIGPIPE
-  # apt-cache and, under pipefail, look like "not found")
-  local policy_out
-  policy_out="$(apt-cache policy etcd-server 2>/dev/null || true)"
-  if ! grep -qE 'Candidate: [0-9]' <<<"$policy_out"; then
-    log "apt lists lack etcd-server: running apt-get update"
-    apt-get update -qq
-  fi
+  apt_lists_know etcd-server
   # The package's maintainer scripts would start an etcd daemon on :2379;
   # the tests start their own instances, so keep service starts off during
   # the install (policy-rc.d is honoured by invoke-rc.d / deb-systemd-invoke).
@@ -228,12 +232,7 @@ provision_chromium() {
   fi
   [[ "$(id -u)" == 0 ]] || die "installing chromium needs root (apt-get install -y chromium)"
   export DEBIAN_FRONTEND=noninteractive
-  local policy_out
-  policy_out="$(apt-cache policy chromium 2>/dev/null || true)"
-  if ! grep -qE 'Candidate: [0-9]' <<<"$policy_out"; then
-    log "apt lists lack chromium: running apt-get update"
-    apt-get update -qq
-  fi
+  apt_lists_know chromium
   apt-get install -y -qq --no-install-recommends chromium >/dev/null || die "apt-get install -y chromium failed"
   [[ -x /usr/bin/chromium ]] || die "chromium installed but no /usr/bin/chromium"
 }

@@ -14,11 +14,12 @@ import {
   type SourceFixture,
   type TestRecord,
 } from '@weft/adapters/testkit';
-import { Discovery, isWeftError, type RegistrySnapshot, type ServiceInstance, type SourceSnapshot } from '@weft/core';
+import { Discovery, isWeftError, type ServiceInstance, type SourceSnapshot } from '@weft/core';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsulServer, http, startConsul, TcpCutProxy, waitFor } from '../servers/index.js';
 import { expectOneFailureStreak, RecordingLogger } from './recording-logger.js';
+import { recordWatch } from './watch-recorder.js';
 
 let consul: ConsulServer;
 
@@ -263,42 +264,30 @@ describe('ConsulRegistry.watch: failure and recovery', () => {
     const proxy = await TcpCutProxy.start({ targetPort: consul.httpPort });
     const logger = new RecordingLogger();
     const registry = new ConsulRegistry({ address: proxy.url(), logger, waitSeconds: 5 });
-    const errors: Error[] = [];
-    const snapshots: RegistrySnapshot[] = [];
-    let recoveries = 0;
-    let ended: unknown;
-    const values = () => (snapshots.at(-1)?.instances ?? []).map((i) => i.endpoint.value).sort();
-    const sub = registry.watch(
-      {
-        service: 'regwatch-svc',
-        onError: (e) => errors.push(e),
-        onRecover: () => recoveries++,
-        onEnd: (reason) => {
-          ended = reason;
-        },
-      },
-      (snapshot) => {
-        snapshots.push(snapshot);
-      },
-    );
+    const watch = recordWatch(registry, 'regwatch-svc');
+    const values = () =>
+      watch
+        .latest()
+        .map((i) => i.endpoint.value)
+        .sort();
     try {
       await agentRegister(consul.httpAddr, { ID: 'rw-1', Name: 'regwatch-svc', Address: '10.6.0.1', Port: 80 });
       await waitFor(() => values().join() === '10.6.0.1:80', 10_000, { description: 'the first instance' });
       proxy.refuse(true);
       proxy.cut();
-      await waitFor(() => errors.length >= 2, 15_000, { description: 'the watch to report its failed requests' });
-      expect(recoveries).toBe(0);
+      await waitFor(() => watch.errors.length >= 2, 15_000, { description: 'the watch to report its failed requests' });
+      expect(watch.recoveries).toBe(0);
       expectOneFailureStreak(logger, { recovered: false });
       await agentRegister(consul.httpAddr, { ID: 'rw-2', Name: 'regwatch-svc', Address: '10.6.0.2', Port: 80 });
       proxy.refuse(false);
-      await waitFor(() => recoveries === 1, 15_000, { description: 'onRecover once Consul is reachable' });
+      await waitFor(() => watch.recoveries === 1, 15_000, { description: 'onRecover once Consul is reachable' });
       await waitFor(() => values().join() === '10.6.0.1:80,10.6.0.2:80', 10_000, {
         description: 'the change made while away',
       });
-      expect(ended).toBeUndefined(); // a failure is no end: the watch carried on
+      expect(watch.ended).toBeUndefined(); // a failure is no end: the watch carried on
       expectOneFailureStreak(logger, { recovered: true });
     } finally {
-      sub.unsubscribe();
+      watch.subscription.unsubscribe();
       await registry.close();
       await proxy.close();
       for (const id of ['rw-1', 'rw-2']) await agentDeregister(consul.httpAddr, id).catch(() => {});

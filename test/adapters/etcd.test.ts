@@ -13,12 +13,13 @@ import {
   record,
   SnapshotRecorder,
 } from '@weft/adapters/testkit';
-import { Discovery, type RegistrySnapshot, VirtualClock } from '@weft/core';
+import { Discovery, VirtualClock } from '@weft/core';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EtcdServer, startEtcd, TcpCutProxy, waitFor } from '../servers/index.js';
 import { DirectWriter, instanceOf, RecordingLogger, retrying } from './etcd-helpers.js';
 import { expectOneFailureStreak } from './recording-logger.js';
+import { recordWatch } from './watch-recorder.js';
 
 /** Watch timings short enough for the fault tests to run in seconds, long enough for a loaded machine. */
 const FAST = { progressIntervalMs: 1_000, stallTimeoutMs: 2_000, requestTimeoutMs: 5_000 } as const;
@@ -168,43 +169,26 @@ describe('etcd adapter fault tests (etcd 3.4)', () => {
     const registry = new EtcdRegistry({ hosts: proxy.url(), logger, ...FAST });
     closers.push(() => registry.close());
     const svc = 'regwatch';
-    const errors: Error[] = [];
-    const snapshots: RegistrySnapshot[] = [];
-    let recoveries = 0;
-    let ended: unknown;
-    const latest = () => snapshots.at(-1)?.instances ?? [];
-    registry.watch(
-      {
-        service: svc,
-        onError: (e) => errors.push(e),
-        onRecover: () => recoveries++,
-        onEnd: (reason) => {
-          ended = reason;
-        },
-      },
-      (snapshot) => {
-        snapshots.push(snapshot);
-      },
-    );
+    const watch = recordWatch(registry, svc);
     const a = record(svc, 1);
     await writer.upsert(a);
-    await waitFor(() => has(a)(latest()), 5_000, { description: 'the first instance' });
+    await waitFor(() => has(a)(watch.latest()), 5_000, { description: 'the first instance' });
 
     proxy.refuse(true);
     proxy.cut();
-    await waitFor(() => errors.length >= 2, 15_000, { description: 'the watch to report its failed attempts' });
-    expect(recoveries).toBe(0);
+    await waitFor(() => watch.errors.length >= 2, 15_000, { description: 'the watch to report its failed attempts' });
+    expect(watch.recoveries).toBe(0);
     expectOneFailureStreak(logger, { recovered: false });
     const b = record(svc, 2);
     await writer.upsert(b);
-    const before = snapshots.length;
+    const before = watch.snapshots.length;
     proxy.refuse(false);
-    await waitFor(() => recoveries === 1, 15_000, { description: 'onRecover once etcd is reachable' });
-    await waitFor(() => has(b)(latest()), 5_000, { description: 'the change made while away' });
-    expect(snapshots.length).toBeGreaterThan(before);
-    expect(ended).toBeUndefined(); // a failure is no end: the watch carried on
+    await waitFor(() => watch.recoveries === 1, 15_000, { description: 'onRecover once etcd is reachable' });
+    await waitFor(() => has(b)(watch.latest()), 5_000, { description: 'the change made while away' });
+    expect(watch.snapshots.length).toBeGreaterThan(before);
+    expect(watch.ended).toBeUndefined(); // a failure is no end: the watch carried on
     expectOneFailureStreak(logger, { recovered: true });
-    expect(logger.events('watch-failed')).toBe(errors.length - 1);
+    expect(logger.events('watch-failed')).toBe(watch.errors.length - 1);
   });
 
   it('a failing re-registration after a lost lease is a coded warning (once, with the cause), retried until it works; the loss found on a virtual clock', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../packages/servers/bundle.config.js';
 import { listeningUrl, runWeft, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { get, sidecarUrls, until } from './helpers.js';
+import { get, killAll, sidecarUrls, until } from './helpers.js';
 
 const built = mkdtempSync(join(tmpdir(), 'weft-bundle-build-'));
 // A directory of its own under the system temp dir: nothing there resolves a package.
@@ -27,8 +27,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await Promise.all(started.map((p) => p.exited));
+  await killAll(started);
   await new Promise((r) => upstream?.close(r));
   rmSync(built, { recursive: true, force: true });
   rmSync(container, { recursive: true, force: true });

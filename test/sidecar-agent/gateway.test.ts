@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../servers/tls.js';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { freePort, health, sidecarUrls, until } from './helpers.js';
+import { freePort, health, killAll, sidecarUrls, until } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-gateway-'));
 const started: WeftProcess[] = [];
@@ -123,8 +123,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await Promise.all(started.map((p) => p.exited));
+  await killAll(started);
   await Promise.all([new Promise((r) => upstream?.close(r)), new Promise((r) => echo?.close(r))]);
   rmSync(dir, { recursive: true, force: true });
 });

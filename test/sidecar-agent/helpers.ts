@@ -1,31 +1,21 @@
 /** What the sidecar agent's process tests share: free ports, polling, and a look at /proc. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+// The examples' mesh helpers wait the same way; tests use them (packages never import tests).
+import { until as untilWithin } from '../../packages/examples/src/mesh/wait.js';
 import type { WeftProcess } from '../servers-cli/weft-process.js';
 
 /** A port nothing listens on right now (the apps need theirs before they start, to be registered). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+export { freePort } from '../../packages/examples/src/mesh/wait.js';
+
+/** Polls `probe` until it returns something other than undefined; fails with `what` after `ms` (10 s by default). */
+export function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  return untilWithin(what, probe, ms);
 }
 
-/** Polls `probe` until it returns something other than undefined; fails with `what` after `ms`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last}`}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Kills (SIGKILL) whichever of `processes` still run, and waits until every one has exited. */
+export async function killAll(processes: readonly WeftProcess[]): Promise<void> {
+  for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await Promise.all(processes.map((p) => p.exited));
 }
 
 /** GET → status and body text. */

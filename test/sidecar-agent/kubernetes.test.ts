@@ -12,7 +12,7 @@ import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeApiserver, startKubeApiserver } from '../servers/index.js';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { get, sidecarUrls, until } from './helpers.js';
+import { get, killAll, sidecarUrls, until } from './helpers.js';
 
 /**
  * Kubernetes refuses loopback addresses in EndpointSlices, so the app listens on the machine's
@@ -96,8 +96,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await Promise.all(started.map((p) => p.exited));
+  await killAll(started);
   await new Promise((r) => app?.close(r));
   await kube?.stop();
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { freePort, get, health, processesWith, registered, sidecarUrls, until } from './helpers.js';
+import { freePort, get, health, killAll, processesWith, registered, sidecarUrls, until } from './helpers.js';
 
 const apps = join(import.meta.dirname, 'apps');
 const dir = mkdtempSync(join(tmpdir(), 'weft-polyglot-'));
@@ -104,8 +104,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await Promise.all(started.map((p) => p.exited));
+  await killAll(started);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { freePort, get, health, sidecarUrls, until } from './helpers.js';
+import { freePort, get, health, killAll, sidecarUrls, until } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-snapshot-'));
 const snapshot = join(dir, 'last-known-good.json');
@@ -28,8 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   echo.kill('SIGKILL');
-  for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await Promise.all(started.map((p) => p.exited));
+  await killAll(started);
   rmSync(dir, { recursive: true, force: true });
 });
 

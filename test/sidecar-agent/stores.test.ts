@@ -11,7 +11,7 @@ import type { Registry } from '@weft/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsul, startEtcd } from '../servers/index.js';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { get, health, sidecarUrls, until } from './helpers.js';
+import { get, health, killAll, sidecarUrls, until } from './helpers.js';
 
 interface Store {
   url: string;
@@ -90,8 +90,7 @@ for (const [type, startStore] of Object.entries(stores)) {
     }, 120_000);
 
     afterAll(async () => {
-      for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-      await Promise.all(started.map((p) => p.exited));
+      await killAll(started);
       await new Promise((r) => app?.close(r));
       await store?.reader.close();
       await store?.stop();

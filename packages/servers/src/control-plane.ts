@@ -1,18 +1,18 @@
 import { MemoryRegistry, type Registry } from '@weft/core';
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
 import { createAuthenticator } from './auth/authenticator.js';
-import { authenticate } from './auth/fastify.js';
 import { openRulesStore } from './controller/open-store.js';
 import { controllerRoutes } from './controller/routes.js';
 import type { ControllerSettings } from './controller/server-options.js';
 import type { EtcdStoreConfig } from './etcd/config.js';
 import type { ApiServerOptions } from './http/app-options.js';
 import { createApp } from './http/create-app.js';
-import { METRICS_PATH, serveMetrics } from './http/metrics-route.js';
-import { eurekaMount, mountEureka, servedByEureka } from './registry/eureka/mount.js';
+import { serveMetrics } from './http/metrics-route.js';
+import { eurekaMount, mountEureka } from './registry/eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './registry/mirrors/install.js';
 import { openOwnedRegistry } from './registry/open-registry.js';
 import { logSnapshotErrors } from './registry/owned-registry.js';
+import { authenticateRegistryServer } from './registry/request-auth.js';
 import { registryRoutes } from './registry/routes.js';
 import type { RegistrySettings } from './registry/server-options.js';
 import type { RulesStore } from './rules-store/types.js';
@@ -105,18 +105,10 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
     app.decorate('registry', registry);
     app.decorate('rulesStore', rulesStore);
     serveMetrics(app, { registry, rulesStore });
-    // One chain for both APIs; health checks go without credentials, as in Amalgam8, and so do
-    // the Prometheus metrics (scrapers carry none).
-    // The Eureka routes authenticate themselves (their clients send Basic credentials).
+    // One chain for both APIs; health checks, metrics and the Eureka routes go without a bearer
+    // token (see the helper).
     const eureka = eurekaMount(reg.eureka, reg.prefix ?? '');
-    authenticate(
-      app,
-      authenticator,
-      (request) =>
-        request.routeOptions.url === '/health' ||
-        request.routeOptions.url === METRICS_PATH ||
-        servedByEureka(request, eureka),
-    );
+    authenticateRegistryServer(app, authenticator, eureka);
     await installMirrors(app, registry, reg.prefix ?? '');
     const check = registryHealth(registry);
     app.addHook('onRoute', (route) => {

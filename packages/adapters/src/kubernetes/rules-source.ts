@@ -11,8 +11,7 @@ import {
 } from '@weft/core';
 import { WATCH_BACKOFF } from '../internal/backoff.js';
 import { LazyClient } from '../internal/lazy.js';
-import { type AdapterLogger, asError, describeError, processWarningLogger, WarnOnce } from '../internal/log.js';
-import { WatchHealth } from '../internal/watch-health.js';
+import { type AdapterLogger, asError, describeError, processWarningLogger } from '../internal/log.js';
 import { followInto, type RulesFollow, type RulesFollowOptions, type RulesTarget } from '../weft/rules-follow.js';
 import type { RulesObserver, RulesUpdate } from '../weft/rules-source.js';
 import { httpStatusOf, type KubernetesAuth } from './client.js';
@@ -26,6 +25,7 @@ import {
   statusFor,
 } from './rule-objects.js';
 import { createRulesApi, type RulesApi } from './rules-api.js';
+import { WatchLoop } from './watch-loop.js';
 
 /** Options of {@link KubernetesRulesSource}. */
 export interface KubernetesRulesSourceOptions {
@@ -170,9 +170,7 @@ function revisionOf(resourceVersion: string): number | undefined {
 }
 
 /** One subscription: a reflector of `Rule` objects, their verdicts and status writes, and the updates. */
-class RulesWatchLoop {
-  private readonly abort = new AbortController();
-  private readonly warnings: WarnOnce;
+class RulesWatchLoop extends WatchLoop<RulesApi, Resolved, KubernetesRulesObserver> {
   private reflector: Reflector | undefined;
   private api: RulesApi | undefined;
   /** Verdicts by object key, for the object (uid) and generation they were made on. */
@@ -180,52 +178,16 @@ class RulesWatchLoop {
   /** The last valid version of each object (kept in force while an edit of it is invalid). */
   private readonly lastGood = new Map<string, IdentifiedRule>();
   private fingerprint: string | undefined;
-  private emitQueued = false;
   private statusRefused = false;
   private fallbackRevision = 0;
 
-  constructor(
-    private readonly apiPromise: Promise<RulesApi>,
-    private readonly options: Resolved,
-    private readonly source: string,
-    private readonly observer: KubernetesRulesObserver,
-  ) {
-    this.warnings = new WarnOnce(options.logger);
-    void this.start();
-  }
-
-  stop(): void {
-    this.abort.abort();
-  }
-
-  private async start(): Promise<void> {
-    try {
-      this.api = await this.apiPromise;
-    } catch (err) {
-      if (!this.abort.signal.aborted) this.observer.error(asError(err));
-      return;
-    }
-    if (this.abort.signal.aborted) return;
-    const namespace = this.options.namespace ?? this.api.contextNamespace ?? 'default';
+  protected startReflectors(api: RulesApi): void {
+    this.api = api;
+    const namespace = this.options.namespace ?? api.contextNamespace ?? 'default';
     this.reflector = new Reflector(
-      this.api,
+      api,
       { kind: 'rules', namespace, labelSelector: '' },
-      {
-        source: this.source,
-        watchTimeoutSeconds: this.options.watchTimeoutSeconds,
-        pageSize: this.options.pageSize,
-        backoff: this.options.backoff,
-        logger: this.options.logger,
-        clock: this.options.clock,
-        signal: this.abort.signal,
-        health: new WatchHealth({
-          source: this.source,
-          object: `Rules in ${namespace}`,
-          logger: this.options.logger,
-          clock: this.options.clock,
-          onError: (error) => this.observer.error(error),
-        }),
-      },
+      this.reflectorOptions(`Rules in ${namespace}`),
       { changed: () => this.scheduleEmit() },
       (o) => o,
       (o) => this.judge(o as RuleObject),
@@ -267,16 +229,7 @@ class RulesWatchLoop {
     });
   }
 
-  private scheduleEmit(): void {
-    if (this.emitQueued) return;
-    this.emitQueued = true;
-    queueMicrotask(() => {
-      this.emitQueued = false;
-      if (!this.abort.signal.aborted) this.emit();
-    });
-  }
-
-  private emit(): void {
+  protected emit(): void {
     const reflector = this.reflector;
     if (reflector === undefined || !reflector.synced) return;
     const objects = [...(reflector.objects.values() as Iterable<RuleObject>)].sort(byCreation);

@@ -13,11 +13,11 @@ import {
 } from '@weft/core';
 import { WATCH_BACKOFF } from '../internal/backoff.js';
 import { LazyClient } from '../internal/lazy.js';
-import { type AdapterLogger, asError, processWarningLogger, WarnOnce } from '../internal/log.js';
-import { WatchHealth } from '../internal/watch-health.js';
+import { type AdapterLogger, processWarningLogger } from '../internal/log.js';
 import { createKubeApi, type KubeApi, type KubernetesAuth } from './client.js';
 import { SERVICE_NAME_LABEL, type SliceLike, slicesToInstances } from './mapping.js';
 import { Reflector } from './reflector.js';
+import { WatchLoop } from './watch-loop.js';
 
 /** Options of {@link KubernetesSource}. */
 export interface KubernetesSourceOptions {
@@ -182,57 +182,17 @@ export class KubernetesSource implements Source {
 }
 
 /** One subscription: a reflector of EndpointSlices (and one of Pods for their labels), and the snapshots. */
-class SliceWatchLoop {
-  private readonly abort = new AbortController();
-  private readonly warnings: WarnOnce;
+class SliceWatchLoop extends WatchLoop<KubeApi, Resolved, SourceObserver> {
   private slices: Reflector | undefined;
   private pods: Reflector | undefined;
   private fingerprint: string | undefined;
-  private emitQueued = false;
 
-  constructor(
-    private readonly api: Promise<KubeApi>,
-    private readonly options: Resolved,
-    private readonly source: string,
-    private readonly observer: SourceObserver,
-  ) {
-    this.warnings = new WarnOnce(options.logger);
-    void this.start();
-  }
-
-  stop(): void {
-    this.abort.abort();
-  }
-
-  private async start(): Promise<void> {
-    let api: KubeApi;
-    try {
-      api = await this.api;
-    } catch (err) {
-      if (!this.abort.signal.aborted) this.observer.error(asError(err));
-      return;
-    }
-    if (this.abort.signal.aborted) return;
+  protected startReflectors(api: KubeApi): void {
     const namespace = this.options.allNamespaces
       ? undefined
       : (this.options.namespace ?? api.contextNamespace ?? 'default');
-    const reflectorOptions = {
-      source: this.source,
-      watchTimeoutSeconds: this.options.watchTimeoutSeconds,
-      pageSize: this.options.pageSize,
-      backoff: this.options.backoff,
-      logger: this.options.logger,
-      clock: this.options.clock,
-      signal: this.abort.signal,
-      // One failure streak for the slices and pods of this subscription: one warning per outage.
-      health: new WatchHealth({
-        source: this.source,
-        object: `EndpointSlices in ${namespace ?? 'every namespace'}`,
-        logger: this.options.logger,
-        clock: this.options.clock,
-        onError: (error) => this.observer.error(error),
-      }),
-    };
+    // One failure streak for the slices and pods of this subscription: one warning per outage.
+    const reflectorOptions = this.reflectorOptions(`EndpointSlices in ${namespace ?? 'every namespace'}`);
     const handlers = { changed: () => this.scheduleEmit() };
     if (this.options.podLabelsAsTags)
       this.pods = new Reflector(
@@ -258,17 +218,7 @@ class SliceWatchLoop {
     );
   }
 
-  /** Reports the current state after the events of this tick (a burst of events makes one snapshot). */
-  private scheduleEmit(): void {
-    if (this.emitQueued) return;
-    this.emitQueued = true;
-    queueMicrotask(() => {
-      this.emitQueued = false;
-      if (!this.abort.signal.aborted) this.emit();
-    });
-  }
-
-  private emit(): void {
+  protected emit(): void {
     const slices = this.slices;
     const pods = this.pods;
     // The first snapshot waits for every list, so it is complete.

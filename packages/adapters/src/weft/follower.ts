@@ -315,14 +315,8 @@ export class Follower {
   private failover(err: Error): boolean {
     const from = this.replicas.label;
     const round = this.replicas.failover();
-    if (this.trialFrom !== undefined) {
-      // A replica that fails says nothing of the transport: the next one gets the better one again.
-      this.mode = this.trialFrom;
-      this.trialFrom = undefined;
-      this.trialReason = '';
-    }
-    this.fresh = true;
-    this.quickAnswers = 0;
+    // A replica that fails says nothing of the transport: the next one gets the better one again.
+    this.restartAfterFailure();
     this.log.logger.debug?.(
       `${this.log.source}: the replica ${from} failed (${describeError(err)}); trying ${this.replicas.label}`,
       { path: this.path, replica: from, next: this.replicas.label },
@@ -378,15 +372,23 @@ export class Follower {
   }
 
   private fail(err: Error): void {
+    // The simpler transport fails too: the server is away, not picky. Back to the better one.
+    this.restartAfterFailure();
+    this.health.failed(err, { what: `reading ${this.path}` });
+  }
+
+  /**
+   * After a failed read: ends a trial of the simpler transport (back to the better one), and makes
+   * the next read a fresh one, with no quick answers counted.
+   */
+  private restartAfterFailure(): void {
     if (this.trialFrom !== undefined) {
-      // The simpler transport fails too: the server is away, not picky. Back to the better one.
       this.mode = this.trialFrom;
       this.trialFrom = undefined;
       this.trialReason = '';
     }
     this.fresh = true;
     this.quickAnswers = 0;
-    this.health.failed(err, { what: `reading ${this.path}` });
   }
 
   private maybeRetryPreferred(): void {

@@ -17,6 +17,21 @@ const PAGES = 200;
 
 let bookinfo: Bookinfo | undefined;
 
+/** `weft action-add`: a 7 s delay on every call from `reviews` (one version) to ratings v1, for user jason. */
+function delayRatingsForJason(reviews: 'reviews:v2' | 'reviews:v3'): string[] {
+  return [
+    'action-add',
+    '--source',
+    reviews,
+    '--destination',
+    'ratings',
+    '--cookie',
+    'user=jason',
+    '--action',
+    'v1(1->delay=7)',
+  ];
+}
+
 async function main(): Promise<void> {
   step('1. bookinfo: Python, Go, Java behind weft sidecars, Node in-process, one control plane');
   say('   starting: weft control-plane; productpage (python3), details (go build), reviews v1/v2/v3 (java');
@@ -50,17 +65,7 @@ async function main(): Promise<void> {
   await show('jason');
 
   step('4. A 7 s delay for jason between reviews v2 and ratings: the timeouts conflict');
-  await runEach(urls.controlPlane, [
-    'action-add',
-    '--source',
-    'reviews:v2',
-    '--destination',
-    'ratings',
-    '--cookie',
-    'user=jason',
-    '--action',
-    'v1(1->delay=7)',
-  ]);
+  await runEach(urls.controlPlane, delayRatingsForJason('reviews:v2'));
   await show('jason');
   say('   productpage gives up on reviews after 3 s, but reviews v2 would wait up to 10 s for ratings:');
   say('   the page loses its reviews although reviews itself would have answered, just later.');
@@ -70,17 +75,7 @@ async function main(): Promise<void> {
   await runEach(
     urls.controlPlane,
     ['route-set', 'reviews', '--default', 'v1', '--selector', 'v3(user="jason")'],
-    [
-      'action-add',
-      '--source',
-      'reviews:v3',
-      '--destination',
-      'ratings',
-      '--cookie',
-      'user=jason',
-      '--action',
-      'v1(1->delay=7)',
-    ],
+    delayRatingsForJason('reviews:v3'),
   );
   await show('jason');
   say('   reviews v3 gives up on ratings first and still answers within productpage’s 3 s.');

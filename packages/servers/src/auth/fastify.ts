@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, type Authenticator } from './authenticator.js';
 
 declare module 'fastify' {
@@ -21,20 +21,36 @@ export function authenticate(
   app.decorateRequest('namespace', '');
   app.addHook('onRequest', async (request, reply) => {
     if (skip?.(request) === true) return;
-    try {
-      request.namespace = await authenticator.namespace({
-        authorization: request.headers.authorization,
-        header: (name) => {
-          const v = request.headers[name];
-          return Array.isArray(v) ? v[0] : v;
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof AuthError)) throw err;
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: err.message, code: err.code, status: 401 });
-    }
+    await resolveNamespace(authenticator, request, reply, request.headers.authorization, 'Bearer');
   });
+}
+
+/**
+ * Sets `request.namespace` from `authorization` (and the request's headers) through
+ * `authenticator`; when no mode accepts the request, answers 401 with a JSON error and
+ * `challenge` as its `WWW-Authenticate`. For an `onRequest` hook; errors other than
+ * `AuthError` are thrown on.
+ */
+export async function resolveNamespace(
+  authenticator: Authenticator,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  authorization: string | undefined,
+  challenge: string,
+): Promise<void> {
+  try {
+    request.namespace = await authenticator.namespace({
+      authorization,
+      header: (name) => {
+        const v = request.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+    await reply
+      .code(401)
+      .header('www-authenticate', challenge)
+      .send({ error: err.message, code: err.code, status: 401 });
+  }
 }

@@ -1,39 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { configFixture } from './config-fixture.js';
 import { describeSettings } from './describe.js';
-import { ConfigError } from './errors.js';
 import { loadConfig } from './load.js';
 import { readFlags } from './read-flags.js';
 import { ControlPlaneConfigSchema, RegistryConfigSchema } from './schemas.js';
 
-const settings = describeSettings(ControlPlaneConfigSchema);
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weft-config-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Loads the control plane's config from these flags, environment and (optional) file text. */
-async function load(argv: string[], env: Record<string, string> = {}, file?: string) {
-  if (file !== undefined) await writeFile(join(dir, 'weft.yaml'), file);
-  const flags = readFlags('control-plane', file === undefined ? argv : [...argv, '--config', 'weft.yaml'], settings);
-  return loadConfig(ControlPlaneConfigSchema, settings, { flags, env, cwd: dir });
-}
-
-/** The problems of a load that must fail. */
-async function problems(argv: string[], env: Record<string, string> = {}, file?: string): Promise<readonly string[]> {
-  const err = await load(argv, env, file).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConfigError);
-  return (err as ConfigError).problems;
-}
+/** The control plane's config from flags, environment and (optional) file text, in a scratch directory. */
+const fixture = configFixture('control-plane', ControlPlaneConfigSchema, 'weft-config-');
+const { settings, load, problems } = fixture;
 
 describe('config precedence: flags > environment > file > defaults', () => {
   it('applies the defaults when nothing is given', async () => {
@@ -79,19 +55,19 @@ describe('config precedence: flags > environment > file > defaults', () => {
   });
 
   it('finds the file through WEFT_CONFIG, and --config over it', async () => {
-    await writeFile(join(dir, 'other.yaml'), 'port: 4444\n');
-    await writeFile(join(dir, 'weft.yaml'), 'port: 5555\n');
+    await writeFile(join(fixture.dir(), 'other.yaml'), 'port: 4444\n');
+    await writeFile(join(fixture.dir(), 'weft.yaml'), 'port: 5555\n');
     const flags = readFlags('control-plane', [], settings);
     const viaEnv = await loadConfig(ControlPlaneConfigSchema, settings, {
       flags,
       env: { WEFT_CONFIG: 'other.yaml' },
-      cwd: dir,
+      cwd: fixture.dir(),
     });
     expect(viaEnv.config.port).toBe(4444);
     const viaFlag = await loadConfig(ControlPlaneConfigSchema, settings, {
       flags: readFlags('control-plane', ['-c', 'weft.yaml'], settings),
       env: { WEFT_CONFIG: 'other.yaml' },
-      cwd: dir,
+      cwd: fixture.dir(),
     });
     expect(viaFlag.config.port).toBe(5555);
   });
@@ -115,7 +91,7 @@ describe('config precedence: flags > environment > file > defaults', () => {
     const r = await loadConfig(RegistryConfigSchema, s, {
       flags: readFlags('registry', [], s),
       env: {},
-      cwd: dir,
+      cwd: fixture.dir(),
     });
     expect(r.config.port).toBe(31300);
   });
@@ -191,8 +167,8 @@ describe('config errors name the field and where its value came from', () => {
     const bad = await problems([], {}, 'port: [1\n');
     expect(bad[0]).toMatch(/^weft\.yaml:\d+:\d+: /);
     const flags = readFlags('control-plane', ['--config', 'missing.yaml'], settings);
-    await expect(loadConfig(ControlPlaneConfigSchema, settings, { flags, env: {}, cwd: dir })).rejects.toThrow(
-      'missing.yaml: cannot be read (ENOENT)',
-    );
+    await expect(
+      loadConfig(ControlPlaneConfigSchema, settings, { flags, env: {}, cwd: fixture.dir() }),
+    ).rejects.toThrow('missing.yaml: cannot be read (ENOENT)');
   });
 });

@@ -1,37 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeSettings } from './describe.js';
-import { ConfigError } from './errors.js';
-import { loadConfig } from './load.js';
-import { readFlags } from './read-flags.js';
+import { describe, expect, it } from 'vitest';
+import { configFixture } from './config-fixture.js';
 import { RegistryConfigSchema } from './schemas.js';
 
-const settings = describeSettings(RegistryConfigSchema);
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weft-mirrors-config-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function load(argv: string[], env: Record<string, string> = {}, file?: string) {
-  if (file !== undefined) await writeFile(join(dir, 'weft.yaml'), file);
-  const flags = readFlags('registry', file === undefined ? argv : [...argv, '--config', 'weft.yaml'], settings);
-  return loadConfig(RegistryConfigSchema, settings, { flags, env, cwd: dir });
-}
-
-async function problems(argv: string[], env: Record<string, string> = {}, file?: string): Promise<readonly string[]> {
-  const err = await load(argv, env, file).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConfigError);
-  return (err as ConfigError).problems;
-}
+const { load, problems } = configFixture('registry', RegistryConfigSchema, 'weft-mirrors-config-');
 
 describe('registry.mirrors', () => {
   it('has none by default', async () => {

@@ -214,6 +214,8 @@ export async function runRecipe(recipe: Recipe, options: RunRecipeOptions): Prom
     emit({ type: 'rules-added', ids: answer.ids, revision: answer.revision });
     await waitForRules(sources, runId, answer.revision, options.rulesWaitMs ?? 10_000, signal, emit);
 
+    // The request ids of the load we sent ourselves (none when the caller sends it).
+    let sent: readonly string[] = [];
     if (options.load !== undefined) {
       const spec: LoadSpec = { ...options.load, headers: { ...options.load.headers, ...scopeHeader(header, runId) } };
       const result = await runLoad(spec, (n) => `${runId}-${n}`, {
@@ -223,33 +225,22 @@ export async function runRecipe(recipe: Recipe, options: RunRecipeOptions): Prom
       signal?.throwIfAborted();
       load = summarize(spec, result);
       emit({ type: 'load-done', load });
-      const sent = result.outcomes.map((o) => o.requestId);
-      ({ collected, missing } = await waitForRecords(
-        sources,
-        runId,
-        since,
-        instances,
-        topology,
-        checks,
-        sent,
-        options,
-        emit,
-      ));
+      sent = result.outcomes.map((o) => o.requestId);
     } else {
       await options.sendLoad?.(runId, header);
       signal?.throwIfAborted();
-      ({ collected, missing } = await waitForRecords(
-        sources,
-        runId,
-        since,
-        instances,
-        topology,
-        checks,
-        [],
-        options,
-        emit,
-      ));
     }
+    ({ collected, missing } = await waitForRecords(
+      sources,
+      runId,
+      since,
+      instances,
+      topology,
+      checks,
+      sent,
+      options,
+      emit,
+    ));
     results = checks.map((c) => c.judge(collected.records));
   } catch (err) {
     if (!signal?.aborted) throw await withCleanup(err, options.rules, runId, added, emit);

@@ -1,13 +1,13 @@
 import { MemoryRegistry, type Registry } from '@weft/core';
 import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../auth/authenticator.js';
-import { authenticate } from '../auth/fastify.js';
 import { createApp } from '../http/create-app.js';
-import { METRICS_PATH, serveMetrics } from '../http/metrics-route.js';
-import { eurekaMount, mountEureka, servedByEureka } from './eureka/mount.js';
+import { serveMetrics } from '../http/metrics-route.js';
+import { eurekaMount, mountEureka } from './eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './mirrors/install.js';
 import { openOwnedRegistry } from './open-registry.js';
 import { logSnapshotErrors } from './owned-registry.js';
+import { authenticateRegistryServer } from './request-auth.js';
 import { registryRoutes } from './routes.js';
 import { checkServerOptions, type RegistryServerOptions } from './server-options.js';
 
@@ -42,18 +42,9 @@ export async function createRegistryServer(options: RegistryServerOptions = {}):
     registry = await mirrorRegistry(native, options.mirrors, app);
     app.decorate('registry', registry);
     serveMetrics(app, { registry });
-    // Amalgam8 served its health checks without credentials (load balancers probe them); the
-    // Prometheus metrics go without them too (scrapers carry none).
-    // The Eureka routes authenticate themselves (their clients send Basic credentials).
+    // Health checks, metrics and the Eureka routes go without a bearer token (see the helper).
     const eureka = eurekaMount(options.eureka, options.prefix ?? '');
-    authenticate(
-      app,
-      authenticator,
-      (request) =>
-        request.routeOptions.url === '/health' ||
-        request.routeOptions.url === METRICS_PATH ||
-        servedByEureka(request, eureka),
-    );
+    authenticateRegistryServer(app, authenticator, eureka);
     await installMirrors(app, registry, options.prefix ?? '');
     await app.register(registryRoutes, {
       registry,

@@ -1,14 +1,12 @@
 import type { EtcdKeyspace, EtcdKeyspaceOptions, EtcdKeyValue } from '@weft/adapters/etcd';
 import { ClosedError, InvalidArgumentError } from '@weft/core';
 import { DEFAULT_ETCD_PREFIX, describeEtcd } from '../etcd/config.js';
-import type { Watchable } from '../watch/types.js';
-import { RevisionMismatchError, StoredRulesInvalidError, StoreUnavailableError, StoreWriteError } from './errors.js';
+import { StoredRulesInvalidError, StoreUnavailableError, StoreWriteError } from './errors.js';
 import { decodeNamespace, encodeNamespace, namespaceOfKey, rulesKey, rulesKeyPrefix } from './etcd-layout.js';
-import { applyChange, type RulesChange } from './operations.js';
-import { prepareRules } from './prepare.js';
-import { copyFilter, type NamespaceState, namespaceState, type RulesStoreOptions } from './store-base.js';
-import type { NamespaceRules, RuleFilter, RulesStore, StoredRule, WriteOptions, WriteResult } from './types.js';
-import { NamespaceWatchers } from './watchers.js';
+import { planWrite, type RulesChange } from './operations.js';
+import { RulesStoreApi } from './store-api.js';
+import { type NamespaceState, namespaceState, type RulesStoreOptions } from './store-base.js';
+import type { NamespaceRules, RulesStore, WriteResult } from './types.js';
 
 /** Options of {@link EtcdRulesStore.open}. */
 export interface EtcdRulesStoreOptions extends RulesStoreOptions {
@@ -77,17 +75,14 @@ const MAX_ATTEMPTS = 64;
  * valid namespace is skipped with a warning (and makes writes to that namespace fail with 500
  * rather than overwrite it). Deleting a key by hand is not supported: revisions would start over.
  */
-export class EtcdRulesStore implements RulesStore {
+export class EtcdRulesStore extends RulesStoreApi implements RulesStore {
   /** The store, as messages name it: `etcd http://a:2379 /weft`. */
   readonly description: string;
   private readonly entries = new Map<string, Entry>();
-  private readonly watchers: NamespaceWatchers;
   private readonly tails = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopWatch: (() => void) | undefined;
   private current: EtcdStoreState = { status: 'unavailable', error: 'not listed yet', since: Date.now() };
-  private closed = false;
-  private readonly report: (error: unknown) => void;
   private readonly logger: NonNullable<EtcdRulesStoreOptions['logger']>;
 
   private constructor(
@@ -96,11 +91,8 @@ export class EtcdRulesStore implements RulesStore {
     endpoints: readonly string[],
     private readonly options: EtcdRulesStoreOptions,
   ) {
+    super(options);
     this.description = describeEtcd(endpoints, prefix);
-    this.report =
-      options.onListenerError ??
-      ((error: unknown) => process.emitWarning(`rules store watch listener failed: ${String(error)}`));
-    this.watchers = new NamespaceWatchers(this.report);
     this.logger = options.logger ?? {
       warn: (w) => process.emitWarning(w.message, { type: 'WeftWarning', code: w.code }),
     };
@@ -145,48 +137,7 @@ export class EtcdRulesStore implements RulesStore {
 
   get(namespace: string): Promise<NamespaceRules> {
     if (this.closed) return Promise.reject(new ClosedError('rules store'));
-    return this.fresh(namespace).then((s) => s.value);
-  }
-
-  watch(namespace: string): Watchable<NamespaceRules> {
-    return {
-      current: () => {
-        if (this.closed) return Promise.reject(new ClosedError('rules store'));
-        return this.fresh(namespace);
-      },
-      subscribe: (listener, onEnd) => {
-        if (this.closed) {
-          onEnd?.(new ClosedError('rules store'));
-          return () => {};
-        }
-        return this.watchers.subscribe(namespace, this.stateOf(namespace), listener, onEnd);
-      },
-    };
-  }
-
-  add(namespace: string, rules: readonly StoredRule[], options?: WriteOptions): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({ op: 'add', rules: prepareRules(rules) }));
-  }
-
-  update(namespace: string, rules: readonly StoredRule[], options?: WriteOptions): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({ op: 'update', rules: prepareRules(rules) }));
-  }
-
-  replace(
-    namespace: string,
-    filter: RuleFilter,
-    rules: readonly StoredRule[],
-    options?: WriteOptions,
-  ): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({
-      op: 'replace',
-      filter: copyFilter(filter),
-      rules: prepareRules(rules),
-    }));
-  }
-
-  delete(namespace: string, filter: RuleFilter, options?: WriteOptions): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({ op: 'delete', filter: copyFilter(filter) }));
+    return this.readState(namespace).then((s) => s.value);
   }
 
   /** Resolves while the watch is live and etcd answers a read; rejects with `StoreUnavailableError` otherwise. */
@@ -257,7 +208,7 @@ export class EtcdRulesStore implements RulesStore {
     try {
       this.options.onStateChange?.(this.current);
     } catch (err) {
-      this.report(err);
+      this.reportListenerError(err);
     }
   }
 
@@ -296,7 +247,7 @@ export class EtcdRulesStore implements RulesStore {
     if (!this.closed) this.watchers.publish(state);
   }
 
-  private stateOf(namespace: string): NamespaceState {
+  protected lastState(namespace: string): NamespaceState {
     return this.entries.get(namespace)?.state ?? namespaceState(namespace, 0, []);
   }
 
@@ -310,7 +261,7 @@ export class EtcdRulesStore implements RulesStore {
    * The namespace as etcd holds it now; the last state seen when etcd does not answer (or is
    * known to be away: then without waiting for a deadline).
    */
-  private async fresh(namespace: string): Promise<NamespaceState> {
+  protected async readState(namespace: string): Promise<NamespaceState> {
     if (this.current.status === 'ready') {
       try {
         const key = rulesKey(this.prefix, namespace);
@@ -321,26 +272,15 @@ export class EtcdRulesStore implements RulesStore {
         // The outage is the watch's to report (check(), /health); a read serves what we have.
       }
     }
-    return this.stateOf(namespace);
+    return this.lastState(namespace);
   }
 
   // ---------------------------------------------------------------- writes
 
-  private write(
-    namespace: string,
-    options: WriteOptions | undefined,
-    prepare: () => RulesChange,
-  ): Promise<WriteResult> {
-    if (this.closed) return Promise.reject(new ClosedError('rules store'));
-    let change: RulesChange;
-    try {
-      change = prepare();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  protected commitChange(namespace: string, change: RulesChange, ifRevision: number | undefined): Promise<WriteResult> {
     // One write per namespace at a time from this replica: they would only lose compares to each other.
     const previous = this.tails.get(namespace) ?? Promise.resolve();
-    const run = previous.then(() => this.commit(namespace, change, options?.ifRevision));
+    const run = previous.then(() => this.commit(namespace, change, ifRevision));
     const tail = run.catch(() => undefined);
     this.tails.set(namespace, tail);
     this.inFlight.add(tail);
@@ -357,16 +297,13 @@ export class EtcdRulesStore implements RulesStore {
     let kv = await this.etcd(() => this.keyspace.get(key));
     for (let attempt = 1; ; attempt++) {
       const current = kv === undefined ? namespaceState(namespace, 0, []) : this.decodeForWrite(key, namespace, kv);
-      if (ifRevision !== undefined && ifRevision !== current.revision)
-        throw new RevisionMismatchError(namespace, ifRevision, current.revision);
-      const applied = applyChange(namespace, current.value.rules, change);
-      if (!applied.changed) return { revision: current.revision, ids: applied.ids, removed: applied.removed };
-      const revision = current.revision + 1;
-      const value = encodeNamespace(namespace, revision, applied.rules);
+      const { result, rules } = planWrite(current.value, change, ifRevision);
+      if (rules === undefined) return result;
+      const value = encodeNamespace(namespace, result.revision, rules);
       const res = await this.etcd(() => this.keyspace.compareAndPut(key, kv?.modRevision ?? 0, value));
       if (res.succeeded) {
-        this.absorb(namespace, namespaceState(namespace, revision, applied.rules), res.revision);
-        return { revision, ids: applied.ids, removed: applied.removed };
+        this.absorb(namespace, namespaceState(namespace, result.revision, rules), res.revision);
+        return result;
       }
       kv = res.current;
       if (attempt >= MAX_ATTEMPTS)

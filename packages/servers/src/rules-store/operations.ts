@@ -1,6 +1,6 @@
-import { RuleConflictError, UnknownRuleError } from './errors.js';
+import { RevisionMismatchError, RuleConflictError, UnknownRuleError } from './errors.js';
 import { ruleMatcher } from './filter.js';
-import type { RuleFilter, StoredRule } from './types.js';
+import type { NamespaceRules, RuleFilter, StoredRule, WriteResult } from './types.js';
 
 /**
  * One write, as data: what a store applies atomically to one namespace. Rules are already
@@ -20,6 +20,31 @@ export interface AppliedChange {
   readonly removed: readonly string[];
   /** False when the change left the rules as they were (then the revision must not move). */
   readonly changed: boolean;
+}
+
+/** A write worked out against a namespace's state, before the store saves anything. */
+export interface PlannedWrite {
+  /** What the write acknowledges: the new revision (the old one when nothing changed), ids, removed. */
+  readonly result: WriteResult;
+  /** The namespace's rules at `result.revision`; absent when the change leaves them as they were. */
+  readonly rules?: readonly StoredRule[] | undefined;
+}
+
+/**
+ * Works out a write against `current`, the way every store does: the compare-and-set on
+ * `ifRevision`, the change, and one revision bump only if the rules changed. Pure.
+ *
+ * @throws RevisionMismatchError when `ifRevision` is given and is not `current.revision`.
+ * @throws RuleConflictError / UnknownRuleError as {@link applyChange}.
+ */
+export function planWrite(current: NamespaceRules, change: RulesChange, ifRevision: number | undefined): PlannedWrite {
+  const { namespace } = current;
+  if (ifRevision !== undefined && ifRevision !== current.revision)
+    throw new RevisionMismatchError(namespace, ifRevision, current.revision);
+  const applied = applyChange(namespace, current.rules, change);
+  if (!applied.changed) return { result: { revision: current.revision, ids: applied.ids, removed: applied.removed } };
+  const revision = current.revision + 1;
+  return { result: { revision, ids: applied.ids, removed: applied.removed }, rules: applied.rules };
 }
 
 /**

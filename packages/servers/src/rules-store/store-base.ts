@@ -1,10 +1,9 @@
 import { ClosedError } from '@weft/core';
-import type { Versioned, Watchable } from '../watch/types.js';
-import { RevisionMismatchError, StoreWriteError } from './errors.js';
-import { type AppliedChange, applyChange, type RulesChange } from './operations.js';
-import { prepareRules } from './prepare.js';
-import type { NamespaceRules, RuleFilter, RulesStore, StoredRule, WriteOptions, WriteResult } from './types.js';
-import { NamespaceWatchers } from './watchers.js';
+import type { Versioned } from '../watch/types.js';
+import { StoreWriteError } from './errors.js';
+import { planWrite, type RulesChange } from './operations.js';
+import { RulesStoreApi } from './store-api.js';
+import type { NamespaceRules, RulesStore, StoredRule, WriteResult } from './types.js';
 
 /** A namespace's state as stores keep it: the snapshot, already wrapped for watchers. */
 export type NamespaceState = Versioned<NamespaceRules>;
@@ -49,12 +48,10 @@ export function namespaceState(namespace: string, revision: number, rules: reado
  * then does it become the state, are watchers told and are the writes acknowledged. A failed
  * save acknowledges none of the batch and leaves the state as it was.
  */
-export abstract class RulesStoreBase implements RulesStore {
+export abstract class RulesStoreBase extends RulesStoreApi implements RulesStore {
   private committed = new Map<string, NamespaceState>();
-  private readonly watchers: NamespaceWatchers;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
-  private closed = false;
   /** The last save failed (cleared by the next successful one): `check()` reports it. */
   private saveError: StoreWriteError | undefined;
 
@@ -63,11 +60,8 @@ export abstract class RulesStoreBase implements RulesStore {
     private readonly persist: Persist | undefined,
     options: RulesStoreOptions = {},
   ) {
+    super(options);
     for (const ns of initial) this.committed.set(ns.namespace, namespaceState(ns.namespace, ns.revision, ns.rules));
-    const report =
-      options.onListenerError ??
-      ((error: unknown) => process.emitWarning(`rules store watch listener failed: ${String(error)}`));
-    this.watchers = new NamespaceWatchers(report);
   }
 
   /** Number of live watches (of one namespace, or of all). */
@@ -78,47 +72,6 @@ export abstract class RulesStoreBase implements RulesStore {
   get(namespace: string): Promise<NamespaceRules> {
     if (this.closed) return Promise.reject(new ClosedError('rules store'));
     return Promise.resolve(this.state(namespace).value);
-  }
-
-  watch(namespace: string): Watchable<NamespaceRules> {
-    return {
-      current: async () => {
-        if (this.closed) throw new ClosedError('rules store');
-        return this.state(namespace);
-      },
-      subscribe: (listener, onEnd) => {
-        if (this.closed) {
-          onEnd?.(new ClosedError('rules store'));
-          return () => {};
-        }
-        return this.watchers.subscribe(namespace, this.state(namespace), listener, onEnd);
-      },
-    };
-  }
-
-  add(namespace: string, rules: readonly StoredRule[], options?: WriteOptions): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({ op: 'add', rules: prepareRules(rules) }));
-  }
-
-  update(namespace: string, rules: readonly StoredRule[], options?: WriteOptions): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({ op: 'update', rules: prepareRules(rules) }));
-  }
-
-  replace(
-    namespace: string,
-    filter: RuleFilter,
-    rules: readonly StoredRule[],
-    options?: WriteOptions,
-  ): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({
-      op: 'replace',
-      filter: copyFilter(filter),
-      rules: prepareRules(rules),
-    }));
-  }
-
-  delete(namespace: string, filter: RuleFilter, options?: WriteOptions): Promise<WriteResult> {
-    return this.write(namespace, options, () => ({ op: 'delete', filter: copyFilter(filter) }));
   }
 
   check(): Promise<void> {
@@ -146,19 +99,15 @@ export abstract class RulesStoreBase implements RulesStore {
     return this.committed.get(namespace) ?? emptyState(namespace);
   }
 
-  private write(
-    namespace: string,
-    options: WriteOptions | undefined,
-    prepare: () => RulesChange,
-  ): Promise<WriteResult> {
-    if (this.closed) return Promise.reject(new ClosedError('rules store'));
-    let change: RulesChange;
-    try {
-      change = prepare();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const ifRevision = options?.ifRevision;
+  protected readState(namespace: string): Promise<NamespaceState> {
+    return Promise.resolve(this.state(namespace));
+  }
+
+  protected lastState(namespace: string): NamespaceState {
+    return this.state(namespace);
+  }
+
+  protected commitChange(namespace: string, change: RulesChange, ifRevision: number | undefined): Promise<WriteResult> {
     if (this.persist === undefined) {
       try {
         const [result, state] = applyTo(this.committed, namespace, change, ifRevision);
@@ -231,22 +180,9 @@ function applyTo(
   ifRevision: number | undefined,
 ): [WriteResult, NamespaceState | undefined] {
   const current = states.get(namespace) ?? emptyState(namespace);
-  if (ifRevision !== undefined && ifRevision !== current.revision)
-    throw new RevisionMismatchError(namespace, ifRevision, current.revision);
-  const applied: AppliedChange = applyChange(namespace, current.value.rules, change);
-  if (!applied.changed) return [{ revision: current.revision, ids: applied.ids, removed: applied.removed }, undefined];
-  const revision = current.revision + 1;
-  const state = namespaceState(namespace, revision, applied.rules);
+  const { result, rules } = planWrite(current.value, change, ifRevision);
+  if (rules === undefined) return [result, undefined];
+  const state = namespaceState(namespace, result.revision, rules);
   states.set(namespace, state);
-  return [{ revision, ids: applied.ids, removed: applied.removed }, state];
-}
-
-/** A copy of a filter, so a caller's later changes cannot reach a write in flight. */
-export function copyFilter(filter: RuleFilter): RuleFilter {
-  return {
-    ids: filter.ids === undefined ? undefined : [...filter.ids],
-    tags: filter.tags === undefined ? undefined : [...filter.tags],
-    destinations: filter.destinations === undefined ? undefined : [...filter.destinations],
-    kind: filter.kind,
-  };
+  return [result, state];
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { AuthError, type Authenticator } from '../../auth/authenticator.js';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { resolveNamespace } from '../../auth/fastify.js';
 
 /**
  * Eureka clients cannot send a bearer token; they put credentials in the server URL
@@ -27,21 +28,8 @@ export function authenticateEureka(app: FastifyInstance, authenticator: Authenti
   app.addHook('onRequest', async (request, reply) => {
     // Amalgam8's Eureka API took the token in the path (`/api/eureka/{token}/v2`).
     const token = (request.params as { token?: unknown } | undefined)?.token;
-    try {
-      request.namespace = await authenticator.namespace({
-        authorization:
-          typeof token === 'string' && token !== '' ? `Bearer ${token}` : basicAsBearer(request.headers.authorization),
-        header: (name) => {
-          const v = request.headers[name];
-          return Array.isArray(v) ? v[0] : v;
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof AuthError)) throw err;
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Basic realm="weft"')
-        .send({ error: err.message, code: err.code, status: 401 });
-    }
+    const authorization =
+      typeof token === 'string' && token !== '' ? `Bearer ${token}` : basicAsBearer(request.headers.authorization);
+    await resolveNamespace(authenticator, request, reply, authorization, 'Basic realm="weft"');
   });
 }
