@@ -3,7 +3,7 @@ import type { RetryPlan } from './retry-plan.js';
 
 /**
  * Why a failed attempt is not tried again. Negative, so one number carries either a delay
- * (>= 0, ms) or a reason: {@link decideRetry} allocates nothing.
+ * (>= 0, ms) or a reason: the engine's retry decision allocates nothing.
  */
 export const NotRetried = {
   /** The call has no retries (`retry: false`, a rule's `http_req_retries: 0`). */
