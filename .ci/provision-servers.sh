@@ -195,8 +195,11 @@ provision_javaeureka() {
     log "WARNING: java or mvn not found; the Netflix eureka-client test will be skipped"
     return 0
   fi
-  local want
-  want="$({ cat "$dir/pom.xml" "$dir"/src/main/java/weft/*.java; java -version 2>&1; mvn -v 2>&1 | head -1; } |
+  # mvn's version captured whole first: `mvn -v | head -1` under pipefail fails whenever head
+  # closes the pipe before mvn has written everything (SIGPIPE), which ended provisioning at random.
+  local want mvn_version
+  mvn_version="$(mvn -v 2>&1 || true)"
+  want="$({ cat "$dir/pom.xml" "$dir"/src/main/java/weft/*.java; java -version 2>&1; printf '%s\n' "${mvn_version%%$'\n'*}"; } |
     sha256sum | cut -d' ' -f1)"
   if [[ "${WEFT_SERVERS_FORCE:-0}" != 1 && -f "$out/classpath.txt" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     log "javaeureka is up to date ($out)"
