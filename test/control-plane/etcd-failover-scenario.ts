@@ -110,20 +110,20 @@ export async function runEtcdFailover(options: FailoverOptions = {}): Promise<Fa
     // The followers, as proxies run them: every replica listed, the first preferred.
     let regressions = 0;
     let lastRegistryRevision = -1;
-    let registrySnapshot: { ids: Set<string>; at: number }[] = [];
+    /** Instance ids of the registry source's latest snapshot, and when each id was first seen. */
+    let sourceIds = new Set<string>();
+    const firstSeen = new Map<string, number>();
     registrySource = new WeftRegistrySource({ url: urls, logger: quiet });
     registrySource.subscribe({
       next: (s) => {
         const revision = Number(s.revision ?? -1);
         if (revision <= lastRegistryRevision) regressions++;
         lastRegistryRevision = revision;
-        registrySnapshot.push({ ids: new Set(s.instances.map((x) => x.id)), at: Date.now() });
-        if (registrySnapshot.length > 1) registrySnapshot = registrySnapshot.slice(-1);
-        for (const id of s.instances.map((x) => x.id)) firstSeen.set(id, firstSeen.get(id) ?? Date.now());
+        sourceIds = new Set(s.instances.map((x) => x.id));
+        for (const id of sourceIds) if (!firstSeen.has(id)) firstSeen.set(id, Date.now());
       },
       error: () => undefined,
     });
-    const firstSeen = new Map<string, number>();
     let lastRulesRevision = -1;
     let ruleIds = new Set<string>();
     rulesSource = new WeftRulesSource({ url: urls, logger: quiet });
@@ -192,9 +192,8 @@ export async function runEtcdFailover(options: FailoverOptions = {}): Promise<Fa
     const ackedRules = rules.map((x) => x.id);
     const missing = (ids: readonly string[], have: Set<string>) => ids.filter((id) => !have.has(id));
     for (;;) {
-      const inSource = registrySnapshot[0]?.ids ?? new Set<string>();
       if (
-        (missing(ackedRegistrations, inSource).length === 0 && missing(ackedRules, ruleIds).length === 0) ||
+        (missing(ackedRegistrations, sourceIds).length === 0 && missing(ackedRules, ruleIds).length === 0) ||
         Date.now() > deadline
       )
         break;
@@ -225,7 +224,7 @@ export async function runEtcdFailover(options: FailoverOptions = {}): Promise<Fa
         rules: byPhase(rules.map((x) => x.ackedAt)),
       },
       registrationsLost: missing(ackedRegistrations, storedInstances),
-      registrationsMissingInSource: missing(ackedRegistrations, registrySnapshot[0]?.ids ?? new Set()),
+      registrationsMissingInSource: missing(ackedRegistrations, sourceIds),
       rulesAcknowledged: ackedRules.length,
       rulesLost: missing(ackedRules, storedRules),
       rulesMissingInSource: missing(ackedRules, ruleIds),
