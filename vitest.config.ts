@@ -7,7 +7,7 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['@weft/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/servers/dashboard/src/**/*.test.ts', 'test/**/*.test.ts'],
     // Builds or finds the real servers (etcd, Consul, kube-apiserver) the integration tests start.
     globalSetup: ['test/servers/global-setup.ts'],
     testTimeout: 20_000,

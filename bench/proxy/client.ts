@@ -8,12 +8,14 @@
  * 100 ms slices for `seconds` (A-B, then B-A), which cancels the machine's drift (the shared CI
  * machines vary by ±20 % from one run to the next) and prints both, their ratios over the whole
  * run, and the quartiles of the per-round ratios; or `e2e` with a sixth argument, a proxy's port:
- * the same alternation of app → proxy → upstream and app → MeshAgent → upstream.
+ * the same alternation of app → proxy → upstream and app → MeshAgent → upstream. `ab` also
+ * alternates a third arm, C: the mesh as an undici interceptor (`new Agent().compose(mesh())`),
+ * unless BENCH_INTERCEPTOR=0.
  */
 
 import { Discovery, ManualSource } from '@weft/core';
-import { MeshAgent } from '@weft/proxy';
-import { type Dispatcher, Pool, request } from 'undici';
+import { MeshAgent, mesh } from '@weft/proxy';
+import { Agent, type Dispatcher, Pool, request } from 'undici';
 import { reviewsInstance } from './instance.mjs';
 
 const [mode = 'pool', portText = '0', secondsText = '10', concurrencyText = '100'] = process.argv.slice(2);
@@ -26,6 +28,15 @@ function meshAgent(): MeshAgent {
   // MESH_OPTIONS (JSON) tweaks the agent for experiments, e.g. '{"requestId":false}'.
   const extra = JSON.parse(process.env.MESH_OPTIONS ?? '{}') as Record<string, unknown>;
   return new MeshAgent({ discovery: new Discovery({ sources: [source] }), identity: { name: 'bench' }, ...extra });
+}
+
+/** The same mesh as an undici interceptor on an Agent (which then owns the connection pools). */
+function meshInterceptor(): Dispatcher {
+  const source = new ManualSource('bench', [reviewsInstance(port)]);
+  const extra = JSON.parse(process.env.MESH_OPTIONS ?? '{}') as Record<string, unknown>;
+  return new Agent().compose(
+    mesh({ discovery: new Discovery({ sources: [source] }), identity: { name: 'bench' }, ...extra }),
+  );
 }
 
 const dispatcher: Dispatcher = mode === 'mesh' ? meshAgent() : new Pool(`http://127.0.0.1:${port}`);
@@ -65,17 +76,21 @@ interface Arm {
 
 /**
  * Alternates 100 ms slices of two arms in this process, in A-B then B-A order (so neither always
- * follows the other and inherits its GC debt or warm caches). The machine drifts on a scale of
+ * follows the other and inherits its GC debt or warm caches); with a third arm, A-B-C then C-B-A,
+ * C's ratios to A reported apart (`c`, `rpsRatioC`, …). The machine drifts on a scale of
  * seconds; within one round of two slices it mostly does not, so each round gives one ratio, and
  * the median of those is robust to a slice that hit a major GC. Both arms share the process, so
  * they also share its GC regime and JIT state.
  */
-async function alternate(a: Arm, b: Arm): Promise<never> {
+async function alternate(a: Arm, b: Arm, c?: Arm): Promise<never> {
   await run(1000, false, a.d, a.target);
   await run(1000, false, b.d, b.target);
+  if (c !== undefined) await run(1000, false, c.d, c.target);
   const roundRps: number[] = [];
   const roundCpu: number[] = [];
   const roundP50: number[] = [];
+  const roundRpsC: number[] = [];
+  const roundCpuC: number[] = [];
   const SLICE_MS = 100;
   const rounds = Math.max(10, Math.round((seconds * 1000) / (2 * SLICE_MS)));
   const slice = async (arm: Arm) => {
@@ -88,13 +103,20 @@ async function alternate(a: Arm, b: Arm): Promise<never> {
     return { n: r.n, cpuPerRequest: (c.user + c.system) / r.n, p50: p50(r.lat) };
   };
   for (let i = 0; i < rounds; i++) {
-    const first = i % 2 === 0 ? a : b;
-    const x = await slice(first);
-    const y = await slice(first === a ? b : a);
-    const [ra, rb] = first === a ? [x, y] : [y, x];
+    const order = c === undefined ? [a, b] : [a, b, c];
+    if (i % 2 === 1) order.reverse();
+    const got = new Map<Arm, Awaited<ReturnType<typeof slice>>>();
+    for (const arm of order) got.set(arm, await slice(arm));
+    const ra = got.get(a) as Awaited<ReturnType<typeof slice>>;
+    const rb = got.get(b) as Awaited<ReturnType<typeof slice>>;
     roundRps.push(rb.n / ra.n);
     roundCpu.push(rb.cpuPerRequest / ra.cpuPerRequest);
     roundP50.push(rb.p50 / ra.p50);
+    const rc = c === undefined ? undefined : got.get(c);
+    if (rc !== undefined) {
+      roundRpsC.push(rc.n / ra.n);
+      roundCpuC.push(rc.cpuPerRequest / ra.cpuPerRequest);
+    }
   }
   const quartiles = (xs: number[]) => {
     const s = [...xs].sort((u, v) => u - v);
@@ -110,6 +132,18 @@ async function alternate(a: Arm, b: Arm): Promise<never> {
   });
   const sa = summary(a);
   const sb = summary(b);
+  const sc = c === undefined ? undefined : summary(c);
+  const third =
+    c === undefined || sc === undefined
+      ? {}
+      : {
+          c: sc,
+          rpsRatioC: c.n / a.n,
+          cpuRatioC: sc.cpuUsPerRequest / sa.cpuUsPerRequest,
+          p50RatioC: sc.p50Us / sa.p50Us,
+          roundRpsRatioC: quartiles(roundRpsC),
+          roundCpuRatioC: quartiles(roundCpuC),
+        };
   process.stdout.write(
     `${JSON.stringify({
       mode,
@@ -123,6 +157,7 @@ async function alternate(a: Arm, b: Arm): Promise<never> {
       roundRpsRatio: quartiles(roundRps),
       roundCpuRatio: quartiles(roundCpu),
       roundP50Ratio: quartiles(roundP50),
+      ...third,
     })}\n`,
   );
   process.exit(0);
@@ -136,8 +171,12 @@ function p50(lat: number[]): number {
 
 const arm = (d: Dispatcher, target: string): Arm => ({ d, target, n: 0, cpu: 0, lat: [] });
 if (mode === 'ab') {
-  // Pool (A) and MeshAgent (B) to the same upstream.
-  await alternate(arm(dispatcher, url), arm(meshAgent(), meshUrl));
+  // Pool (A), MeshAgent (B) and the mesh() interceptor on an Agent (C) to the same upstream.
+  await alternate(
+    arm(dispatcher, url),
+    arm(meshAgent(), meshUrl),
+    process.env.BENCH_INTERCEPTOR === '0' ? undefined : arm(meshInterceptor(), meshUrl),
+  );
 }
 if (mode === 'e2e') {
   // app → proxy → upstream (A: a Pool to the proxy's URL, e.g. nginx on `proxyPort`) vs

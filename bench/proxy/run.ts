@@ -7,7 +7,8 @@
  * - as reverse proxies under wrk (-c50): the Weft sidecar (rules loaded), nginx (1 worker), HAProxy (1 thread);
  * - end-to-end p50 at one connection: app → MeshAgent → upstream vs app → nginx → upstream;
  * - the sidecar's resident memory under the c50 load, and its growth while 200 MB stream to a
- *   slow reader (stream-rss.ts).
+ *   slow reader (stream-rss.ts);
+ * - the calling sidecar's CPU per request reaching its upstream over mTLS ÷ plaintext (mtls.ts).
  * Prints a table and writes bench/results/proxy.json. Needs `bench/proxy/install.sh` first for
  * nginx, HAProxy and wrk; what is missing is skipped (and said so).
  *
@@ -27,6 +28,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { Report } from '../lib/results.js';
+import { mtlsRatio } from './mtls.js';
 import { streamRss } from './stream-rss.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -371,6 +373,12 @@ async function main(): Promise<void> {
       /** A: the raw Pool (or, for e2e, app → nginx); B: MeshAgent. */
       a: { rps: number; cpuUsPerRequest: number; p50Us: number; p99Us: number };
       b: { rps: number; cpuUsPerRequest: number; p50Us: number; p99Us: number };
+      /** C (in-process A/B only): the mesh() interceptor on an undici Agent. */
+      c?: { rps: number; cpuUsPerRequest: number; p50Us: number; p99Us: number };
+      rpsRatioC?: number;
+      cpuRatioC?: number;
+      roundRpsRatioC?: { q1: number; median: number; q3: number };
+      roundCpuRatioC?: { q1: number; median: number; q3: number };
     };
     const abProcess = (seconds: number, meshOptions?: string): AbResult =>
       clientJson<AbResult>(
@@ -585,6 +593,32 @@ async function main(): Promise<void> {
       separate_processes_median: r3(median(cpuRatios)),
       separate_processes_pair_ratios: cpuRatios.map(r3),
     });
+    // The mesh as an undici interceptor (`new Agent().compose(mesh())`), the third arm of the
+    // same A/B processes: C ÷ Pool per process, its median reported as MeshAgent's is.
+    const withC = abRuns.filter((r) => r.rpsRatioC !== undefined && r.cpuRatioC !== undefined);
+    if (withC.length > 0) {
+      const abC = medianRun(withC, (r) => r.rpsRatioC as number);
+      const method = `median of ${withC.length} processes, each ${abC.rounds} rounds of a 100 ms slice of Pool, MeshAgent and Agent().compose(mesh()) (A-B-C, C-B-A), 100 in flight`;
+      report.add({
+        name: 'proxy.interceptor_vs_pool_rps_ratio',
+        value: abC.rpsRatioC as number,
+        unit: 'ratio',
+        method,
+        per_process: withC.map((r) => r3(r.rpsRatioC as number)),
+        meshagent_per_process: withC.map((r) => r3(r.rpsRatio)),
+        in_process: { pool_rps: Math.round(abC.a.rps), interceptor_rps: Math.round(abC.c?.rps ?? Number.NaN) },
+        ...(abC.roundRpsRatioC === undefined ? {} : { per_round_quartiles: quartiles3(abC.roundRpsRatioC) }),
+      });
+      report.add({
+        name: 'proxy.interceptor_vs_pool_cpu_ratio',
+        value: median(withC.map((r) => r.cpuRatioC as number)),
+        unit: 'ratio',
+        method,
+        per_process: withC.map((r) => r3(r.cpuRatioC as number)),
+        meshagent_per_process: withC.map((r) => r3(r.cpuRatio)),
+        ...(abC.roundCpuRatioC === undefined ? {} : { per_round_quartiles: quartiles3(abC.roundCpuRatioC) }),
+      });
+    }
     report.add({
       name: 'proxy.meshagent_without_request_id_vs_pool_rps_ratio',
       value: median(noRidRuns.map((r) => r.rpsRatio)),
@@ -628,6 +662,8 @@ async function main(): Promise<void> {
     }
     // 200 MB through the sidecar to a slow reader: resident memory must stay flat.
     if (process.env.BENCH_ONLY !== 'inprocess') await streamRss(report);
+    // mTLS between proxies: the calling sidecar's CPU per request over mTLS ÷ plaintext (mtls.ts).
+    if (process.env.BENCH_ONLY !== 'inprocess') await mtlsRatio(report);
     console.log(`\nwrote ${report.write()}`);
   } finally {
     await stop(upstream);

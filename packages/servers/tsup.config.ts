@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 import { bundleCli } from './bundle.config.js';
+import { buildDashboard } from './dashboard.config.js';
 
 /**
  * The library entries, one per subpath export read from package.json's exports map (`.` →
@@ -26,6 +27,12 @@ export default defineConfig({
   clean: true,
   target: 'node22',
   tsconfig: 'tsconfig.build.json',
-  // After the package build (and after `clean`, which would delete it): the single-file bundle.
-  onSuccess: () => bundleCli(),
+  // `import.meta.url` in the CommonJS build (src/dashboard/assets.ts finds dist/dashboard from it).
+  shims: true,
+  // After the package build (and after `clean`, which would delete them): the single-file bundle
+  // and the dashboard's front end (dist/dashboard).
+  onSuccess: async () => {
+    await bundleCli();
+    await buildDashboard();
+  },
 });

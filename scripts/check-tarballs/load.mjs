@@ -3,7 +3,7 @@
 // then the checks particular to a package. With --unsupported-node (an older Node.js than the
 // packages support), each entry must load or refuse with WEFT_ERR_UNSUPPORTED_RUNTIME — never
 // fail some other way.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -44,6 +44,51 @@ for (const { name, subpaths } of packages) {
     } catch (err) {
       fail(spec, String(err?.stack ?? err));
     }
+  }
+}
+
+/**
+ * Starts `weft control-plane` (the installed bin) on a free port, reads the dashboard's address
+ * from its start-up lines, and fetches the page and every asset it names.
+ */
+async function checkDashboard(bin) {
+  const child = spawn(process.execPath, [bin, 'control-plane', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  try {
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "dashboard on" line within 20 s: ${stderr}`)), 20_000);
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const m = /dashboard on (http:\/\/\S+)/.exec(stderr);
+        if (m !== null) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`weft control-plane exited (${code}): ${stderr}`)));
+    });
+    const page = await fetch(url);
+    const html = await page.text();
+    const assets = [...html.matchAll(/\.\/(assets\/[^"]+)"/g)].map((m) => m[1]);
+    if (page.status !== 200 || assets.length < 2)
+      fail(
+        '@weft/servers',
+        `dashboard ${url}: ${page.status}, assets ${JSON.stringify(assets)}: ${html.slice(0, 300)}`,
+      );
+    for (const asset of assets) {
+      const res = await fetch(new URL(asset, url));
+      const body = await res.arrayBuffer();
+      if (res.status !== 200 || body.byteLength === 0 || !/immutable/.test(res.headers.get('cache-control') ?? ''))
+        fail(
+          '@weft/servers',
+          `dashboard asset ${asset}: ${res.status}, ${body.byteLength} bytes, ${res.headers.get('cache-control')}`,
+        );
+    }
+  } catch (err) {
+    fail('@weft/servers', `weft control-plane's dashboard: ${err?.message ?? err}`);
+  } finally {
+    child.kill('SIGTERM');
   }
 }
 
@@ -121,6 +166,8 @@ const particular = {
       if (r.status !== 0 || !/^weft \d/.test(r.stdout))
         fail('@weft/servers', `${what}: exit ${r.status}: ${r.stdout}${r.stderr}`);
     }
+    // The dashboard ships built in the tarball: `weft control-plane` from it serves the page and its assets.
+    await checkDashboard(bin);
   },
 };
 if (!unsupported)

@@ -1,7 +1,8 @@
 /**
  * Runs the Weft tour (`npm run -w @weft/examples tour`): a control plane and an all-Node bookinfo
  * in one process, nothing to install. Checks what each step shows — version routing, the timeout
- * conflict and its fix, the canary's share, the access log of one request hop by hop — that it
+ * conflict and its fix, the canary's share, the access log of one request hop by hop, a
+ * resilience recipe judged over the Node services' own access-log records — that it
  * stays well under the demo's 30 s, and that it leaves nothing running.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,22 @@ describe('the Weft tour (all-Node bookinfo on the embedded control plane)', () =
       'productpage:version=v1 → reviews:version=v3 200',
       'reviews:version=v3 → ratings:version=v1 200',
     ]);
+  });
+
+  it('runs a resilience recipe over the records the MeshAgent services serve, and removes its rules', () => {
+    const text = section(stdout, 7);
+    expect(text).toMatch(/fault: reviews:version=v3 → ratings:version=v1: reset \(p 1\)/);
+    expect(text).toMatch(/load: 10 pages, 200 ×10,/);
+    // The fault was in place: reviews v3's calls to ratings got no answer (status 0, reset).
+    expect(text).toMatch(/PASS {2}http_status reviews:version=v3 → ratings:version=v1 +10 calls: all 10 answered 0/);
+    expect(text).toMatch(
+      /PASS {2}http_status productpage:version=v1 → reviews:version=v3 +10 calls: all 10 answered 200/,
+    );
+    expect(text).toMatch(/PASS {2}bounded_response_time gateway → productpage:version=v1 +10 calls: all 10 within 1s/);
+    // The records came over HTTP from the services themselves (serveAccessLog), not from a sidecar.
+    const from = /records: \d+ from (.*)$/m.exec(text)?.[1]?.split(', ') ?? [];
+    expect(from).toEqual(expect.arrayContaining(['productpage:version=v1 20', 'reviews:version=v3 10', 'gateway 10']));
+    expect(text).toMatch(/recipe recipe-[0-9a-f]{12}: every check passed; its \d+ rules removed/);
   });
 
   it('finishes well within the demo budget and leaves nothing running', () => {

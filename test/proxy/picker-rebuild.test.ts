@@ -1,6 +1,7 @@
 /**
- * In-flight counts of least-request pickers across Discovery changes (Picker.inherit +
- * MeshCall.settle reporting to the rebuilt picker by the entry's membership).
+ * In-flight counts of least-request pickers across Discovery changes: the counts live on the
+ * endpoint entries (`EndpointEntry.load`), a rebuilt picker carries on with them, and an attempt
+ * reports its end to the picker that started it.
  */
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,7 +82,7 @@ describe('least-request in-flight counts across picker rebuilds', () => {
     expect(p.inFlight(0)).toBe(0);
   });
 
-  it('an instance that leaves a subset and comes back: an old call ending does not cancel a new one', async () => {
+  it('an instance that leaves a subset and comes back: its calls stay counted, old and new', async () => {
     const [u0, u1] = (await upstreams('u', 2)) as [Upstream, Upstream];
     const inst = (u: Upstream, tag: string) => loopbackInstance('svc', 'http', u.port, [tag]);
     const source = new ManualSource('test', [inst(u0, 'v1')]);
@@ -99,7 +100,8 @@ describe('least-request in-flight counts across picker rebuilds', () => {
     const x2 = get(mesh);
     while (held.length < 2) await sleep(5);
     const p = pickerOf(mesh, 'least_request|v1');
-    expect(p.inFlight(0)).toBe(1); // x2
+    // The entry kept its load while out of the subset: x1 is still in flight on u0, and x2 too.
+    expect(p.inFlight(0)).toBe(2);
     (held[0] as () => void)(); // x1, started two pickers ago, ends
     expect(await x1).toBe('u0');
     await sleep(20);
@@ -107,5 +109,32 @@ describe('least-request in-flight counts across picker rebuilds', () => {
     expect(pickerOf(mesh, 'least_request|v1').inFlight(0)).toBe(1);
     (held[1] as () => void)();
     expect(await x2).toBe('u0');
+  });
+});
+
+describe('endpoint load carried by the entries across picker rebuilds', () => {
+  it('least_request keeps avoiding a busy endpoint after another one joins', async () => {
+    const [u0, u1] = (await upstreams('u', 2)) as [Upstream, Upstream];
+    const inst = (u: Upstream, id: string) => ({ ...loopbackInstance('svc', 'http', u.port), id });
+    const source = new ManualSource('test', [inst(u0, 'busy')]);
+    const { mesh, held } = setup(source, [u0, u1]);
+    const slow = Array.from({ length: 3 }, () => get(mesh));
+    while (held.length < 3) await sleep(5);
+    const before = pickerOf(mesh);
+    source.set([inst(u1, 'joined'), inst(u0, 'busy')]);
+    mesh.engine.table('svc').refresh(); // what the next request would do
+    const after = pickerOf(mesh) as CountingPicker & { pickIndex(): number };
+    expect(after).not.toBe(before); // a new picker, over the entries of the new set
+    const busy = after.endpoints.findIndex((e) => e.id === 'busy');
+    const joined = after.endpoints.findIndex((e) => e.id === 'joined');
+    expect(after.inFlight(busy)).toBe(3); // carried: a fresh count would make it look idle
+    expect(after.inFlight(joined)).toBe(0); // the newcomer starts idle
+    for (let k = 0; k < 20; k++) expect(after.pickIndex()).toBe(joined);
+    expect(await get(mesh)).toBe('u1');
+    for (const release of held) release();
+    expect(await Promise.all(slow)).toEqual(['u0', 'u0', 'u0']);
+    await sleep(20);
+    // The calls started on the previous picker ended there, and the current one saw them end.
+    expect(after.inFlight(busy)).toBe(0);
   });
 });

@@ -37,9 +37,10 @@ async function register(service: string, type: 'http' | 'tcp', port: number): Pr
 }
 
 /** GET over HTTPS, trusting only the test's certificate (and checking its name, localhost). */
-function httpsGet(url: string): Promise<{ status: number; body: string; encrypted: boolean }> {
+function httpsGet(url: string, localAddress?: string): Promise<{ status: number; body: string; encrypted: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ca: cert, servername: 'localhost', timeout: 5000 }, (res) => {
+    const options = { ca: cert, servername: 'localhost', timeout: 5000, agent: false as const, localAddress };
+    const req = httpsRequest(url, options, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => {
         body += d;
@@ -162,6 +163,29 @@ describe('weft gateway', () => {
       return got === '' ? undefined : got;
     });
     expect(answer).toBe('HELLO OVER TCP');
+  });
+
+  it('enforces the control plane’s authorization policies without a restart: a denied address gets 403', async () => {
+    const policies = async (method: 'PUT' | 'DELETE', body?: unknown) => {
+      const res = await fetch(`${controlPlane}/v1/authorization`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      expect(res.status).toBe(200);
+    };
+    await policies('PUT', {
+      policies: [{ id: 'block-lab', destination: '*', action: 'deny', from: [{ ipBlocks: ['127.0.0.2/32'] }] }],
+    });
+    const refused = await until('the policy to reach the gateway', async () => {
+      const r = await httpsGet(`${gateway.proxy}/web/x`, '127.0.0.2');
+      return r.status === 403 ? r : undefined;
+    });
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'WEFT_ERR_FORBIDDEN', policy: 'block-lab' });
+    expect((await httpsGet(`${gateway.proxy}/web/x`, '127.0.0.3')).status).toBe(200);
+    await policies('DELETE');
+    await until('the gateway to open again', async () =>
+      (await httpsGet(`${gateway.proxy}/web/x`, '127.0.0.2')).status === 200 ? true : undefined,
+    );
   });
 
   it('stops on SIGTERM with exit code 0', async () => {

@@ -1,4 +1,5 @@
 import type * as z from 'zod/mini';
+import { AuthorizationDocumentSchema } from './authz/index.js';
 import {
   Amalgam8InstanceSchema,
   Amalgam8RegistrationSchema,
@@ -22,4 +23,5 @@ export const wireSchemas: Readonly<Record<string, z.core.$ZodType>> = Object.fre
   Amalgam8Instance: Amalgam8InstanceSchema,
   Rule: RuleSchema,
   RulesDocument: RulesDocumentSchema,
+  AuthorizationDocument: AuthorizationDocumentSchema,
 });

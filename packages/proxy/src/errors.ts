@@ -37,6 +37,8 @@ export interface MeshRequestErrorOptions extends WeftErrorOptions {
   attempts?: readonly MeshAttempt[];
   /** Overrides the HTTP status a sidecar answers with (defaults to the code's status). */
   status?: number;
+  /** When the caller may try again, ms (a rate limit's wait): the sidecar sends it as `Retry-After`. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -56,6 +58,11 @@ export class MeshRequestError extends WeftError {
   readonly requestId: string;
   /** Every attempt, oldest first (empty when the call failed before any attempt). */
   readonly attempts: readonly MeshAttempt[];
+  /**
+   * When the caller may try again, ms: set on `WEFT_ERR_RATE_LIMITED` (the time until the
+   * bucket has a token), which the sidecar answers with `Retry-After` in whole seconds.
+   */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: MeshRequestErrorOptions = {}) {
     const attempts = options.attempts ?? [];
@@ -65,6 +72,7 @@ export class MeshRequestError extends WeftError {
     this.service = options.service ?? '';
     this.requestId = options.requestId ?? '';
     this.attempts = Object.freeze([...attempts]);
+    this.retryAfterMs = options.retryAfterMs;
     if (options.status !== undefined) (this as { status: number }).status = options.status;
   }
 
@@ -73,6 +81,7 @@ export class MeshRequestError extends WeftError {
       ...super.toJSON(),
       service: this.service,
       request_id: this.requestId,
+      ...(this.retryAfterMs === undefined ? {} : { retry_after_ms: this.retryAfterMs }),
       attempts: this.attempts.map((a) => ({
         attempt: a.attempt,
         endpoint: a.endpoint,
@@ -82,6 +91,36 @@ export class MeshRequestError extends WeftError {
         ...(a.transparent ? { transparent: true } : {}),
       })),
     };
+  }
+}
+
+/**
+ * An authorization policy (or the namespace's default-deny) refused a call that entered through
+ * a proxy's front end: `WEFT_ERR_FORBIDDEN`, 403. `policy` names the deciding policy (undefined
+ * when the default decided); `reason` says why, and both go into the JSON body.
+ */
+export class ForbiddenError extends MeshRequestError {
+  static {
+    brandErrorClass(ForbiddenError, 'ForbiddenError');
+  }
+
+  readonly policy: string | undefined;
+  readonly reason: string;
+
+  constructor(
+    message: string,
+    decision: { readonly policy: string | undefined; readonly reason: string },
+    options: MeshRequestErrorOptions = {},
+  ) {
+    super('WEFT_ERR_FORBIDDEN', message, { ...options, status: 403 });
+    this.name = 'ForbiddenError';
+    this.policy = decision.policy;
+    this.reason = decision.reason;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    const { attempts: _none, ...rest } = super.toJSON();
+    return { ...rest, ...(this.policy === undefined ? {} : { policy: this.policy }), reason: this.reason };
   }
 }
 

@@ -20,8 +20,11 @@ export type {
   TripOptions,
 } from '@weft/core';
 export { Outcome, outcomeWord } from '@weft/core';
+export type { AuthorizationInput } from './engine/authorization.js';
 export type { CallInit, EndpointPool, MeshEngineOptions, PoolFactory } from './engine/engine.js';
 export type { BreakerOptions, BreakerState, OutlierOptions } from './engine/health.js';
+export type { PoolTarget } from './engine/options.js';
+export type { RateLimitOptions } from './engine/rate-limit.js';
 export { NotRetried } from './engine/retry-decision.js';
 export { AGENT_RETRY_ON, type RetryPlan, routeRetryPlan, toRetryPlan } from './engine/retry-plan.js';
 export {
@@ -39,6 +42,7 @@ export { type RulesRouter, type RulesRouterOptions, rulesRouter } from './engine
 export {
   type AttemptOutcome,
   describeAttempts,
+  ForbiddenError,
   InjectedResetError,
   isInjectedReset,
   isMeshRequestError,
@@ -47,8 +51,10 @@ export {
   type MeshRequestErrorOptions,
   meshErrorOf,
 } from './errors.js';
-export { Http1Pool, type Http1PoolOptions } from './http1/client.js';
+export { Http1Pool, type Http1PoolOptions, type Http1TlsConnector } from './http1/client.js';
+export { type MeshInterceptor, type MeshInterceptorOptions, mesh } from './interceptor.js';
 export { type IncomingHeaders, MeshAgent, type MeshAgentOptions } from './mesh-agent.js';
+export { InboundProxy, type InboundProxyOptions, MTLS_MODES, type MtlsMode } from './sidecar/inbound.js';
 export {
   clientCertHeader,
   Sidecar,
@@ -67,3 +73,13 @@ export {
 export { LATENCY_BUCKETS, MeshMetrics, type MetricsRegistry, type ServiceSnapshot } from './telemetry/metrics.js';
 export type { MeshSpan, MeshSpanOptions, MeshTracer } from './telemetry/otel.js';
 export { formatTraceparent, parseTraceparent, type TraceParent } from './telemetry/tracing.js';
+export { MeshTlsClient, type MeshTlsOptions } from './tls/client.js';
+export {
+  announcedIdentity,
+  type MeshCredentials,
+  MTLS_METADATA_KEY,
+  PeerIdentityError,
+  type PeerIdentityErrorOptions,
+  uriSans,
+  verifyPeerIdentity,
+} from './tls/credentials.js';

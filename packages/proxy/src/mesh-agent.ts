@@ -1,8 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { Agent, Dispatcher, Dispatcher1Wrapper, Pool } from 'undici';
+import { Agent, Dispatcher } from 'undici';
 import { type CallInit, MeshEngine, type MeshEngineOptions } from './engine/engine.js';
-import { getHeader } from './engine/headers.js';
+import { IncomingContext, type IncomingHeaders, MeshHosts, toV2Handler } from './mesh-front.js';
 import type { MeshMetrics } from './telemetry/metrics.js';
+import { MeshTlsClient } from './tls/client.js';
+import { undiciPools } from './tls/undici-pools.js';
+
+export type { IncomingHeaders } from './mesh-front.js';
 
 /** Options of {@link MeshAgent}. */
 export interface MeshAgentOptions extends MeshEngineOptions {
@@ -20,39 +23,6 @@ export interface MeshAgentOptions extends MeshEngineOptions {
    * rules route on them further down the call chain.
    */
   propagateHeaders?: readonly string[];
-}
-
-/** Request headers as node:http gives them (`req.headers`), or any `get(name)` object such as fetch's `Headers`. */
-export type IncomingHeaders =
-  | Readonly<Record<string, string | readonly string[] | undefined>>
-  | { get(name: string): string | null | undefined };
-
-const DEFAULT_PROPAGATE = Object.freeze(['x-request-id', 'traceparent', 'tracestate', 'baggage']);
-
-type WrapHandler = (handler: Dispatcher.DispatchHandler) => Dispatcher.DispatchHandler;
-// `wrapHandler` adapts undici v1 handlers (onConnect/onHeaders/…, as Node's bundled fetch may
-// send) to the v2 API; it is public in undici but missing from its type declarations.
-const wrapHandler = (Dispatcher1Wrapper as unknown as { wrapHandler: WrapHandler }).wrapHandler;
-
-/** A mesh origin: the service its host names and the authority (`host[:port]`) to send as Host. */
-interface MeshOrigin {
-  readonly service: string;
-  readonly authority: string;
-}
-
-/** Cache entry: the origin's service and authority, or null for a non-mesh host. */
-type HostVerdict = MeshOrigin | null;
-
-/** The carried headers the outgoing request does not set itself. */
-function inherit(opts: Dispatcher.DispatchOptions, carried: readonly string[]): CallInit | undefined {
-  let inherited: string[] | undefined;
-  for (let i = 0; i + 1 < carried.length; i += 2) {
-    const name = carried[i] as string;
-    if (getHeader(opts.headers, name) !== undefined) continue;
-    if (inherited === undefined) inherited = [];
-    inherited.push(name, carried[i + 1] as string);
-  }
-  return inherited === undefined ? undefined : { inherited };
 }
 
 /**
@@ -78,31 +48,22 @@ export class MeshAgent extends Dispatcher {
   readonly engine: MeshEngine;
   private readonly passthrough: Dispatcher;
   private readonly ownsPassthrough: boolean;
-  private readonly isMeshHost: (host: string) => boolean;
-  private readonly verdicts = new Map<string, HostVerdict>();
-  private lastOrigin: string | undefined;
-  private lastVerdict: HostVerdict = null;
-  private routerVersion: number | undefined;
-  private readonly onDiscoveryChange: () => void;
+  /** Which origins are mesh services. */
+  private readonly hosts: MeshHosts;
   private closed = false;
-  /** Lower-case names of the headers {@link withIncoming} carries over. */
-  private readonly propagate: readonly string[];
-  /** The incoming request's headers to carry (flat, lower-case names); made on first use. */
-  private incoming: AsyncLocalStorage<readonly string[]> | undefined;
+  /** The incoming request's headers, carried by {@link withIncoming}. */
+  private readonly incoming: IncomingContext;
+  /** mTLS to endpoints that announce an identity (`mtls` option). */
+  private readonly tls: MeshTlsClient | undefined;
 
   constructor(options: MeshAgentOptions) {
     super();
-    this.engine = new MeshEngine(options, (origin, poolOptions) => new Pool(origin, poolOptions));
+    this.tls = options.mtls === undefined ? undefined : new MeshTlsClient(options.mtls);
+    this.engine = new MeshEngine(options, undiciPools(this.tls));
     this.ownsPassthrough = options.passthrough === undefined;
     this.passthrough = options.passthrough ?? new Agent();
-    this.isMeshHost = options.isMeshHost ?? ((host) => this.engine.isMeshService(host));
-    // A host that was not a service may become one (and the other way round): forget verdicts.
-    this.onDiscoveryChange = () => {
-      if (this.verdicts.size > 0) this.verdicts.clear();
-      this.lastOrigin = undefined;
-    };
-    options.discovery.on('change', this.onDiscoveryChange);
-    this.propagate = (options.propagateHeaders ?? DEFAULT_PROPAGATE).map((h) => h.toLowerCase());
+    this.hosts = new MeshHosts(this.engine, options.isMeshHost);
+    this.incoming = new IncomingContext(options.propagateHeaders);
   }
 
   /**
@@ -116,17 +77,7 @@ export class MeshAgent extends Dispatcher {
    * ```
    */
   withIncoming<T>(headers: IncomingHeaders, fn: () => T): T {
-    const carried: string[] = [];
-    const get =
-      typeof (headers as { get?: unknown }).get === 'function'
-        ? (name: string) => (headers as { get(name: string): string | null | undefined }).get(name) ?? undefined
-        : (name: string) => getHeader(headers as Record<string, string | string[] | undefined>, name);
-    for (const name of this.propagate) {
-      const value = get(name);
-      if (value !== undefined && value !== '') carried.push(name, value);
-    }
-    this.incoming ??= new AsyncLocalStorage();
-    return this.incoming.run(carried, fn);
+    return this.incoming.run(headers, fn);
   }
 
   /**
@@ -139,60 +90,20 @@ export class MeshAgent extends Dispatcher {
 
   /** Service name for an origin, or null when the origin is not a mesh service. */
   serviceOf(origin: string | URL | undefined): string | null {
-    return this.originOf(origin)?.service ?? null;
-  }
-
-  /** The service and authority of an origin (cached), or null when it is not a mesh service. */
-  private originOf(origin: string | URL | undefined): HostVerdict {
-    if (origin === undefined) return null;
-    const key = typeof origin === 'string' ? origin : origin.origin;
-    const routerVersion = this.engine.router?.version;
-    if (routerVersion !== this.routerVersion) {
-      // New rules may name new services: forget what was decided about hosts.
-      this.routerVersion = routerVersion;
-      this.verdicts.clear();
-      this.lastOrigin = undefined;
-    }
-    // Most calls of a process go to the same origin as the one before.
-    if (key === this.lastOrigin) return this.lastVerdict;
-    let verdict = this.verdicts.get(key);
-    if (verdict !== undefined) {
-      this.lastOrigin = key;
-      this.lastVerdict = verdict;
-      return verdict;
-    }
-    let url: URL;
-    try {
-      url = typeof origin === 'string' ? new URL(origin) : origin;
-    } catch {
-      return null;
-    }
-    const host = url.hostname;
-    // `url.host` keeps a non-default port: `http://reviews:9080` is for `reviews:9080`.
-    verdict = this.isMeshHost(host) ? { service: host, authority: url.host } : null;
-    if (this.verdicts.size > 10_000) this.verdicts.clear();
-    this.verdicts.set(key, verdict);
-    return verdict;
+    return this.hosts.of(origin)?.service ?? null;
   }
 
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const h = typeof handler.onRequestStart === 'function' ? handler : wrapHandler(handler);
+    const h = toV2Handler(handler);
     if (this.closed) {
       const err = Object.assign(new Error('MeshAgent is closed'), { code: 'UND_ERR_CLOSED' });
       if (typeof h.onResponseError !== 'function') throw err;
       h.onResponseError(null as unknown as Dispatcher.DispatchController, err);
       return false;
     }
-    const origin = this.originOf(opts.origin);
+    const origin = this.hosts.of(opts.origin);
     if (origin === null) return this.passthrough.dispatch(opts, h);
-    const carried = this.incoming?.getStore();
-    this.engine.call(
-      origin.service,
-      opts,
-      h,
-      carried === undefined || carried.length === 0 ? undefined : inherit(opts, carried),
-      origin.authority,
-    );
+    this.engine.call(origin.service, opts, h, this.incoming.initFor(opts), origin.authority);
     return true;
   }
 
@@ -233,11 +144,12 @@ export class MeshAgent extends Dispatcher {
   private async shutdown(hard: boolean): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      this.engine.discovery.off('change', this.onDiscoveryChange);
+      this.hosts.close();
     }
     await Promise.all([
       hard ? this.engine.destroy() : this.engine.close(),
       this.ownsPassthrough ? (hard ? this.passthrough.destroy() : this.passthrough.close()) : Promise.resolve(),
     ]);
+    this.tls?.close();
   }
 }

@@ -4,10 +4,13 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { openRulesStore } from './controller/open-store.js';
 import { controllerRoutes } from './controller/routes.js';
 import type { ControllerSettings } from './controller/server-options.js';
+import { type DashboardOptions, serveDashboard } from './dashboard/serve.js';
 import type { EtcdStoreConfig } from './etcd/config.js';
 import type { ApiServerOptions } from './http/app-options.js';
 import { createApp } from './http/create-app.js';
 import { serveMetrics } from './http/metrics-route.js';
+import { mountIdentity } from './identity/mount.js';
+import type { IdentitySettings } from './identity/settings.js';
 import { eurekaMount, mountEureka } from './registry/eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './registry/mirrors/install.js';
 import { openOwnedRegistry } from './registry/open-registry.js';
@@ -16,6 +19,9 @@ import { authenticateRegistryServer } from './registry/request-auth.js';
 import { registryRoutes } from './registry/routes.js';
 import type { RegistrySettings } from './registry/server-options.js';
 import type { RulesStore } from './rules-store/types.js';
+import { telemetryRoutes } from './telemetry/routes.js';
+import { RulesHistory, rulesHistoryRoutes } from './telemetry/rules-history.js';
+import { TelemetryHub } from './telemetry/telemetry-hub.js';
 
 /** The registry's part of {@link ControlPlaneServerOptions}: the plain settings of `createRegistryServer`. */
 export type ControlPlaneRegistryOptions = RegistrySettings;
@@ -39,6 +45,20 @@ export interface ControlPlaneServerOptions extends ApiServerOptions {
    * etcd://…`). `registry.store` and `controller.store` win over it when given.
    */
   readonly store?: EtcdStoreConfig | undefined;
+
+  /**
+   * Workload identities: the CA that signs workload certificates (`POST /v1/identity/certificates`)
+   * and the trust bundle (`GET /v1/identity/bundle`, watchable). On by default, with a root
+   * generated on first use; see `IdentitySettings`.
+   */
+  readonly identity?: IdentitySettings | undefined;
+
+  /**
+   * The dashboard at `/ui/` (and `/` redirects there): the package's built files by default,
+   * `{directory}` for others, `false` for none. Its pages load without credentials; the API calls
+   * they make carry the token the page asks for.
+   */
+  readonly dashboard?: DashboardOptions | false | undefined;
 
   /** A registry to serve instead of creating one from `registry` (etcd, Consul, a shared one). Never closed by the server. */
   readonly registryInstance?: Registry | undefined;
@@ -104,7 +124,9 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
     registry = await mirrorRegistry(native, reg.mirrors, app, 'registry.mirrors');
     app.decorate('registry', registry);
     app.decorate('rulesStore', rulesStore);
-    serveMetrics(app, { registry, rulesStore });
+    // Streamed access-log records and recipe runs: in memory, whatever the stores (telemetry is not state).
+    const telemetry = new TelemetryHub();
+    serveMetrics(app, { registry, rulesStore }, () => telemetry.families());
     // One chain for both APIs; health checks, metrics and the Eureka routes go without a bearer
     // token (see the helper).
     const eureka = eurekaMount(reg.eureka, reg.prefix ?? '');
@@ -124,12 +146,18 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
       ...(reg.watchLingerMs === undefined ? {} : { watchLingerMs: reg.watchLingerMs }),
     });
     await mountEureka(app, eureka, { registry, authenticator, requireHttps: reg.requireHttps });
+    // The rules' recent revisions (GET /v1/rules/history): each write through this server is recorded.
+    const history = new RulesHistory(rulesStore);
     await app.register(controllerRoutes, {
-      store: rulesStore,
+      store: history.recording(),
       watch: options.watch,
       // Write warnings name backends and destinations no registered instance matches.
       instances: (namespace) => registry.instances({ namespace, status: 'ALL' }),
     });
+    await mountIdentity(app, options.identity, options.watch);
+    await app.register(telemetryRoutes, { hub: telemetry, watch: options.watch });
+    await app.register(rulesHistoryRoutes, { history, watch: options.watch });
+    if (options.dashboard !== false) serveDashboard(app, options.dashboard);
     const store = rulesStore;
     if (ownsRules) app.addHook('onClose', () => store.close());
     if (ownsRegistry) app.addHook('onClose', () => native.close());

@@ -14,6 +14,13 @@ export {
   type HealthMonitorEvents,
   type HealthReport,
 } from './agent/health/index.js';
+export {
+  ACCESS_LOG_PATH,
+  type AccessLogEndpointOptions,
+  type AccessLogHandler,
+  accessLogHandler,
+  serveAccessLog,
+} from './agent/serve-access-log.js';
 export { type AppCommand, Supervisor, type SupervisorEvents, type SupervisorOptions } from './agent/supervisor.js';
 export { pid1Advice } from './agent/supervisor-pid1.js';
 export {
@@ -47,8 +54,10 @@ export {
   type RuleWarning,
   type ServicesView,
 } from './controller/index.js';
+export { DASHBOARD_PATH, type DashboardOptions, serveDashboard } from './dashboard/index.js';
 export type { EtcdStoreConfig } from './etcd/config.js';
 export { METRICS_PATH, serveMetrics } from './http/metrics-route.js';
+export * from './identity/index.js';
 export * from './recipes/index.js';
 export {
   createRegistryServer,
@@ -106,6 +115,7 @@ export {
   type WriteResult,
   writeFileDurably,
 } from './rules-store/index.js';
+export * from './telemetry/index.js';
 export {
   PROXY_HEADER,
   ProxyLog,

@@ -57,6 +57,17 @@ export class EtcdKeyspace {
   }
 
   /**
+   * The key as it was at etcd revision `revision` (etcd's MVCC history), or undefined when it did
+   * not exist then. Rejects when compaction removed that revision.
+   */
+  async getAt(key: string, revision: number, timeoutMs = this.requestTimeoutMs): Promise<EtcdKeyValue | undefined> {
+    const client = await this.holder.get();
+    const res = await client.kv.range({ key: Buffer.from(key), revision: String(revision) }, grpcDeadline(timeoutMs));
+    const kv = res.kvs[0];
+    return kv === undefined ? undefined : { value: kv.value, modRevision: Number(kv.mod_revision) };
+  }
+
+  /**
    * One transaction: puts `value` at `key` if the key's mod-revision is `expectedModRevision`
    * (0: the key must not exist); otherwise reads the key, so a retry needs no second round trip.
    */

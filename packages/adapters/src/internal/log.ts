@@ -38,10 +38,16 @@ export type AdapterWarningCode =
   | 'WEFT_WARN_WEFT_BAD_INSTANCE'
   /** The controller served rules that do not compile; the rules in force are kept. */
   | 'WEFT_WARN_WEFT_BAD_RULES'
+  /** The controller served authorization policies that do not validate (the ones in force are kept), or serves none at all (404: an Amalgam8 or older controller). */
+  | 'WEFT_WARN_WEFT_BAD_AUTHORIZATION'
   /** The controller served an older rules revision than the one in force (its history started over); it is not applied. */
   | 'WEFT_WARN_WEFT_REVISION_BEHIND'
   /** A registration with a Weft registry failed or was lost (410 Gone); it is being registered again. */
-  | 'WEFT_WARN_WEFT_REGISTRATION';
+  | 'WEFT_WARN_WEFT_REGISTRATION'
+  /** A workload certificate could not be renewed; the current one stays in use until it expires, and renewal is retried. Once per failure streak. */
+  | 'WEFT_WARN_IDENTITY_RENEWAL'
+  /** A workload certificate expired before it could be renewed. */
+  | 'WEFT_WARN_IDENTITY_EXPIRED';
 
 /** One warning: a stable code, a readable message, and the server object it is about. */
 export interface AdapterWarning {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { InvalidArgumentError } from '../errors/index.js';
+import { HASHING_LB_TYPES, LB_TYPES, LbTypeSchema } from '../rules/lb-type.js';
 import { createPicker } from './create-picker.js';
 import { LeastRequestPicker } from './least-request.js';
 import { MaglevPicker } from './maglev.js';
 import { PeakEwmaPicker } from './peak-ewma.js';
 import type { LbPolicy } from './picker.js';
 import { RandomPicker } from './random.js';
+import { BALANCER_POLICIES, balancerPolicy, isLbPolicy } from './registry.js';
 import { RingHashPicker } from './ring-hash.js';
 import { RoundRobinPicker } from './round-robin.js';
 import { makeEndpoints } from './test-support.js';
@@ -70,5 +73,55 @@ describe('createPicker', () => {
     const p = createPicker('round_robin', endpoints, { random: () => 0 });
     endpoints.length = 0;
     expect(p.pick()?.id).toBe('10.0.0.0:8080');
+  });
+});
+
+describe('BALANCER_POLICIES: one list every policy name derives from', () => {
+  it('names the seven policies users configure, in the documented order', () => {
+    expect(BALANCER_POLICIES.map((p) => p.name)).toEqual([
+      'round_robin',
+      'weighted_round_robin',
+      'random',
+      'least_request',
+      'peak_ewma',
+      'ring_hash',
+      'maglev',
+    ]);
+  });
+
+  it.each(BALANCER_POLICIES.map((p) => [p.name, p] as const))(
+    '%s is usable by name everywhere: createPicker, the rules schema, the lookups',
+    (name, descriptor) => {
+      expect(createPicker(name, makeEndpoints(2)).policy).toBe(name);
+      expect(descriptor.create(makeEndpoints(2)).policy).toBe(name);
+      expect(balancerPolicy(name)).toBe(descriptor);
+      expect(isLbPolicy(name)).toBe(true);
+      expect(LB_TYPES).toContain(name);
+      expect(z.safeParse(LbTypeSchema, name).success).toBe(true);
+      expect(HASHING_LB_TYPES.has(name)).toBe(descriptor.usesHashKey);
+    },
+  );
+
+  it('says which policies hash a key and which want latencies', () => {
+    expect(BALANCER_POLICIES.filter((p) => p.usesHashKey).map((p) => p.name)).toEqual(['ring_hash', 'maglev']);
+    expect(BALANCER_POLICIES.filter((p) => p.wantsLatency).map((p) => p.name)).toEqual(['peak_ewma']);
+  });
+
+  it('LB_TYPES lists exactly the registry, and the schema rejects anything else', () => {
+    expect([...LB_TYPES]).toEqual(BALANCER_POLICIES.map((p) => p.name));
+    expect(z.safeParse(LbTypeSchema, 'fastest').success).toBe(false);
+    expect(isLbPolicy('fastest')).toBe(false);
+    expect(isLbPolicy(undefined)).toBe(false);
+  });
+
+  it('balancerPolicy() rejects an unknown name with a coded error listing the known ones', () => {
+    try {
+      balancerPolicy('fastest' as LbPolicy);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).issues[0]?.path).toBe('policy');
+      expect((err as InvalidArgumentError).issues[0]?.message).toMatch(/"fastest".*round_robin, .*maglev/);
+    }
   });
 });

@@ -16,8 +16,16 @@ export class EligibleSet {
   readonly list: Int32Array;
   /** Number of eligible endpoints (valid once {@link EligibleSet.dirty} is false). */
   size: number;
-  /** True when flags changed since the last {@link EligibleSet.refresh}. */
+  /**
+   * True when a pick must take its slow branch: flags changed since the last
+   * {@link EligibleSet.refresh}, or the picker was {@link EligibleSet.pin}ned to it. One flag, so
+   * the common case costs a pick a single check.
+   */
   dirty = false;
+  /** True when flags changed since the last {@link EligibleSet.refresh} (the list is out of date). */
+  changed = false;
+  /** Set by {@link EligibleSet.pin}: {@link EligibleSet.dirty} stays true. */
+  private pinned = false;
 
   constructor(readonly capacity: number) {
     this.ejected = new Uint8Array(capacity);
@@ -40,12 +48,13 @@ export class EligibleSet {
     const flag = ejected ? 1 : 0;
     if (this.ejected[index] === flag) return false;
     this.ejected[index] = flag;
+    this.changed = true;
     this.dirty = true;
     return true;
   }
 
   /** True when `index` is ejected (false for indices out of range). */
-  has(index: number): boolean {
+  isEjected(index: number): boolean {
     return this.ejected[index] === 1;
   }
 
@@ -55,6 +64,16 @@ export class EligibleSet {
     let size = 0;
     for (let i = 0; i < this.capacity; i++) if (ejected[i] === 0) list[size++] = i;
     this.size = size;
-    this.dirty = false;
+    this.changed = false;
+    this.dirty = this.pinned;
+  }
+
+  /**
+   * Keeps {@link EligibleSet.dirty} true from now on, so every pick takes the slow branch (a
+   * load-aware picker whose loads a newer picker adopted reads them through their objects).
+   */
+  pin(): void {
+    this.pinned = true;
+    this.dirty = true;
   }
 }

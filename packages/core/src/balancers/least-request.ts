@@ -1,13 +1,14 @@
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
-import { EligibleSet } from './eligible.js';
-import { forEachSameEndpoint } from './inherit.js';
+import { BasePicker } from './base-picker.js';
+import { type EndpointLoad, type LoadOptions, PickerLoads } from './load.js';
 import type { RandomOptions } from './options.js';
-import type { BalancerEndpoint, Picker } from './picker.js';
-import { checkFunction, readWeights, throwIfInvalid } from './validate.js';
+import type { BalancerEndpoint } from './picker.js';
+import type { BalancerPolicy } from './policy.js';
+import { checkFunction, checkLoads, readWeights, throwIfInvalid } from './validate.js';
 
 /** Options of {@link LeastRequestPicker}. */
-export interface LeastRequestOptions extends RandomOptions {}
+export interface LeastRequestOptions extends RandomOptions, LoadOptions {}
 
 /**
  * Least request by the power of two choices: draw two distinct eligible endpoints at random and
@@ -16,36 +17,51 @@ export interface LeastRequestOptions extends RandomOptions {}
  * endpoint that looks idle (Mitzenmacher; Envoy's default least-request). Ties go to the first draw.
  *
  * The caller reports each request with {@link LeastRequestPicker.onStart} /
- * {@link LeastRequestPicker.onEnd}; counts live in an `Int32Array`.
+ * {@link LeastRequestPicker.onEnd}. The counts are the endpoints' ({@link EndpointLoad}): a picker
+ * rebuilt over the same endpoints carries on with them.
  */
-export class LeastRequestPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {
+export class LeastRequestPicker<E extends BalancerEndpoint = BalancerEndpoint> extends BasePicker<E> {
   /** Always `least_request`. */
   readonly policy = 'least_request' as const;
-  /** The endpoints, in build order. */
-  readonly endpoints: readonly E[];
-  private readonly eligible: EligibleSet;
   private readonly random: RandomSource;
   private readonly weights: Float64Array;
+  /** The endpoints' loads, homed in this picker's arrays until a newer picker adopts them. */
+  private readonly loads: PickerLoads;
+  /**
+   * A newer picker adopted some of the loads: this one (still in use by someone) reads and
+   * writes them through their objects. Its picks then always take the `dirty` branch.
+   */
+  private stale = false;
+  /** `loads.active`, one field read away on the hot path. */
   private readonly active: Int32Array;
 
   /**
-   * @throws InvalidArgumentError naming `endpoints[i].weight` or `random` when invalid.
+   * @throws InvalidArgumentError naming `endpoints[i].weight`, `endpoints[i].load`, `random` or
+   *   `loads` when invalid.
    */
   constructor(endpoints: readonly E[], options: LeastRequestOptions = {}) {
     const issues: ValidationIssue[] = [];
-    this.weights = readWeights(endpoints, issues);
+    const weights = readWeights(endpoints, issues);
     checkFunction(options.random, 'random', issues);
+    checkLoads(endpoints, options.loads, issues);
     throwIfInvalid('least_request picker', issues);
-    this.endpoints = endpoints.slice();
-    this.eligible = new EligibleSet(endpoints.length);
+    super(endpoints);
+    this.weights = weights;
     this.random = options.random ?? defaultRandom;
-    this.active = new Int32Array(endpoints.length);
+    this.loads = new PickerLoads(endpoints, options.loads, () => {
+      this.stale = true;
+      this.eligible.pin();
+    });
+    this.active = this.loads.active;
   }
 
   /** Index of the less loaded of two random eligible endpoints, or -1 when none is eligible. */
   pickIndex(_hashKey?: string): number {
     const eligible = this.eligible;
-    if (eligible.dirty) eligible.refresh();
+    if (eligible.dirty) {
+      if (this.stale) return this.pickThroughLoads();
+      eligible.refresh();
+    }
     const size = eligible.size;
     const list = eligible.list;
     if (size < 2) return size === 0 ? -1 : (list[0] as number);
@@ -67,44 +83,59 @@ export class LeastRequestPicker<E extends BalancerEndpoint = BalancerEndpoint> i
     return i < 0 ? undefined : this.endpoints[i];
   }
 
-  /** Takes `index` out of (or back into) the draw. */
-  setEjected(index: number, ejected: boolean): void {
-    this.eligible.set(index, ejected);
-  }
-
-  /** True when `index` is ejected. */
-  isEjected(index: number): boolean {
-    return this.eligible.has(index);
-  }
-
   /** Counts a request to `index` as in flight (indices out of range are ignored). */
-  onStart(index: number): void {
+  override onStart(index: number): void {
+    if (this.stale) {
+      this.loads.loads[index]?.start();
+      return;
+    }
     const n = this.active[index];
     if (n !== undefined) this.active[index] = n + 1;
   }
 
   /** Counts a request to `index` as finished; never goes below zero. */
-  onEnd(index: number, _latencyMs: number): void {
+  override onEnd(index: number, _latencyMs: number): void {
+    if (this.stale) {
+      this.loads.loads[index]?.end();
+      return;
+    }
     const n = this.active[index];
     if (n !== undefined && n > 0) this.active[index] = n - 1;
   }
 
   /** Requests currently in flight to `index` (0 for indices out of range). */
   inFlight(index: number): number {
-    return this.active[index] ?? 0;
+    return this.loads.loads[index]?.inFlight ?? 0;
   }
 
-  /** Takes over the in-flight counts of the least-request picker this one replaces (by endpoint id). */
-  inherit(previous: Picker<E>, same?: (before: E, after: E) => boolean): void {
-    if (!(previous instanceof LeastRequestPicker) || previous === this) return;
-    const from = previous.active;
-    forEachSameEndpoint(
-      previous.endpoints as readonly E[],
-      this.endpoints,
-      (i, j) => {
-        this.active[i] = from[j] as number;
-      },
-      same,
-    );
+  /**
+   * The pick of a picker whose loads a newer picker adopted (two live pickers over the same
+   * endpoints): the same choice, with the counts read where they now live.
+   */
+  private pickThroughLoads(): number {
+    const eligible = this.eligible;
+    if (eligible.changed) eligible.refresh();
+    const size = eligible.size;
+    const list = eligible.list;
+    if (size < 2) return size === 0 ? -1 : (list[0] as number);
+    const x = randomInt(this.random, size);
+    let y = randomInt(this.random, size - 1);
+    if (y >= x) y++;
+    const a = list[x] as number;
+    const b = list[y] as number;
+    const loads = this.loads.loads;
+    const weights = this.weights;
+    return ((loads[b] as EndpointLoad).inFlight + 1) * (weights[a] as number) <
+      ((loads[a] as EndpointLoad).inFlight + 1) * (weights[b] as number)
+      ? b
+      : a;
   }
 }
+
+/** `least_request`: {@link LeastRequestPicker}. */
+export const leastRequestPolicy: BalancerPolicy<'least_request', LeastRequestOptions> = {
+  name: 'least_request',
+  usesHashKey: false,
+  wantsLatency: false,
+  create: (endpoints, options) => new LeastRequestPicker(endpoints, options),
+};

@@ -1,10 +1,11 @@
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
-import { EligibleSet } from './eligible.js';
+import { BasePicker } from './base-picker.js';
 import { hashString } from './hash.js';
 import { idOrder } from './id-order.js';
 import type { RandomOptions } from './options.js';
-import type { BalancerEndpoint, Picker } from './picker.js';
+import type { BalancerEndpoint } from './picker.js';
+import type { BalancerPolicy } from './policy.js';
 import { isPrime, nextPrime } from './primes.js';
 import { checkFunction, checkIds, readWeights, throwIfInvalid } from './validate.js';
 
@@ -38,14 +39,11 @@ const TO_UNIT = 2 ** -32;
  * An ejected owner passes the key to the next table slot whose owner is not ejected; with no key
  * the pick is random among the eligible endpoints.
  */
-export class MaglevPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {
+export class MaglevPicker<E extends BalancerEndpoint = BalancerEndpoint> extends BasePicker<E> {
   /** Always `maglev`. */
   readonly policy = 'maglev' as const;
-  /** The endpoints, in build order. */
-  readonly endpoints: readonly E[];
   /** Number of slots in the lookup table (a prime). */
   readonly tableSize: number;
-  private readonly eligible: EligibleSet;
   private readonly random: RandomSource;
   /** Endpoint index of each slot (-1 only when there are no endpoints). */
   private readonly table: Int32Array;
@@ -68,8 +66,7 @@ export class MaglevPicker<E extends BalancerEndpoint = BalancerEndpoint> impleme
       });
     }
     throwIfInvalid('maglev picker', issues);
-    this.endpoints = endpoints.slice();
-    this.eligible = new EligibleSet(n);
+    super(endpoints);
     this.random = options.random ?? defaultRandom;
     this.tableSize = size;
     this.table = populate(endpoints, weights, size);
@@ -96,22 +93,6 @@ export class MaglevPicker<E extends BalancerEndpoint = BalancerEndpoint> impleme
     return i < 0 ? undefined : this.endpoints[i];
   }
 
-  /** Takes `index` out of (or back into) the table; its keys go to the next slots' owners meanwhile. */
-  setEjected(index: number, ejected: boolean): void {
-    this.eligible.set(index, ejected);
-  }
-
-  /** True when `index` is ejected. */
-  isEjected(index: number): boolean {
-    return this.eligible.has(index);
-  }
-
-  /** No-op: Maglev ignores load. */
-  onStart(_index: number): void {}
-
-  /** No-op: Maglev ignores latency. */
-  onEnd(_index: number, _latencyMs: number): void {}
-
   /** How many table slots each endpoint owns (for diagnostics and balance checks). */
   slotCounts(): Int32Array {
     const counts = new Int32Array(this.endpoints.length);
@@ -132,6 +113,14 @@ export class MaglevPicker<E extends BalancerEndpoint = BalancerEndpoint> impleme
     return -1;
   }
 }
+
+/** `maglev`: {@link MaglevPicker}. An ejected endpoint's keys go to the next slots' owners meanwhile. */
+export const maglevPolicy: BalancerPolicy<'maglev', MaglevOptions> = {
+  name: 'maglev',
+  usesHashKey: true,
+  wantsLatency: false,
+  create: (endpoints, options) => new MaglevPicker(endpoints, options),
+};
 
 /** Fills a Maglev lookup table of prime size `size` (≥ endpoints.length). */
 function populate(endpoints: readonly BalancerEndpoint[], weights: Float64Array, size: number): Int32Array {

@@ -1,14 +1,15 @@
 import { type Clock, systemClock } from '../clock/index.js';
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
-import { EligibleSet } from './eligible.js';
-import { forEachSameEndpoint } from './inherit.js';
+import { BasePicker } from './base-picker.js';
+import { type LoadOptions, PickerLoads } from './load.js';
 import type { ClockOptions, RandomOptions } from './options.js';
-import type { BalancerEndpoint, Picker } from './picker.js';
-import { checkClock, checkFunction, checkNumber, readWeights, throwIfInvalid } from './validate.js';
+import type { BalancerEndpoint } from './picker.js';
+import type { BalancerPolicy } from './policy.js';
+import { checkClock, checkFunction, checkLoads, checkNumber, readWeights, throwIfInvalid } from './validate.js';
 
 /** Options of {@link PeakEwmaPicker}. */
-export interface PeakEwmaOptions extends RandomOptions, ClockOptions {
+export interface PeakEwmaOptions extends RandomOptions, ClockOptions, LoadOptions {
   /**
    * Decay time τ in ms (default 10 000, as Linkerd): a latency observed `t` ms ago weighs
    * `e^(−t/τ)`. Shorter forgets spikes sooner; longer is steadier.
@@ -32,50 +33,72 @@ export interface PeakEwmaOptions extends RandomOptions, ClockOptions {
  * not write: since every estimate decays at the same rate, comparing two costs only needs the
  * difference of their last-update stamps, so a pick needs neither the clock nor a store — one
  * `Math.exp` at most. Only {@link PeakEwmaPicker.onEnd} reads the clock.
+ *
+ * Counts and estimates are the endpoints' ({@link EndpointLoad}): a picker rebuilt over the same
+ * endpoints carries on with them. Pickers sharing endpoints must share a clock.
  */
-export class PeakEwmaPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {
+export class PeakEwmaPicker<E extends BalancerEndpoint = BalancerEndpoint> extends BasePicker<E> {
   /** Always `peak_ewma`. */
   readonly policy = 'peak_ewma' as const;
-  /** The endpoints, in build order. */
-  readonly endpoints: readonly E[];
-  private readonly eligible: EligibleSet;
   private readonly random: RandomSource;
   private readonly clock: Clock;
   private readonly inverseTau: number;
   private readonly weights: Float64Array;
+  /** The endpoints' loads, homed in this picker's arrays until a newer picker adopts them. */
+  private readonly loads: PickerLoads;
+  /**
+   * A newer picker adopted some of the loads: this one (still in use by someone) reads and
+   * writes them through their objects. Its picks then always take the `dirty` branch.
+   */
+  private stale = false;
+  /** `loads`' arrays, one field read away on the hot path. */
   private readonly active: Int32Array;
-  /** Latency estimate (ms) as of `stamp`. */
   private readonly estimate: Float64Array;
-  /** Clock time (ms) of each estimate's last update. */
   private readonly stamp: Float64Array;
 
   /**
-   * @throws InvalidArgumentError naming `endpoints[i].weight`, `decayMs`, `defaultLatencyMs`,
-   *   `random` or `clock` when invalid.
+   * @throws InvalidArgumentError naming `endpoints[i].weight`, `endpoints[i].load`, `decayMs`,
+   *   `defaultLatencyMs`, `random`, `clock` or `loads` when invalid.
    */
   constructor(endpoints: readonly E[], options: PeakEwmaOptions = {}) {
     const issues: ValidationIssue[] = [];
-    this.weights = readWeights(endpoints, issues);
+    const weights = readWeights(endpoints, issues);
     checkNumber(options.decayMs, 'decayMs', issues, { min: 0, exclusive: true });
     checkNumber(options.defaultLatencyMs, 'defaultLatencyMs', issues, { min: 0 });
     checkFunction(options.random, 'random', issues);
     checkClock(options.clock, 'clock', issues);
+    checkLoads(endpoints, options.loads, issues);
     throwIfInvalid('peak_ewma picker', issues);
-    const n = endpoints.length;
-    this.endpoints = endpoints.slice();
-    this.eligible = new EligibleSet(n);
+    super(endpoints);
+    this.weights = weights;
     this.random = options.random ?? defaultRandom;
     this.clock = options.clock ?? systemClock;
     this.inverseTau = 1 / (options.decayMs ?? 10_000);
-    this.active = new Int32Array(n);
-    this.estimate = new Float64Array(n).fill(options.defaultLatencyMs ?? 30);
-    this.stamp = new Float64Array(n).fill(this.clock.now());
+    this.loads = new PickerLoads(endpoints, options.loads, () => {
+      this.stale = true;
+      this.eligible.pin();
+    });
+    this.active = this.loads.active;
+    this.estimate = this.loads.estimate;
+    this.stamp = this.loads.stamp;
+    // Endpoints no latency-aware picker has seen yet start from the prior, as of now.
+    const prior = options.defaultLatencyMs ?? 30;
+    const now = this.clock.now();
+    for (let i = 0; i < this.estimate.length; i++) {
+      if (Number.isNaN(this.estimate[i])) {
+        this.estimate[i] = prior;
+        this.stamp[i] = now;
+      }
+    }
   }
 
   /** Index of the cheaper of two random eligible endpoints, or -1 when none is eligible. */
   pickIndex(_hashKey?: string): number {
     const eligible = this.eligible;
-    if (eligible.dirty) eligible.refresh();
+    if (eligible.dirty) {
+      if (this.stale) return this.pickThroughLoads();
+      eligible.refresh();
+    }
     const size = eligible.size;
     const list = eligible.list;
     if (size < 2) return size === 0 ? -1 : (list[0] as number);
@@ -101,18 +124,12 @@ export class PeakEwmaPicker<E extends BalancerEndpoint = BalancerEndpoint> imple
     return i < 0 ? undefined : this.endpoints[i];
   }
 
-  /** Takes `index` out of (or back into) the draw. */
-  setEjected(index: number, ejected: boolean): void {
-    this.eligible.set(index, ejected);
-  }
-
-  /** True when `index` is ejected. */
-  isEjected(index: number): boolean {
-    return this.eligible.has(index);
-  }
-
   /** Counts a request to `index` as in flight (indices out of range are ignored). */
-  onStart(index: number): void {
+  override onStart(index: number): void {
+    if (this.stale) {
+      this.loads.loads[index]?.start();
+      return;
+    }
     const n = this.active[index];
     if (n !== undefined) this.active[index] = n + 1;
   }
@@ -121,51 +138,82 @@ export class PeakEwmaPicker<E extends BalancerEndpoint = BalancerEndpoint> imple
    * Counts a request to `index` as finished and learns its latency. A latency that is negative,
    * NaN or infinite is not learned (the request still stops counting as in flight).
    */
-  onEnd(index: number, latencyMs: number): void {
-    const n = this.active[index];
+  override onEnd(index: number, latencyMs: number): void {
+    if (this.stale) {
+      // A newer picker adopted the loads: update them where they now live.
+      const load = this.loads.loads[index];
+      const home = load?.home;
+      if (load !== undefined && home !== undefined)
+        this.learn(home.active, home.estimate, home.stamp, load.at, latencyMs);
+      return;
+    }
+    this.learn(this.active, this.estimate, this.stamp, index, latencyMs);
+  }
+
+  /** Ends a request at index `at` of the arrays and learns its latency (see {@link PeakEwmaPicker.onEnd}). */
+  private learn(active: Int32Array, estimate: Float64Array, stamp: Float64Array, at: number, latencyMs: number): void {
+    const n = active[at];
     if (n === undefined) return;
-    if (n > 0) this.active[index] = n - 1;
+    if (n > 0) active[at] = n - 1;
     if (!(latencyMs >= 0 && latencyMs < Number.POSITIVE_INFINITY)) return;
     const now = this.clock.now();
-    const previous = this.estimate[index] as number;
+    const previous = estimate[at] as number;
     if (latencyMs > previous) {
-      this.estimate[index] = latencyMs; // peak: take a slowdown at face value, immediately
+      estimate[at] = latencyMs; // peak: take a slowdown at face value, immediately
     } else {
-      const elapsed = now - (this.stamp[index] as number);
+      const elapsed = now - (stamp[at] as number);
       const keep = elapsed > 0 ? Math.exp(-elapsed * this.inverseTau) : 1;
-      this.estimate[index] = previous * keep + latencyMs * (1 - keep);
+      estimate[at] = previous * keep + latencyMs * (1 - keep);
     }
-    this.stamp[index] = now;
+    stamp[at] = now;
   }
 
   /** Requests currently in flight to `index` (0 for indices out of range). */
   inFlight(index: number): number {
-    return this.active[index] ?? 0;
-  }
-
-  /**
-   * Takes over the in-flight counts and latency estimates of the peak-EWMA picker this one
-   * replaces (by endpoint id); new endpoints keep the default estimate. Both must share a clock.
-   */
-  inherit(previous: Picker<E>, same?: (before: E, after: E) => boolean): void {
-    if (!(previous instanceof PeakEwmaPicker) || previous === this) return;
-    forEachSameEndpoint(
-      previous.endpoints as readonly E[],
-      this.endpoints,
-      (i, j) => {
-        this.active[i] = previous.active[j] as number;
-        this.estimate[i] = previous.estimate[j] as number;
-        this.stamp[i] = previous.stamp[j] as number;
-      },
-      same,
-    );
+    return this.loads.loads[index]?.inFlight ?? 0;
   }
 
   /** The current (decayed) latency estimate of `index` in ms, NaN for indices out of range. */
   latencyEstimate(index: number): number {
-    const e = this.estimate[index];
-    if (e === undefined) return Number.NaN;
-    const elapsed = this.clock.now() - (this.stamp[index] as number);
+    const load = this.loads.loads[index];
+    if (load === undefined) return Number.NaN;
+    const e = load.latencyMs;
+    const elapsed = this.clock.now() - load.latencyAt;
     return elapsed > 0 ? e * Math.exp(-elapsed * this.inverseTau) : e;
   }
+
+  /**
+   * The pick of a picker whose loads a newer picker adopted (two live pickers over the same
+   * endpoints): the same choice, with the numbers read where they now live.
+   */
+  private pickThroughLoads(): number {
+    const eligible = this.eligible;
+    if (eligible.changed) eligible.refresh();
+    const size = eligible.size;
+    const list = eligible.list;
+    if (size < 2) return size === 0 ? -1 : (list[0] as number);
+    const x = randomInt(this.random, size);
+    let y = randomInt(this.random, size - 1);
+    if (y >= x) y++;
+    const a = list[x] as number;
+    const b = list[y] as number;
+    const la = this.loads.loads[a];
+    const lb = this.loads.loads[b];
+    if (la === undefined || lb === undefined) return a;
+    const weights = this.weights;
+    let costA = la.latencyMs * (la.inFlight + 1) * (weights[b] as number);
+    let costB = lb.latencyMs * (lb.inFlight + 1) * (weights[a] as number);
+    const newer = la.latencyAt - lb.latencyAt;
+    if (newer > 0) costB *= Math.exp(-newer * this.inverseTau);
+    else if (newer < 0) costA *= Math.exp(newer * this.inverseTau);
+    return costB < costA ? b : a;
+  }
 }
+
+/** `peak_ewma`: {@link PeakEwmaPicker}. Wants each request's latency in `onEnd`. */
+export const peakEwmaPolicy: BalancerPolicy<'peak_ewma', PeakEwmaOptions> = {
+  name: 'peak_ewma',
+  usesHashKey: false,
+  wantsLatency: true,
+  create: (endpoints, options) => new PeakEwmaPicker(endpoints, options),
+};

@@ -1,27 +1,33 @@
+import type { EndpointLoad } from './load.js';
+import type { LbPolicy } from './registry.js';
+
+/** Derived from the registry of balancers (`BALANCER_POLICIES`); re-exported where it always was. */
+export type { LbPolicy };
+
 /** An endpoint as a balancer sees it. Anything with a stable id (and optionally a weight) works. */
 export interface BalancerEndpoint {
   /** Stable identity; consistent-hash pickers hash it, so it must not change between rebuilds. */
   readonly id: string;
   /** Relative weight, > 0. Defaults to 1. Pickers that ignore weights say so. */
   readonly weight?: number;
+  /**
+   * The endpoint's load (in-flight requests, latency estimate), read and updated by
+   * `least_request` and `peak_ewma`. An endpoint object that outlives pickers (the proxy's
+   * endpoint entry) carries its own, so a picker rebuilt over it carries on where the previous
+   * one left off. Without it, the picker takes it from its `loads` option or starts it idle.
+   */
+  readonly load?: EndpointLoad | undefined;
 }
-
-/** The load-balancing policies Weft ships. */
-export type LbPolicy =
-  | 'round_robin'
-  | 'weighted_round_robin'
-  | 'random'
-  | 'least_request'
-  | 'peak_ewma'
-  | 'ring_hash'
-  | 'maglev';
 
 /**
  * Chooses an endpoint for each request. Built once per endpoint set (Discovery rebuilds only
  * when the set really changed); `pick` is the hot path and allocates nothing.
  *
  * Endpoints are addressed by their index in {@link Picker.endpoints} for feedback calls, so the
- * caller never needs a Map lookup on the hot path.
+ * caller never needs a Map lookup on the hot path. Per-endpoint load is not the picker's: it
+ * lives on the endpoint ({@link BalancerEndpoint.load}), so rebuilding the picker after the set
+ * changed loses nothing, and a request may report its end to the picker that started it even
+ * after that picker was replaced.
  */
 export interface Picker<E extends BalancerEndpoint = BalancerEndpoint> {
   /** The policy this picker implements. */
@@ -48,16 +54,4 @@ export interface Picker<E extends BalancerEndpoint = BalancerEndpoint> {
   onStart(index: number): void;
   /** A request to `index` ended after `latencyMs` (peak-EWMA learns from it). */
   onEnd(index: number, latencyMs: number): void;
-  /**
-   * Takes over the per-endpoint state of `previous` — the picker this one replaces after the
-   * endpoint set changed — for the endpoints both have, matched by id: in-flight counts
-   * (least-request, peak-EWMA) and latency estimates (peak-EWMA). Without it a rebuilt picker
-   * sees a busy endpoint as idle and forgets a slow one. Afterwards the caller reports the end
-   * of every request started on `previous` to this picker instead. Ignores a picker of another
-   * policy. Optional: pickers without such state do not implement it.
-   *
-   * `same` decides which endpoints are the same one (default: equal ids). Pass e.g. object
-   * identity when an endpoint that kept its id but moved to another address must start afresh.
-   */
-  inherit?(previous: Picker<E>, same?: (before: E, after: E) => boolean): void;
 }

@@ -1,8 +1,9 @@
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
-import { EligibleSet } from './eligible.js';
+import { BasePicker } from './base-picker.js';
 import type { RandomOptions } from './options.js';
-import type { BalancerEndpoint, Picker } from './picker.js';
+import type { BalancerEndpoint } from './picker.js';
+import type { BalancerPolicy } from './policy.js';
 import { checkFunction, readWeights, throwIfInvalid } from './validate.js';
 
 /** Resolution of a weighted draw. */
@@ -16,12 +17,9 @@ export interface RandomPickerOptions extends RandomOptions {}
  * proportional to its weight (one draw plus a binary search over cumulative weights).
  * Stateless between picks, so it needs no coordination and suits very large endpoint sets.
  */
-export class RandomPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {
+export class RandomPicker<E extends BalancerEndpoint = BalancerEndpoint> extends BasePicker<E> {
   /** Always `random`. */
   readonly policy = 'random' as const;
-  /** The endpoints, in build order. */
-  readonly endpoints: readonly E[];
-  private readonly eligible: EligibleSet;
   private readonly random: RandomSource;
   private readonly weights: Float64Array;
   /** Running sums of the eligible endpoints' weights; empty when all weights are equal. */
@@ -33,11 +31,11 @@ export class RandomPicker<E extends BalancerEndpoint = BalancerEndpoint> impleme
    */
   constructor(endpoints: readonly E[], options: RandomPickerOptions = {}) {
     const issues: ValidationIssue[] = [];
-    this.weights = readWeights(endpoints, issues);
+    const weights = readWeights(endpoints, issues);
     checkFunction(options.random, 'random', issues);
     throwIfInvalid('random picker', issues);
-    this.endpoints = endpoints.slice();
-    this.eligible = new EligibleSet(endpoints.length);
+    super(endpoints);
+    this.weights = weights;
     this.random = options.random ?? defaultRandom;
     this.weighted = this.weights.some((w) => w !== this.weights[0]);
     this.cumulative = new Float64Array(this.weighted ? endpoints.length : 0);
@@ -74,22 +72,6 @@ export class RandomPicker<E extends BalancerEndpoint = BalancerEndpoint> impleme
     return i < 0 ? undefined : this.endpoints[i];
   }
 
-  /** Takes `index` out of (or back into) the draw. */
-  setEjected(index: number, ejected: boolean): void {
-    this.eligible.set(index, ejected);
-  }
-
-  /** True when `index` is ejected. */
-  isEjected(index: number): boolean {
-    return this.eligible.has(index);
-  }
-
-  /** No-op: random ignores load. */
-  onStart(_index: number): void {}
-
-  /** No-op: random ignores latency. */
-  onEnd(_index: number, _latencyMs: number): void {}
-
   private accumulate(): void {
     const { list, size } = this.eligible;
     let sum = 0;
@@ -99,3 +81,11 @@ export class RandomPicker<E extends BalancerEndpoint = BalancerEndpoint> impleme
     }
   }
 }
+
+/** `random`: {@link RandomPicker}. */
+export const randomPolicy: BalancerPolicy<'random', RandomPickerOptions> = {
+  name: 'random',
+  usesHashKey: false,
+  wantsLatency: false,
+  create: (endpoints, options) => new RandomPicker(endpoints, options),
+};

@@ -1,10 +1,11 @@
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, type RandomSource, randomInt } from '../random/rng.js';
-import { EligibleSet } from './eligible.js';
+import { BasePicker } from './base-picker.js';
 import { hashString } from './hash.js';
 import { idOrder } from './id-order.js';
 import type { RandomOptions } from './options.js';
-import type { BalancerEndpoint, Picker } from './picker.js';
+import type { BalancerEndpoint } from './picker.js';
+import type { BalancerPolicy } from './policy.js';
 import { checkFunction, checkIds, checkNumber, readWeights, throwIfInvalid } from './validate.js';
 
 /** Options of {@link RingHashPicker}. */
@@ -46,14 +47,11 @@ const MAX_BUCKET_BITS = 16;
  * An ejected owner passes the key to the next point's owner that is not ejected; with no key the
  * pick is random among the eligible endpoints.
  */
-export class RingHashPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {
+export class RingHashPicker<E extends BalancerEndpoint = BalancerEndpoint> extends BasePicker<E> {
   /** Always `ring_hash`. */
   readonly policy = 'ring_hash' as const;
-  /** The endpoints, in build order. */
-  readonly endpoints: readonly E[];
   /** Number of points on the ring. */
   readonly ringSize: number;
-  private readonly eligible: EligibleSet;
   private readonly random: RandomSource;
   /**
    * The ring, sorted: each entry is `point · 2^21 + owner index`, so one 8-byte load (one cache
@@ -81,8 +79,7 @@ export class RingHashPicker<E extends BalancerEndpoint = BalancerEndpoint> imple
       issues.push({ path: 'endpoints', message: `at most ${INDEX_SPACE} endpoints (got ${endpoints.length})` });
     }
     throwIfInvalid('ring_hash picker', issues);
-    this.endpoints = endpoints.slice();
-    this.eligible = new EligibleSet(endpoints.length);
+    super(endpoints);
     this.random = options.random ?? defaultRandom;
 
     const counts = pointCounts(weights, options);
@@ -150,22 +147,6 @@ export class RingHashPicker<E extends BalancerEndpoint = BalancerEndpoint> imple
     return i < 0 ? undefined : this.endpoints[i];
   }
 
-  /** Takes `index` out of (or back into) the ring; its keys go to the next owners meanwhile. */
-  setEjected(index: number, ejected: boolean): void {
-    this.eligible.set(index, ejected);
-  }
-
-  /** True when `index` is ejected. */
-  isEjected(index: number): boolean {
-    return this.eligible.has(index);
-  }
-
-  /** No-op: ring hash ignores load. */
-  onStart(_index: number): void {}
-
-  /** No-op: ring hash ignores latency. */
-  onEnd(_index: number, _latencyMs: number): void {}
-
   /** The first owner after ring position `from` that is not ejected (cold path). */
   private walk(from: number): number {
     const { ring, ringSize } = this;
@@ -179,6 +160,14 @@ export class RingHashPicker<E extends BalancerEndpoint = BalancerEndpoint> imple
     return -1;
   }
 }
+
+/** `ring_hash`: {@link RingHashPicker}. An ejected endpoint's keys go to the next owners meanwhile. */
+export const ringHashPolicy: BalancerPolicy<'ring_hash', RingHashOptions> = {
+  name: 'ring_hash',
+  usesHashKey: true,
+  wantsLatency: false,
+  create: (endpoints, options) => new RingHashPicker(endpoints, options),
+};
 
 /** The owner index packed in a ring entry (exact: scaling by a power of two loses nothing). */
 function ownerOf(entry: number): number {

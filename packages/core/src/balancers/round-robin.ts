@@ -1,8 +1,9 @@
 import type { ValidationIssue } from '../errors/index.js';
 import { defaultRandom, randomInt } from '../random/rng.js';
-import { EligibleSet } from './eligible.js';
+import { BasePicker } from './base-picker.js';
 import type { RandomOptions } from './options.js';
-import type { BalancerEndpoint, Picker } from './picker.js';
+import type { BalancerEndpoint } from './picker.js';
+import type { BalancerPolicy } from './policy.js';
 import { checkFunction, readWeights, throwIfInvalid } from './validate.js';
 
 /** Options of {@link RoundRobinPicker}. */
@@ -16,12 +17,9 @@ export interface RoundRobinOptions extends RandomOptions {}
  * The rotation starts at a random position: pickers are rebuilt whenever the endpoint set changes,
  * and if every client restarted at index 0 they would all hit the same endpoint first, in lockstep.
  */
-export class RoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {
+export class RoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> extends BasePicker<E> {
   /** Always `round_robin`. */
   readonly policy = 'round_robin' as const;
-  /** The endpoints, in build order. */
-  readonly endpoints: readonly E[];
-  private readonly eligible: EligibleSet;
   /** Position in the eligible list of the next pick (may equal its size: wraps on use). */
   private cursor: number;
 
@@ -33,8 +31,7 @@ export class RoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> imp
     readWeights(endpoints, issues);
     checkFunction(options.random, 'random', issues);
     throwIfInvalid('round_robin picker', issues);
-    this.endpoints = endpoints.slice();
-    this.eligible = new EligibleSet(endpoints.length);
+    super(endpoints);
     this.cursor = endpoints.length === 0 ? 0 : randomInt(options.random ?? defaultRandom, endpoints.length);
   }
 
@@ -56,22 +53,6 @@ export class RoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> imp
     return i < 0 ? undefined : this.endpoints[i];
   }
 
-  /** Takes `index` out of (or back into) rotation. */
-  setEjected(index: number, ejected: boolean): void {
-    this.eligible.set(index, ejected);
-  }
-
-  /** True when `index` is ejected. */
-  isEjected(index: number): boolean {
-    return this.eligible.has(index);
-  }
-
-  /** No-op: round robin ignores load. */
-  onStart(_index: number): void {}
-
-  /** No-op: round robin ignores latency. */
-  onEnd(_index: number, _latencyMs: number): void {}
-
   /**
    * Rebuilds the eligible list and keeps the rotation going from the endpoint after the last one
    * picked, so ejecting or restoring an endpoint neither restarts nor skips the cycle.
@@ -91,3 +72,11 @@ export class RoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> imp
     this.cursor = lo;
   }
 }
+
+/** `round_robin`: {@link RoundRobinPicker}. */
+export const roundRobinPolicy: BalancerPolicy<'round_robin', RoundRobinOptions> = {
+  name: 'round_robin',
+  usesHashKey: false,
+  wantsLatency: false,
+  create: (endpoints, options) => new RoundRobinPicker(endpoints, options),
+};

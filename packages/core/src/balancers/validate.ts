@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type ValidationIssue } from '../errors/index.js';
+import { EndpointLoad, EndpointLoads } from './load.js';
 import type { BalancerEndpoint } from './picker.js';
 
 /**
@@ -66,4 +67,18 @@ export function checkClock(value: unknown, path: string, issues: ValidationIssue
 /** Throws one {@link InvalidArgumentError} naming every issue, if there is any. */
 export function throwIfInvalid(what: string, issues: readonly ValidationIssue[]): void {
   if (issues.length > 0) throw new InvalidArgumentError(what, issues);
+}
+
+/**
+ * Checks the `loads` option (an {@link EndpointLoads}) and each endpoint's own `load` (an
+ * {@link EndpointLoad} of this package: its slot indexes this package's load table).
+ */
+export function checkLoads(endpoints: readonly BalancerEndpoint[], loads: unknown, issues: ValidationIssue[]): void {
+  if (loads !== undefined && !(loads instanceof EndpointLoads))
+    issues.push({ path: 'loads', message: 'must be an EndpointLoads' });
+  for (let i = 0; i < endpoints.length; i++) {
+    const load: unknown = endpoints[i]?.load;
+    if (load !== undefined && !(load instanceof EndpointLoad))
+      issues.push({ path: `endpoints[${i}].load`, message: 'must be an EndpointLoad' });
+  }
 }

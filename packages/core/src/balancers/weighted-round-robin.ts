@@ -1,6 +1,7 @@
 import type { ValidationIssue } from '../errors/index.js';
-import { EligibleSet } from './eligible.js';
-import type { BalancerEndpoint, Picker } from './picker.js';
+import { BasePicker } from './base-picker.js';
+import type { BalancerEndpoint } from './picker.js';
+import type { BalancerPolicy } from './policy.js';
 import { SmoothSchedule } from './smooth-schedule.js';
 import { readWeights, throwIfInvalid } from './validate.js';
 
@@ -14,12 +15,9 @@ import { readWeights, throwIfInvalid } from './validate.js';
  * `smooth-schedule.ts`. Ejected endpoints take no part, as nginx's down peers; any ejection
  * change restarts the cycle over the new eligible set.
  */
-export class WeightedRoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> implements Picker<E> {
+export class WeightedRoundRobinPicker<E extends BalancerEndpoint = BalancerEndpoint> extends BasePicker<E> {
   /** Always `weighted_round_robin`. */
   readonly policy = 'weighted_round_robin' as const;
-  /** The endpoints, in build order. */
-  readonly endpoints: readonly E[];
-  private readonly eligible: EligibleSet;
   private readonly schedule: SmoothSchedule;
 
   /**
@@ -29,8 +27,7 @@ export class WeightedRoundRobinPicker<E extends BalancerEndpoint = BalancerEndpo
     const issues: ValidationIssue[] = [];
     const weights = readWeights(endpoints, issues);
     throwIfInvalid('weighted_round_robin picker', issues);
-    this.endpoints = endpoints.slice();
-    this.eligible = new EligibleSet(endpoints.length);
+    super(endpoints);
     this.schedule = new SmoothSchedule(weights);
     this.schedule.load(this.eligible.list, this.eligible.size);
   }
@@ -50,20 +47,12 @@ export class WeightedRoundRobinPicker<E extends BalancerEndpoint = BalancerEndpo
     const i = this.pickIndex(hashKey);
     return i < 0 ? undefined : this.endpoints[i];
   }
-
-  /** Takes `index` out of (or back into) the cycle. */
-  setEjected(index: number, ejected: boolean): void {
-    this.eligible.set(index, ejected);
-  }
-
-  /** True when `index` is ejected. */
-  isEjected(index: number): boolean {
-    return this.eligible.has(index);
-  }
-
-  /** No-op: weighted round robin ignores load. */
-  onStart(_index: number): void {}
-
-  /** No-op: weighted round robin ignores latency. */
-  onEnd(_index: number, _latencyMs: number): void {}
 }
+
+/** `weighted_round_robin`: {@link WeightedRoundRobinPicker} (takes no options). */
+export const weightedRoundRobinPolicy: BalancerPolicy<'weighted_round_robin'> = {
+  name: 'weighted_round_robin',
+  usesHashKey: false,
+  wantsLatency: false,
+  create: (endpoints) => new WeightedRoundRobinPicker(endpoints),
+};

@@ -36,8 +36,10 @@ export const ErrorCodes = {
   WEFT_ERR_CIRCUIT_OPEN: { status: 503, title: 'Circuit open' },
   /** The bulkhead's concurrency and queue are full, or the wait in its queue timed out. */
   WEFT_ERR_BULKHEAD_FULL: { status: 503, title: 'Bulkhead full' },
-  /** The rate limiter has no token for this call. */
+  /** A rate limit has no token for this call (a proxy answers 429 with `Retry-After`). */
   WEFT_ERR_RATE_LIMITED: { status: 429, title: 'Rate limited' },
+  /** An authorization policy (or the namespace's default-deny) refused the call; the body says which and why. */
+  WEFT_ERR_FORBIDDEN: { status: 403, title: 'Forbidden by policy' },
   /** The destination has route rules but none matches the request (Amalgam8's 412). */
   WEFT_ERR_NO_ROUTE: { status: 412, title: 'No matching route rule' },
   /**
@@ -55,6 +57,12 @@ export const ErrorCodes = {
   WEFT_ERR_BAD_REQUEST: { status: 400, title: 'Bad request' },
   /** The sidecar's code for an upstream failure that carries no code of its own (its error answer). */
   WEFT_ERR_UPSTREAM: { status: 502, title: 'Upstream failed mid-response' },
+  /**
+   * An upstream reached over mTLS did not prove the workload identity its endpoint announces
+   * (`weft_mtls` metadata): its certificate does not chain to the trust bundle, or its SPIFFE ID
+   * is another one, or names another service than the destination. A connect failure.
+   */
+  WEFT_ERR_PEER_IDENTITY: { status: 502, title: 'Upstream identity not verified' },
 
   // ── @weft/servers: the registry's and the controller's wire errors ───────────────────────
   /** No route for the path. */
@@ -89,6 +97,13 @@ export const ErrorCodes = {
   WEFT_ERR_OPS: { status: 500, title: 'Operation failed' },
   /** A recipe run was interrupted (its signal aborted); its rules were removed first. */
   WEFT_ERR_RECIPE_INTERRUPTED: { status: 499, title: 'Recipe interrupted' },
+  /**
+   * The controller's CA: a certificate request for an identity the credentials do not allow (another
+   * namespace, another service than the request names).
+   */
+  WEFT_ERR_IDENTITY_FORBIDDEN: { status: 403, title: 'Identity not allowed' },
+  /** The controller's CA files are unusable (expired, not a CA, key mismatch, unreadable); names the setting. */
+  WEFT_ERR_CA_INVALID: { status: 500, title: 'Invalid certificate authority' },
 
   // ── @weft/examples ────────────────────────────────────────────────────────────────────────
   /** An example needs a toolchain (a compiler, a runtime) that is not installed. */
@@ -137,8 +152,14 @@ export const WarningCodes = {
   WEFT_WARN_WEFT_BAD_INSTANCE: { title: 'Instance unreadable' },
   /** Weft controller: rules that do not compile (the last good ones are kept). */
   WEFT_WARN_WEFT_BAD_RULES: { title: 'Rules invalid' },
+  /** Weft controller: authorization policies that do not validate (the last good ones are kept), or none served (404). */
+  WEFT_WARN_WEFT_BAD_AUTHORIZATION: { title: 'Authorization invalid' },
   /** Weft controller: a revision behind the one already applied (ignored until it passes it). */
   WEFT_WARN_WEFT_REVISION_BEHIND: { title: 'Rules revision behind' },
+  /** A workload's certificate could not be renewed; the current one is kept until it expires, and renewal retried. */
+  WEFT_WARN_IDENTITY_RENEWAL: { title: 'Certificate renewal failed' },
+  /** A workload's certificate expired before it could be renewed: it has no valid identity until renewal succeeds. */
+  WEFT_WARN_IDENTITY_EXPIRED: { title: 'Certificate expired' },
 } as const satisfies Record<string, { title: string }>;
 
 /** Every Weft warning code. */

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type ValidationIssue } from '../errors/index.js';
 import { invoke, raceAbort } from './abort.js';
 import { CircuitOpenError, TimeoutError } from './errors.js';
 import { Emitter, type Event } from './event.js';
-import { type CallOutcome, type Classifier, defaultClassifier, isServerError, Outcome } from './outcome.js';
+import { type CallOutcome, type Classifier, defaultClassifier, isNeutral, isServerError, Outcome } from './outcome.js';
 import type { Policy, PolicyFn } from './policy.js';
 import { createTripStrategy, type TripOptions, type TripStrategy } from './trip-strategy.js';
 
@@ -330,7 +330,7 @@ export class CircuitBreaker implements Policy {
   }
 
   private judge(outcome: CallOutcome): number {
-    if (outcome === Outcome.Cancelled || outcome === Outcome.Rejected) return NEUTRAL;
+    if (isNeutral(outcome)) return NEUTRAL;
     const failed = this.isFailure === undefined ? isServerError(outcome) : this.isFailure(outcome);
     return failed ? FAIL : SUCCESS;
   }

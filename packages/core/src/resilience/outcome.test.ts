@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitOpenError, RetriesExhaustedError, TimeoutError } from './errors.js';
-import { isGatewayError, isNeutral, isServerError, Outcome, outcomeOfError, outcomeOfResult } from './outcome.js';
+import { CircuitOpenError, RateLimitedError, RetriesExhaustedError, TimeoutError } from './errors.js';
+import {
+  isGatewayError,
+  isNeutral,
+  isServerError,
+  Outcome,
+  outcomeOfError,
+  outcomeOfResult,
+  outcomeWord,
+} from './outcome.js';
 
 describe('outcome classification', () => {
   it('reads statuses from fetch and undici responses, 200 otherwise', () => {
@@ -28,6 +36,7 @@ describe('outcome classification', () => {
   it("maps Weft's own errors by code", () => {
     expect(outcomeOfError(new TimeoutError(10, 10))).toBe(Outcome.Timeout);
     expect(outcomeOfError(new CircuitOpenError('open', 5))).toBe(Outcome.Rejected);
+    expect(outcomeOfError(new RateLimitedError(250))).toBe(Outcome.RateLimited);
     const exhausted = new RetriesExhaustedError({
       attempts: [{ attempt: 1, outcome: 503, status: 503, durationMs: 1 }],
     });
@@ -36,9 +45,15 @@ describe('outcome classification', () => {
 
   it('puts outcomes in the right classes', () => {
     expect([500, 503, Outcome.Timeout, Outcome.Error, Outcome.Reset].every(isServerError)).toBe(true);
-    expect([200, 404, Outcome.Cancelled, Outcome.Rejected].some(isServerError)).toBe(false);
+    expect([200, 404, Outcome.Cancelled, Outcome.Rejected, Outcome.RateLimited].some(isServerError)).toBe(false);
     expect([502, 503, 504, Outcome.ConnectFailure, Outcome.Reset, Outcome.Timeout].every(isGatewayError)).toBe(true);
     expect([500, 501, Outcome.Error, 200].some(isGatewayError)).toBe(false);
-    expect(isNeutral(Outcome.Cancelled) && isNeutral(Outcome.Rejected) && !isNeutral(500)).toBe(true);
+    expect([Outcome.Cancelled, Outcome.Rejected, Outcome.RateLimited].every(isNeutral) && !isNeutral(500)).toBe(true);
+    expect([Outcome.Rejected, Outcome.RateLimited, Outcome.Cancelled, 429].map(outcomeWord)).toEqual([
+      'rejected',
+      'rate-limited',
+      'cancelled',
+      '429',
+    ]);
   });
 });

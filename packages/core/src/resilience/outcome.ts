@@ -25,16 +25,22 @@ export const Outcome = {
   /** Any other error thrown by the call. */
   Error: -4,
   /**
-   * A local policy refused the call (circuit open, bulkhead full, rate limited, budget spent):
-   * the upstream was never asked, so its health is unaffected.
+   * A local policy refused the call (circuit open, bulkhead full, budget spent): the upstream was
+   * never asked, so its health is unaffected.
    */
   Rejected: -5,
+  /**
+   * A rate limit refused the call (no token in its bucket): a {@link Outcome.Rejected} of its own
+   * word, so access logs and metrics tell "too many requests from here" from a tripped breaker.
+   * Neutral like every local refusal.
+   */
+  RateLimited: -6,
 } as const;
 
 /**
  * The one word list for outcomes, used in attempt histories, error messages, access logs and
  * metrics by every package: an HTTP status as its digits, else `connect-failure`, `reset`,
- * `timeout`, `error`, `rejected` or `cancelled` (Envoy's `retry_on` spelling).
+ * `timeout`, `error`, `rejected`, `rate-limited` or `cancelled` (Envoy's `retry_on` spelling).
  */
 export function outcomeWord(outcome: CallOutcome): string {
   switch (outcome) {
@@ -46,6 +52,8 @@ export function outcomeWord(outcome: CallOutcome): string {
       return 'timeout';
     case Outcome.Rejected:
       return 'rejected';
+    case Outcome.RateLimited:
+      return 'rate-limited';
     case Outcome.Cancelled:
       return 'cancelled';
     default:
@@ -53,9 +61,9 @@ export function outcomeWord(outcome: CallOutcome): string {
   }
 }
 
-/** True for outcomes that say nothing about the upstream: cancelled by the caller, or rejected locally. */
+/** True for outcomes that say nothing about the upstream: cancelled by the caller, or refused locally. */
 export function isNeutral(outcome: CallOutcome): boolean {
-  return outcome === Outcome.Cancelled || outcome === Outcome.Rejected;
+  return outcome === Outcome.Cancelled || outcome === Outcome.Rejected || outcome === Outcome.RateLimited;
 }
 
 /**
@@ -63,7 +71,7 @@ export function isNeutral(outcome: CallOutcome): boolean {
  * at all": connect failures, resets, timeouts).
  */
 export function isServerError(outcome: CallOutcome): boolean {
-  return outcome >= 500 || (outcome < 0 && outcome !== Outcome.Rejected);
+  return outcome >= 500 || (outcome < 0 && outcome !== Outcome.Rejected && outcome !== Outcome.RateLimited);
 }
 
 /**
@@ -129,9 +137,13 @@ export function outcomeOfError(error: unknown): CallOutcome {
           return Outcome.Cancelled;
         case 'WEFT_ERR_CIRCUIT_OPEN':
         case 'WEFT_ERR_BULKHEAD_FULL':
-        case 'WEFT_ERR_RATE_LIMITED':
         case 'WEFT_ERR_RETRY_BUDGET_EXHAUSTED':
           return Outcome.Rejected;
+        case 'WEFT_ERR_RATE_LIMITED':
+          return Outcome.RateLimited;
+        // An mTLS upstream that did not prove its identity: the connection was never usable.
+        case 'WEFT_ERR_PEER_IDENTITY':
+          return Outcome.ConnectFailure;
         case 'WEFT_ERR_RETRIES_EXHAUSTED': {
           const last = (e as { lastOutcome?: unknown }).lastOutcome;
           return typeof last === 'number' ? last : Outcome.Error;

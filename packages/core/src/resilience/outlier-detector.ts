@@ -1,7 +1,7 @@
 import { type Clock, systemClock, type TimerHandle } from '../clock/index.js';
 import { InvalidArgumentError, type ValidationIssue } from '../errors/index.js';
 import { Emitter, type Event } from './event.js';
-import { type CallOutcome, isGatewayError, Outcome } from './outcome.js';
+import { type CallOutcome, isGatewayError, isNeutral } from './outcome.js';
 
 /**
  * What an {@link OutlierDetector} drives: a balancer `Picker` satisfies it (`setEjected`), and so
@@ -207,9 +207,9 @@ export class OutlierDetector {
     return this.ejected[index] === 1;
   }
 
-  /** Records the outcome of a call to endpoint `index` (an HTTP status or an {@link Outcome} code). */
+  /** Records the outcome of a call to endpoint `index` (an HTTP status or an `Outcome` code). */
   record(index: number, outcome: CallOutcome): void {
-    if (index < 0 || index >= this.n || outcome === Outcome.Cancelled || outcome === Outcome.Rejected) return;
+    if (index < 0 || index >= this.n || isNeutral(outcome)) return;
     this.total[index] = (this.total[index] as number) + 1;
     if (outcome < 500 && outcome > 0) {
       this.ok[index] = (this.ok[index] as number) + 1;

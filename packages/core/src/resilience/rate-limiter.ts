@@ -88,7 +88,8 @@ export class RateLimiter implements Policy {
     this.refill();
     let need = n - this.tokens;
     for (const w of this.queue) need += w.n;
-    return need <= EPSILON ? 0 : Math.ceil((need / this.ratePerSecond) * 1000);
+    // Less a nanosecond: floating-point refill leaves a hair over whole milliseconds (1.0000000000000009).
+    return need <= EPSILON ? 0 : Math.ceil((need / this.ratePerSecond) * 1000 - 1e-6);
   }
 
   /** Waits for `n` tokens (FIFO). Rejects with the signal's reason when it aborts. */

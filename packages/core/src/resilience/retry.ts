@@ -9,6 +9,7 @@ import {
   type Classifier,
   defaultClassifier,
   isGatewayError,
+  isNeutral,
   isServerError,
   Outcome,
 } from './outcome.js';
@@ -239,7 +240,7 @@ export class RetryPolicy implements Policy {
     if (outcome === Outcome.Cancelled) return false;
     const c = this.conditions;
     if (
-      outcome !== Outcome.Rejected &&
+      !isNeutral(outcome) &&
       (((c & COND_5XX) !== 0 && isServerError(outcome)) ||
         ((c & COND_GATEWAY) !== 0 && isGatewayError(outcome)) ||
         ((c & COND_CONNECT) !== 0 && outcome === Outcome.ConnectFailure) ||

@@ -5,6 +5,7 @@ import type { DecisionBackend, FaultAction, HashKeySource, MirrorDecision, RuleI
 import { durationToMs } from './duration.js';
 import { HASHING_LB_TYPES } from './lb-type.js';
 import { compareRules } from './order.js';
+import { toRateLimitSettings } from './rate-limit.js';
 import { toBackendResilience } from './resilience.js';
 import { type RetrySettings, toRetrySettings } from './retry.js';
 import type { HashKeyInput } from './route-schema.js';
@@ -120,6 +121,10 @@ function compileRule(
         lbType,
         hashKeySource,
         resilience: b.resilience === undefined ? undefined : toBackendResilience(b.resilience),
+        rateLimit:
+          b.rate_limit === undefined
+            ? undefined
+            : toRateLimitSettings(b.rate_limit, `${rule.destination}/${rule.id ?? `#${index}`}/${i}`),
       }),
     );
     hashSlots.push(hashKeySource === undefined ? undefined : slotFor(table, hashKeySource));

@@ -1,4 +1,5 @@
 import type { LbPolicy } from '../balancers/picker.js';
+import type { RateLimitSettings } from './rate-limit.js';
 import type { BackendResilience } from './resilience.js';
 import type { RetrySettings } from './retry.js';
 
@@ -48,6 +49,8 @@ export interface DecisionBackend {
   readonly hashKeySource: HashKeySource | undefined;
   /** Circuit-breaker / outlier settings; undefined when the rule gave none (mesh defaults apply). */
   readonly resilience: BackendResilience | undefined;
+  /** Token-bucket rate limit (the backend's `rate_limit`); undefined when the rule gave none. */
+  readonly rateLimit: RateLimitSettings | undefined;
 }
 
 /** Traffic mirroring chosen for this request. */

@@ -44,6 +44,15 @@ export {
 export { NoRouteError } from './no-route-error.js';
 export { compareRules, type Orderable } from './order.js';
 export { parseRules } from './parse.js';
+export {
+  DEFAULT_RATE_LIMIT_MAX_SOURCES,
+  RATE_LIMIT_SOURCES,
+  type RateLimitInput,
+  RateLimitSchema,
+  type RateLimitSettings,
+  type RateLimitSource,
+  toRateLimitSettings,
+} from './rate-limit.js';
 export type {
   HeaderRecord,
   RequestHeaders,

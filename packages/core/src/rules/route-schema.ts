@@ -3,6 +3,7 @@ import { TagsSchema } from '../model/instance.js';
 import { withDescription, withMeta } from '../zod-setup.js';
 import { DurationSchema, durationToMs } from './duration.js';
 import { HASHING_LB_TYPES, LbTypeSchema } from './lb-type.js';
+import { RateLimitSchema } from './rate-limit.js';
 import { ALWAYS_ON_OBJECTS, countPresent } from './schema-helpers.js';
 
 const positiveInt = (what: string) =>
@@ -87,6 +88,7 @@ export const BackendSchema = withMeta(
         'Share of traffic, 0..1. Unweighted backends share the remainder equally.',
       ),
       resilience: z.optional(ResilienceSchema),
+      rate_limit: z.optional(RateLimitSchema),
       lb_type: z.optional(LbTypeSchema),
       hash_key: z.optional(HashKeySchema),
     })

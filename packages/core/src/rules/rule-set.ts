@@ -54,6 +54,7 @@ export class RuleSet {
       lbType: defaults.lbType,
       hashKeySource: undefined,
       resilience: undefined,
+      rateLimit: undefined,
     });
     this.noRules = Object.freeze(this.decision('no_rules', undefined, this.allInstances, undefined, NO_ACTIONS));
     this.noMatch = Object.freeze(this.decision('no_match', undefined, undefined, undefined, NO_ACTIONS));

@@ -2,8 +2,9 @@
  * The Weft tour: the whole system in one process, on the embedded default. A control plane
  * (`createControlPlaneServer({})`: memory stores, no credentials) and an all-Node bookinfo that
  * registers itself in it and follows its rules; then version routing, fault injection that
- * exposes bookinfo's conflicting timeouts and the version that fixes them, a canary, and what the
- * proxies logged. Needs nothing but Node; `--keep` keeps it running for you to try (Ctrl-C stops).
+ * exposes bookinfo's conflicting timeouts and the version that fixes them, a canary, what the
+ * proxies logged, and a resilience recipe (ratings crashing) judged over those records. Needs
+ * nothing but Node; `--keep` keeps it running for you to try (Ctrl-C stops).
  *
  *   npm run -w @weft/examples tour [-- --keep]
  */
@@ -13,6 +14,7 @@ import { describeProduct, loadProduct, reviewsVersion } from '../bookinfo/produc
 import { say, step } from '../mesh/script.js';
 import { binomialNote, formatCounts, tally } from '../mesh/tally.js';
 import { startNodeBookinfo } from './node-bookinfo.js';
+import { runTourRecipe, TOUR_RECIPE_TEXT } from './recipe.js';
 
 const keep = process.argv.includes('--keep');
 
@@ -135,6 +137,16 @@ async function main(): Promise<void> {
     `   (x-request-id ${requestId}, forwarded by each service; a record per call: src, dst, status, times, upstream_host…)`,
   );
 
+  step('7. A resilience recipe: does bookinfo survive ratings crashing? (weft recipe-run)');
+  for (const line of TOUR_RECIPE_TEXT) say(`   ${line}`);
+  say('   the proxies’ own access-log records are the evidence: each Node service serves its own at /debug/access-log');
+  const passed = await runTourRecipe(cp, bookinfo);
+  say(
+    passed
+      ? '   reviews v3 gives up on ratings at once and shows the page without stars: graceful degradation, checked.'
+      : '   the recipe found bookinfo not resilient to ratings crashing (see the FAIL lines).',
+  );
+
   if (keep) {
     say(
       `\nRunning until Ctrl-C. Try:\n   curl ${bookinfo.productApi}\n   curl -H 'cookie: user=jason' ${bookinfo.productApi}`,
@@ -147,7 +159,9 @@ async function main(): Promise<void> {
   }
   await bookinfo.close();
   await controlPlane.close();
-  say('\nDone: everything ran in this process and is closed. Next: npm run -w @weft/examples helloworld | bookinfo.');
+  say(
+    '\nDone: everything ran in this process and is closed. Next: npm run -w @weft/examples helloworld | bookinfo | tcp-echo | bluegreen.',
+  );
 }
 
 await main();

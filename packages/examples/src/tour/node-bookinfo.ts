@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { RegistrationClient, WeftRegistrySource, WeftRulesSource } from '@weft/adapters/weft';
 import { Discovery } from '@weft/core';
 import { type AccessLogSink, MeshAgent, rulesRouter, Sidecar } from '@weft/proxy';
+import { type AccessLogSource, memoryAccessLogSource, RecentAccessLog, serveAccessLog } from '@weft/servers';
 import { fetch } from 'undici';
 import type { ProductView } from '../bookinfo/product.js';
 
@@ -36,6 +37,12 @@ export interface NodeBookinfo {
   readonly productApi: string;
   /** Each instance: `reviews v2 127.0.0.1:41234`. */
   readonly instances: readonly { service: string; version: string; address: string }[];
+  /**
+   * Where a resilience recipe reads the proxies' access-log records: the URL of each service
+   * that calls others (it serves its `MeshAgent`'s records at `/debug/access-log`, as a sidecar's
+   * admin listener does), and the gateway's records in this process.
+   */
+  readonly accessLogs: readonly (string | AccessLogSource)[];
   /** Resolves once this process's proxies have the controller's rules of `revision` or later. */
   rulesAt(revision: number): Promise<void>;
   /** Deregisters every instance, closes servers, agents and the gateway. */
@@ -63,16 +70,20 @@ export async function startNodeBookinfo(controlPlane: string, accessLog: AccessL
   await Promise.all([discovery.ready(), following.ready()]);
 
   const agents: MeshAgent[] = [];
+  /** Each agent's recent records (also passed on to `accessLog`), served by its service's server. */
+  const recentOf = new Map<MeshAgent, RecentAccessLog>();
   const agentOf = (name: string, version: string): MeshAgent => {
+    const recent = new RecentAccessLog().forwardTo(accessLog);
     const agent = new MeshAgent({
       discovery,
       router,
       identity: { name, tags: [`version=${version}`] },
       // What bookinfo's services forward by hand: the request id, the trace and the user's cookie.
       propagateHeaders: ['x-request-id', 'traceparent', 'cookie'],
-      accessLog,
+      accessLog: recent,
     });
     agents.push(agent);
+    recentOf.set(agent, recent);
     return agent;
   };
 
@@ -136,24 +147,36 @@ export async function startNodeBookinfo(controlPlane: string, accessLog: AccessL
 
   const ratings: Handler = (_req, res) => json(res, 200, { id: '0', ratings: RATINGS });
 
-  const specs: { service: string; version: string; handler: Handler }[] = [
-    { service: 'productpage', version: 'v1', handler: productpage(agentOf('productpage', 'v1')) },
+  const productpageAgent = agentOf('productpage', 'v1');
+  const reviewsV2Agent = agentOf('reviews', 'v2');
+  const reviewsV3Agent = agentOf('reviews', 'v3');
+  const specs: { service: string; version: string; handler: Handler; agent?: MeshAgent }[] = [
+    { service: 'productpage', version: 'v1', handler: productpage(productpageAgent), agent: productpageAgent },
     { service: 'details', version: 'v1', handler: details },
     { service: 'reviews', version: 'v1', handler: reviews('v1', undefined) },
-    { service: 'reviews', version: 'v2', handler: reviews('v2', agentOf('reviews', 'v2')) },
-    { service: 'reviews', version: 'v3', handler: reviews('v3', agentOf('reviews', 'v3')) },
+    { service: 'reviews', version: 'v2', handler: reviews('v2', reviewsV2Agent), agent: reviewsV2Agent },
+    { service: 'reviews', version: 'v3', handler: reviews('v3', reviewsV3Agent), agent: reviewsV3Agent },
     { service: 'ratings', version: 'v1', handler: ratings },
   ];
   const servers: Server[] = [];
   const registrations: RegistrationClient[] = [];
+  const accessLogs: (string | AccessLogSource)[] = [];
   const instances = await Promise.all(
-    specs.map(async ({ service, version, handler }) => {
+    specs.map(async ({ service, version, handler, agent }) => {
       const server = createServer((req, res) => {
         Promise.resolve(handler(req, res)).catch((err: unknown) => json(res, 500, { error: String(err) }));
       });
+      const recent = agent === undefined ? undefined : recentOf.get(agent);
+      // A service that calls others serves its calls' records, for a recipe to read (no sidecar here).
+      if (recent !== undefined)
+        serveAccessLog(server, recent, {
+          service: { name: service, tags: [`version=${version}`] },
+          rulesRevision: () => following.revision,
+        });
       servers.push(server);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
+      if (recent !== undefined) accessLogs.push(`http://127.0.0.1:${port}`);
       const registration = new RegistrationClient({
         url: controlPlane,
         registration: { service, endpoint: { host: '127.0.0.1', port }, tags: [`version=${version}`], ttl: 30 },
@@ -170,7 +193,16 @@ export async function startNodeBookinfo(controlPlane: string, accessLog: AccessL
   )
     await new Promise((resolve) => discovery.once('change', resolve));
 
-  const gateway = new Sidecar({ discovery, router, identity: { name: 'gateway' }, port: 0, admin: false, accessLog });
+  const gatewayLog = new RecentAccessLog().forwardTo(accessLog);
+  accessLogs.push(memoryAccessLogSource('gateway', gatewayLog));
+  const gateway = new Sidecar({
+    discovery,
+    router,
+    identity: { name: 'gateway' },
+    port: 0,
+    admin: false,
+    accessLog: gatewayLog,
+  });
   const { port } = await gateway.listen();
   const base = `http://127.0.0.1:${port}`;
 
@@ -178,6 +210,7 @@ export async function startNodeBookinfo(controlPlane: string, accessLog: AccessL
     gateway: base,
     productApi: `${base}/productpage/api/v1/products/0`,
     instances,
+    accessLogs,
     async rulesAt(revision) {
       while ((following.revision ?? -1) < revision) await new Promise((r) => setTimeout(r, 10));
     },

@@ -1,6 +1,7 @@
-import { CircuitBreaker, Outcome } from '@weft/core';
+import { CircuitBreaker, Outcome, VirtualClock } from '@weft/core';
 import { describe, expect, it } from 'vitest';
-import { admit, admitAnother, NO_ENDPOINT, type PickFrom, pickEndpoint, Refusal } from './admission.js';
+import { admit, admitAnother, admitRate, NO_ENDPOINT, type PickFrom, pickEndpoint, Refusal } from './admission.js';
+import { RateLimits, rateLimitSettings } from './rate-limit.js';
 import type { EndpointEntry } from './service-table.js';
 import type { Picker } from './types.js';
 
@@ -62,5 +63,16 @@ describe('admit', () => {
     const s = subset([a, busy, b, c], [0], [2]);
     expect(admitAnother(s.picker, 0, 10)).toMatchObject({ index: 3 });
     expect(admitAnother(subset([a, busy], [0]).picker, 0, 10)).toBeUndefined();
+  });
+});
+
+describe('admitRate', () => {
+  it('admits while the bucket has tokens, then says how long until the next one', () => {
+    const limits = new RateLimits(new VirtualClock());
+    const limit = rateLimitSettings({ ratePerSecond: 2, burst: 2, perSource: 'service' });
+    const takes = ['a', 'a', 'a', 'b'].map((source) => admitRate(limits, limit, 'svc', source, undefined));
+    expect(takes).toEqual([0, 0, 500, 0]);
+    // Buckets are per destination service too.
+    expect(admitRate(limits, limit, 'other', 'a', undefined)).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
-import { CircuitRejection } from '@weft/core';
+import { CircuitRejection, type RateLimitSettings } from '@weft/core';
+import type { RateLimits } from './rate-limit.js';
 import type { EndpointEntry } from './service-table.js';
 import type { Picker } from './types.js';
 
@@ -16,6 +17,27 @@ export const Refusal = {
   AtMaxRequests: -3,
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];
+
+/**
+ * Asks the call's rate limit for a token: the first admission step, before an endpoint is picked
+ * or a bulkhead slot taken (a refused call costs the upstream nothing). Only called when a limit
+ * applies (the route's `rate_limit`, else the proxy's `rateLimit`), so a proxy without limits
+ * pays one null check per call.
+ *
+ * @param source - the calling service's name, as the rules see it.
+ * @param clientIp - the peer address of the proxy's client connection (a gateway's client).
+ * @returns 0 when admitted, else the milliseconds until the bucket has a token (answer 429 with
+ *   `Retry-After`).
+ */
+export function admitRate(
+  limits: RateLimits,
+  limit: RateLimitSettings,
+  service: string,
+  source: string | undefined,
+  clientIp: string | undefined,
+): number {
+  return limits.group(limit, service).take(source, clientIp);
+}
 
 /** What {@link pickEndpoint} reads of a subset: its picker and its panic cursor. */
 export interface PickFrom {

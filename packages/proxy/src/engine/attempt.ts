@@ -37,7 +37,7 @@ export interface AttemptInit {
   readonly entry: EndpointEntry;
   /** The endpoint's index in `picker`. */
   readonly index: number;
-  /** The picker that counted its start (its end is reported there). */
+  /** The picker that counted its start (its end is reported there, even after a rebuild). */
   readonly picker: Picker<EndpointEntry>;
   /** The endpoint breaker's token. */
   readonly token: number;
@@ -45,8 +45,6 @@ export interface AttemptInit {
   readonly transparent: boolean;
   /** When it started (`performance.now()`). */
   readonly startedAt: number;
-  /** The subset's picker generation the attempt started on. */
-  readonly generation: number;
 }
 
 /** One try of a call: the handler undici's Pool calls back. Stale attempts are ignored by the call. */
@@ -69,7 +67,6 @@ export class Attempt implements Handler {
   readonly token: number;
   readonly transparent: boolean;
   readonly startedAt: number;
-  readonly generation: number;
 
   constructor(
     readonly call: AttemptOwner,
@@ -82,7 +79,6 @@ export class Attempt implements Handler {
     this.token = init.token;
     this.transparent = init.transparent;
     this.startedAt = init.startedAt;
-    this.generation = init.generation;
   }
 
   onRequestStart(controller: Controller, _context: unknown): void {

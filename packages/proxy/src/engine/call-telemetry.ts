@@ -1,3 +1,5 @@
+import { outcomeOfError, outcomeWord } from '@weft/core';
+import type { MeshAttempt } from '../errors.js';
 import type { AccessLogRecord, AccessLogSink } from '../telemetry/access-log.js';
 import type { CallExtras } from './call-extras.js';
 import type { RoutePlan } from './route.js';
@@ -45,10 +47,23 @@ export function accessLogRecord(c: FinishedCall): AccessLogRecord {
     if (x.spanId !== undefined) rec.span_id = x.spanId;
   }
   if (c.plan?.ruleId !== undefined) rec.rule_id = c.plan.ruleId;
-  if (c.error !== undefined) rec.error_code = (c.error as { code?: string }).code ?? 'error';
+  if (c.error !== undefined) {
+    rec.error_code = (c.error as { code?: string }).code ?? 'error';
+    rec.outcome = outcomeWord(failedOutcome(c.error));
+  }
   const traces = x?.traces;
   if (traces !== undefined) for (let i = 0; i + 1 < traces.length; i += 2) rec[traces[i] as string] = traces[i + 1];
   return rec;
+}
+
+/**
+ * The outcome of a call that ended without an upstream answer, in core's words: a local refusal
+ * (`rate-limited`, `rejected`), a `timeout`; for exhausted retries the last attempt's outcome.
+ */
+function failedOutcome(error: Error): number {
+  const e = error as { code?: unknown; attempts?: readonly MeshAttempt[] };
+  const last = e.code === 'WEFT_ERR_RETRIES_EXHAUSTED' ? e.attempts?.at(-1) : undefined;
+  return last === undefined ? outcomeOfError(error) : last.outcome;
 }
 
 /** Writes the call's record; a failing sink never fails the call. */

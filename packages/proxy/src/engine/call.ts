@@ -6,14 +6,16 @@ import {
   outcomeOfError,
   outcomeWord,
   parseRetryAfter,
+  type RateLimitSettings,
   type TimerHandle,
 } from '@weft/core';
 import type { Dispatcher } from 'undici';
 import { InjectedResetError, type MeshAttempt, MeshRequestError, NO_ROUTE_CODE } from '../errors.js';
 import { reasonPhrase } from '../http1/status-text.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/tracing.js';
-import { admit, admitAnother, NO_ENDPOINT, pickEndpoint, refusalText } from './admission.js';
+import { admit, admitAnother, admitRate, NO_ENDPOINT, pickEndpoint, refusalText } from './admission.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
+import { authorize } from './authorization.js';
 import { BodySource, BodyTooLargeError } from './body.js';
 import { CallExtras } from './call-extras.js';
 import { writeAccessLog } from './call-telemetry.js';
@@ -24,6 +26,7 @@ import { getHeader } from './headers.js';
 import { sendMirror } from './mirror.js';
 import type { CallInit } from './options.js';
 import { AS_GIVEN, flatHeader, planOutgoingHeaders } from './outgoing-headers.js';
+import { rateLimitedError } from './rate-limit.js';
 import { nextRequestId } from './request-id.js';
 import { decideRetry, NotRetried } from './retry-decision.js';
 import type { RetryPlan } from './retry-plan.js';
@@ -270,6 +273,9 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
     engine.inflight++;
     this.handler.onRequestStart?.(this, { service: this.service, requestId: this.requestId });
     if (this.aborted_) return;
+    // Authorization first: a refused caller learns nothing of the routes, faults or endpoints.
+    const peer = this.init?.peer;
+    if (peer !== undefined && engine.authorizer !== undefined && this.refusedByAuthorization(peer)) return;
     const opts = this.opts;
     const router = engine.router;
     let plan = engine.defaultPlan;
@@ -279,7 +285,7 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
         method: opts.method,
         path: this.init?.routePath ?? opts.path,
         headers: this.init?.headerRecord ?? { get: (name: string) => this.routeHeader(name) },
-        source: engine.options.identity,
+        source: this.init?.source ?? engine.options.identity,
       });
       if (isRouteFailure(routed)) {
         this.fail(NO_ROUTE_CODE, `No route to ${this.service}: ${routed.message}`, 412);
@@ -292,7 +298,10 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
     // zero is a plan with `maxAttempts: 1` (see rulesRouter), so it stays zero.
     this.retry = plan.retry ?? engine.defaultPlan.retry;
     this.subset = this.table.subset(plan.backendTags, plan.lbPolicy ?? engine.lbPolicy, plan.resilience);
-    this.timeHeaders = engine.accessLog !== undefined || this.subset.policy === 'peak_ewma';
+    this.timeHeaders = engine.accessLog !== undefined || this.subset.balancer.wantsLatency;
+    // Admission starts with the rate limit: a refused call takes no bulkhead slot, no endpoint.
+    const rateLimit = plan.rateLimit ?? engine.rateLimit;
+    if (rateLimit !== undefined && this.refusedByRateLimit(rateLimit)) return;
     if (this.subset.entries.length === 0) {
       const tags = plan.backendTags.length > 0 ? ` with tags ${plan.backendTags.join(',')}` : '';
       this.fail('WEFT_ERR_NO_ENDPOINTS', `No healthy instance of ${this.service}${tags}`, 503);
@@ -452,6 +461,35 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
     );
   }
 
+  /** Judges a call that entered through a front end; a refused one fails at once (403, counted). */
+  private refusedByAuthorization(peer: NonNullable<CallInit['peer']>): boolean {
+    const refusal = authorize(this.engine.authorizer as NonNullable<EngineContext['authorizer']>, {
+      service: this.service,
+      requestId: this.requestId,
+      method: this.opts.method,
+      path: this.init?.routePath ?? this.opts.path,
+      header: (name) => this.routeHeader(name),
+      peer,
+    });
+    if (refusal === undefined) return false;
+    const counters = this.table.counters;
+    if (counters !== undefined) counters.denied++;
+    this.finishWithError(refusal, 403);
+    return true;
+  }
+
+  /** Takes a token of the call's rate limit; without one the call fails at once (429, counted). */
+  private refusedByRateLimit(limit: RateLimitSettings): boolean {
+    const engine = this.engine;
+    const source = (this.init?.source ?? engine.options.identity)?.name;
+    const waitMs = admitRate(engine.rateLimits, limit, this.service, source, this.init?.clientIp);
+    if (waitMs === 0) return false;
+    this.table.counters?.rateLimit(limit === engine.rateLimit ? 'proxy' : 'rule');
+    const call = { service: this.service, requestId: this.requestId, method: this.opts.method, path: this.opts.path };
+    this.finishWithError(rateLimitedError(call, limit, waitMs), 429);
+    return true;
+  }
+
   private failBulkheadFull(bulkhead: Bulkhead): void {
     const tags = this.plan.backendTags.length > 0 ? ` (${this.plan.backendTags.join(',')})` : '';
     this.fail(
@@ -513,8 +551,8 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
 
   /**
    * Launches an attempt whose endpoint was picked before a fault delay. If the endpoint set
-   * changed meanwhile, it goes to the same endpoint through the current picker (so its start
-   * and end are counted by one picker), or, when the endpoint left, to a new pick.
+   * changed meanwhile, it goes to the same endpoint through the current picker (whose indices
+   * and ejection flags are current), or, when the endpoint left, to a new pick.
    */
   private launchAfterDelay(
     no: number,
@@ -564,7 +602,6 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
       token,
       transparent,
       startedAt: at,
-      generation: this.subset.generation,
     });
     this.attempt = a;
     const perTry = this.retry?.perTryTimeoutMs;
@@ -624,7 +661,13 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
     if (this.committed !== a || a.settled) return;
     this.settle(a, a.status, undefined);
     this.finish(a.status, undefined);
-    this.handler.onResponseEnd?.(this, trailers);
+    try {
+      this.handler.onResponseEnd?.(this, trailers);
+    } catch (err) {
+      // As undici's own requests do: a handler that throws at the end gets its error back.
+      // undici's retry interceptor throws there to retry a status; dropped, the call would hang.
+      this.handler.onResponseError?.(this, err as Error);
+    }
   }
 
   onAttemptUpgrade(a: Attempt, _controller: Controller, status: number, headers: Headers, socket: Duplex): void {
@@ -878,14 +921,9 @@ export class MeshCall implements Controller, HasDeadline, AttemptOwner {
     // A successful attempt's duration matters only to latency-aware pickers (-1: not measured).
     const duration = recorded || this.timeHeaders ? (a.headersAt > 0 ? a.headersAt : now()) - a.startedAt : -1;
     const entry = a.entry;
-    const picker = this.subset.picker;
-    if (a.picker === picker) picker.onEnd(a.index, duration);
-    else {
-      // The endpoint set changed while the attempt ran: when the rebuilt pickers carried its
-      // in-flight count over, the end is reported there (to the endpoint's new index).
-      const index = this.subset.carriedIndex(entry, a.generation);
-      if (index >= 0) picker.onEnd(index, duration);
-    }
+    // To the picker that counted the start, even if a rebuild replaced it: the load it updates
+    // is the entry's own, which the current picker reads too.
+    a.picker.onEnd(a.index, duration);
     entry.inflight--;
     entry.breaker.release(a.token, outcome);
     // A cancelled (or otherwise neutral) attempt says nothing about the endpoint's health.

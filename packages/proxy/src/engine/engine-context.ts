@@ -1,4 +1,4 @@
-import type { Clock } from '@weft/core';
+import type { Authorizer, Clock, RateLimitSettings } from '@weft/core';
 import type { Pool } from 'undici';
 import type { AccessLogSink } from '../telemetry/access-log.js';
 import type { MeshMetrics } from '../telemetry/metrics.js';
@@ -6,6 +6,7 @@ import type { MeshTracing } from '../telemetry/tracing.js';
 import type { DeadlineSweeper } from './deadlines.js';
 import type { LoopHold } from './loop-hold.js';
 import type { MeshEngineOptions, PoolFactory } from './options.js';
+import type { RateLimits } from './rate-limit.js';
 import type { RoutePlan, Router } from './route.js';
 import type { Discovery, LbPolicy } from './types.js';
 
@@ -43,6 +44,15 @@ export interface EngineContext {
   readonly hostIsEndpoint: boolean;
   /** Concurrent requests allowed to one endpoint. */
   readonly maxRequestsPerEndpoint: number;
+  /** The proxy-wide rate limit (`rateLimit` option) for routes without one; undefined: none. */
+  readonly rateLimit: RateLimitSettings | undefined;
+  /** The token buckets of every rate limit in use. */
+  readonly rateLimits: RateLimits;
+  /**
+   * The authorization policies calls entering through a front end are judged by (those whose
+   * `CallInit` carries a `peer`); undefined: none. Swapped whole on every policy revision.
+   */
+  readonly authorizer: Authorizer | undefined;
   /** Calls in flight (the sidecar waits for them on drain). */
   inflight: number;
   /** Mirrored requests in flight (fire-and-forget; capped, not waited for on drain). */

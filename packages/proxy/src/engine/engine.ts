@@ -1,7 +1,9 @@
 import {
+  type Authorizer,
   type Clock,
   DEFAULT_TIMEOUT_MS,
   InvalidArgumentError,
+  type RateLimitSettings,
   type RetryBudget,
   systemClock,
   type TimerHandle,
@@ -11,11 +13,13 @@ import type { Dispatcher, Pool } from 'undici';
 import { type AccessLogSink, pinoAccessLog } from '../telemetry/access-log.js';
 import { MeshMetrics, type MetricsRegistry } from '../telemetry/metrics.js';
 import { MeshTracing } from '../telemetry/tracing.js';
+import { type AuthorizationInput, toAuthorizer } from './authorization.js';
 import { MeshCall } from './call.js';
 import { DeadlineSweeper } from './deadlines.js';
 import type { EngineContext } from './engine-context.js';
 import { LoopHold } from './loop-hold.js';
 import type { CallInit, MeshEngineOptions, PoolFactory } from './options.js';
+import { RateLimits, rateLimitIssues, rateLimitSettings } from './rate-limit.js';
 import { toRetryPlanAt } from './retry-plan.js';
 import { defaultPlan, type RoutePlan, type Router } from './route.js';
 import { type EndpointEntry, recordOutcome, ServiceTable } from './service-table.js';
@@ -61,6 +65,7 @@ function validate(options: MeshEngineOptions): void {
   nonNegative('replayBufferBytes', options.replayBufferBytes);
   if (options.identity !== undefined && (typeof options.identity.name !== 'string' || options.identity.name === ''))
     issues.push({ path: 'identity.name', message: 'must be a non-empty string' });
+  issues.push(...rateLimitIssues(options.rateLimit));
   if (issues.length > 0) throw new InvalidArgumentError('mesh options', issues);
 }
 
@@ -103,6 +108,12 @@ export class MeshEngine implements EngineContext {
   private closed = false;
   /** Concurrent requests allowed to one endpoint. */
   readonly maxRequestsPerEndpoint: number;
+  /** The proxy-wide rate limit for routes without one (`rateLimit` option). */
+  readonly rateLimit: RateLimitSettings | undefined;
+  /** The token buckets of every rate limit in use. */
+  readonly rateLimits: RateLimits;
+  /** The authorization policies in force (see {@link MeshEngine.setAuthorization}). */
+  authorizer: Authorizer | undefined;
   /** Calls in flight (the sidecar waits for them on drain). */
   inflight = 0;
   /** Mirrored requests in flight (fire-and-forget; capped, not waited for on drain). */
@@ -119,6 +130,9 @@ export class MeshEngine implements EngineContext {
     this.timeOrigin = this.clock === systemClock ? performance.timeOrigin : undefined;
     this.deadlines = new DeadlineSweeper(this.clock);
     this.maxRequestsPerEndpoint = options.breaker?.maxRequests ?? 1024;
+    this.rateLimit = options.rateLimit === undefined ? undefined : rateLimitSettings(options.rateLimit);
+    this.rateLimits = new RateLimits(this.clock);
+    this.authorizer = toAuthorizer(options.authorization);
     this.router = options.router;
     this.lbPolicy = options.lbPolicy ?? 'least_request';
     this.defaultPlan = defaultPlan(
@@ -214,6 +228,16 @@ export class MeshEngine implements EngineContext {
   }
 
   /** Closes every pool (in-flight requests finish first) and detaches from Discovery. */
+  /**
+   * Puts new authorization policies in force, whole: a call is judged by the old set or the new
+   * one, never a mix. Undefined removes them (every call allowed).
+   *
+   * @throws InvalidArgumentError naming every bad field of a document (the old policies stay).
+   */
+  setAuthorization(authorization: AuthorizationInput | undefined): void {
+    this.authorizer = toAuthorizer(authorization);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.detach();

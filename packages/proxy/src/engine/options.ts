@@ -1,10 +1,13 @@
 /** The engine's options and the per-call extras: types only, shared by the engine and its parts. */
-import type { Clock, RetryBudgetOptions, RetryDecisionOptions } from '@weft/core';
+import type { AuthzPeer, Clock, RetryBudgetOptions, RetryDecisionOptions } from '@weft/core';
 import type { Dispatcher, Pool } from 'undici';
 import type { AccessLogSink } from '../telemetry/access-log.js';
 import type { MeshMetrics, MetricsRegistry } from '../telemetry/metrics.js';
 import type { MeshTracer } from '../telemetry/otel.js';
+import type { MeshTlsOptions } from '../tls/client.js';
+import type { AuthorizationInput } from './authorization.js';
 import type { BreakerOptions, OutlierOptions } from './health.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import type { MeshIdentity, Router } from './route.js';
 import type { Discovery, LbPolicy } from './types.js';
 
@@ -18,8 +21,23 @@ export interface EndpointPool {
   destroy(): Promise<void>;
 }
 
-/** Makes the pool of one endpoint (`origin` is `http://host:port` or `https://…`). */
-export type PoolFactory = (origin: string, options: Pool.Options) => EndpointPool;
+/** What the engine knows of the endpoint a pool is made for (the third argument of a {@link PoolFactory}). */
+export interface PoolTarget {
+  /** The destination service. */
+  readonly service: string;
+  /**
+   * The SPIFFE ID the endpoint announces in its `weft_mtls` metadata: a proxy with `mtls`
+   * reaches it over mTLS and accepts only a server proving that identity. Undefined: plaintext.
+   */
+  readonly peerIdentity?: string | undefined;
+}
+
+/**
+ * Makes the pool of one endpoint (`origin` is `http://host:port` or `https://…`). `target` says
+ * which service it serves and the identity it announces (a factory that cannot do mTLS may
+ * ignore it: such endpoints are then reached in plaintext).
+ */
+export type PoolFactory = (origin: string, options: Pool.Options, target?: PoolTarget) => EndpointPool;
 
 /** Options shared by {@link MeshAgent} and the sidecar. */
 export interface MeshEngineOptions {
@@ -29,6 +47,14 @@ export interface MeshEngineOptions {
   identity?: MeshIdentity;
   /** Routing, fault and retry rules (see `rulesRouter`). Default: every request to every instance. */
   router?: Router;
+  /**
+   * Authorization policies (`@weft/core`'s `AuthorizationDocument`, or a compiled `Authorizer`)
+   * for calls that enter through a front end — the sidecar's or gateway's listener, whose caller
+   * is someone else: a refused call answers 403 `WEFT_ERR_FORBIDDEN`. Calls the application makes
+   * itself (MeshAgent's `fetch`) are not judged: the policies protect the destination, and are
+   * enforced where its traffic arrives. Change them with `setAuthorization`. Default: none.
+   */
+  authorization?: AuthorizationInput;
   /** Load-balancing policy when a rule names none. Default `least_request`. */
   lbPolicy?: LbPolicy;
   /**
@@ -85,8 +111,25 @@ export interface MeshEngineOptions {
   tracer?: MeshTracer | false;
   /** Generate `x-request-id` when the request has none. Default true. */
   requestId?: boolean;
+  /**
+   * A default rate limit: token buckets per destination service (and per source with
+   * `perSource`) for calls whose route sets no `rate_limit`. A refused call fails with
+   * `WEFT_ERR_RATE_LIMITED` (the sidecar answers 429 with `Retry-After`). Local to this proxy.
+   * Default: no limit.
+   */
+  rateLimit?: RateLimitOptions;
   /** Clock for breakers, ejections and budgets. Default the system clock. */
   clock?: Clock;
+  /**
+   * mTLS between proxies: an endpoint whose instance metadata has `weft_mtls:
+   * "spiffe://<td>/ns/<ns>/svc/<service>"` is reached over TLS, presenting the credentials'
+   * current certificate and accepting only a server that chains to their trust bundle and
+   * presents exactly that SPIFFE ID, of the destination service (else the connection fails with
+   * `WEFT_ERR_PEER_IDENTITY`, a connect failure). Other endpoints stay plaintext. New
+   * connections use the latest certificate after `rotated`; open ones are kept. Default: none
+   * (every endpoint plaintext).
+   */
+  mtls?: MeshTlsOptions;
 }
 
 /** Per-call extras the sidecar passes. */
@@ -109,4 +152,17 @@ export interface CallInit {
    * the rules and the trace context see them as the request's own.
    */
   inherited?: readonly string[];
+  /** The client's IP address: the peer of the sidecar's connection (rate limits `per_source: client_ip`). */
+  clientIp?: string;
+  /**
+   * The caller as the front end knows it — its address and, over mTLS, its verified workload
+   * identity. Only calls that carry a peer are judged by the `authorization` policies.
+   */
+  peer?: AuthzPeer | undefined;
+  /**
+   * The calling service, when the proxy learns it per request (say from a verified client
+   * certificate): rules' `match.source` and rate limits `per_source: service` see it instead of
+   * the proxy's own `identity`.
+   */
+  source?: MeshIdentity;
 }

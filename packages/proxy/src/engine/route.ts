@@ -1,4 +1,4 @@
-import type { BackendResilienceSettings } from '@weft/core';
+import type { BackendResilienceSettings, RateLimitSettings } from '@weft/core';
 import type { RetryPlan } from './retry-plan.js';
 import type { LbPolicy } from './types.js';
 
@@ -63,6 +63,12 @@ export interface RoutePlan {
    * Keep the object stable per backend (the engine caches by identity, then by content).
    */
   readonly resilience?: BackendResilienceSettings;
+  /**
+   * The backend's token-bucket rate limit (a rule backend's `rate_limit`), checked before an
+   * endpoint is picked; without one the proxy's `rateLimit` option applies, if any. Keep the
+   * object stable per backend (the engine finds its buckets by identity).
+   */
+  readonly rateLimit?: RateLimitSettings;
   /** Affinity key for consistent-hash pickers. */
   readonly hashKey?: string;
   /** Overall timeout to response headers, ms. */

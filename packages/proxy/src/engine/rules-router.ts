@@ -77,6 +77,7 @@ export function rulesRouter(rules: RuleSet | unknown, options: RulesRouterOption
       ...(backend?.name === undefined ? {} : { backendName: backend.name }),
       ...(backend === undefined || d.status === 'no_rules' ? {} : { lbPolicy: backend.lbType }),
       ...(backend?.resilience === undefined ? {} : { resilience: backend.resilience }),
+      ...(backend?.rateLimit === undefined ? {} : { rateLimit: backend.rateLimit }),
       ...(d.hashKey === undefined ? {} : { hashKey: d.hashKey }),
       ...(d.status === 'route' ? { timeoutMs: d.timeoutMs } : {}),
       ...(retry === undefined ? {} : { retry }),

@@ -1,24 +1,25 @@
-import type {
-  BackendResilienceSettings,
-  CircuitBreaker,
-  OutlierDetector,
-  RetryBudget,
-  ServiceInstance,
+import {
+  type BackendResilienceSettings,
+  type BalancerPolicy,
+  balancerPolicy,
+  type CircuitBreaker,
+  EndpointLoad,
+  type OutlierDetector,
+  type RetryBudget,
+  type ServiceInstance,
 } from '@weft/core';
 import { backendLabel, type CallCounters, type ServiceCounters } from '../telemetry/metrics.js';
+import { announcedIdentity } from '../tls/credentials.js';
 import { BackendPolicy, resilienceKey } from './backend-policy.js';
 import type { EngineContext } from './engine-context.js';
 import { type BreakerState, createBreaker, createOutlierDetector, createRetryBudget } from './health.js';
 import type { EndpointPool } from './options.js';
-import { makePicker } from './pickers.js';
 import type { Discovery, EndpointSet, LbPolicy, Picker } from './types.js';
 
-/** An entry's place in a subset's picker. */
+/** An entry's place in a subset's current picker (outlier ejection reaches it through this). */
 export interface Membership {
   readonly subset: Subset;
   readonly index: number;
-  /** The subset's generation since which the entry has been in its pickers without a break. */
-  readonly since: number;
 }
 
 /** One upstream instance with its connection pool and health state. */
@@ -34,16 +35,21 @@ export class EndpointEntry {
   readonly breaker: CircuitBreaker;
   /** Requests in flight to this endpoint (capped at `breaker.maxRequests`). */
   inflight = 0;
+  /**
+   * What load-aware balancers read and update (in-flight requests, latency estimate). It belongs
+   * to the entry, not to a picker, so a picker rebuilt after a membership change carries on with
+   * it, and an attempt reports its end to the picker that started it even after that one was
+   * replaced. Every subset picker over this entry shares it (it counts all their requests). An
+   * instance that moved to another address gets a new entry, so it starts idle.
+   */
+  readonly load = new EndpointLoad();
   /** Taken out of rotation by outlier detection. */
   ejected = false;
   /** Times ejected. */
   ejections = 0;
   /** Index in the service's endpoint list (the outlier detector's index). */
   slot = -1;
-  /**
-   * Subset pickers this entry is a member of: its index in each, and the subset generation since
-   * which it has been in that subset's pickers without a break.
-   */
+  /** Subset pickers this entry is a member of, and its index in each. */
   readonly memberships: Membership[] = [];
   /** Set when the instance left discovery; the pool is closed once idle. */
   retired = false;
@@ -65,7 +71,10 @@ export class EndpointEntry {
     const scheme = instance.endpoint.type === 'https' ? 'https' : 'http';
     this.origin = `${scheme}://${hostPart}:${port}`;
     const backend = group.backend;
-    this.pool = engine.createPool(this.origin, backend?.pool ?? engine.poolOptions);
+    this.pool = engine.createPool(this.origin, backend?.pool ?? engine.poolOptions, {
+      service,
+      peerIdentity: announcedIdentity(instance.metadata),
+    });
     this.breaker = createBreaker(backend?.breaker ?? engine.options.breaker ?? {}, engine.clock);
     this.breaker.onStateChange((change) =>
       engine.metrics?.breaker(this.service, this.address, change.to as BreakerState, this.group.label),
@@ -90,8 +99,8 @@ export class Subset {
   panicCursor = 0;
   /** A call used the subset since the last {@link ServiceTable.sweepUnused}. */
   used = false;
-  /** Grows with every picker rebuild; calls remember it to report their end to the right picker. */
-  generation = 0;
+  /** The balancer: builds the pickers, and says whether it wants request latencies. */
+  readonly balancer: BalancerPolicy<LbPolicy>;
   /**
    * The metric counters of the rule backend (its tags), shared by every subset with the same tags;
    * undefined for the untagged subset and when metrics are off.
@@ -105,23 +114,13 @@ export class Subset {
     /** The endpoints' pools and health state: the service's shared group, or the backend's own. */
     readonly group: EndpointGroup,
   ) {
-    this.picker = makePicker<EndpointEntry>(policy, []);
+    this.balancer = balancerPolicy(policy);
+    this.picker = this.balancer.create<EndpointEntry>([]);
   }
 
   /** The backend's own policies when its rule gave it a `resilience` block. */
   get backend(): BackendPolicy | undefined {
     return this.group.backend;
-  }
-
-  /**
-   * Where a call that started on an earlier picker of this subset (at `generation`) reports its
-   * end: the entry's index in the current picker when the entry has been in every picker since
-   * (so the rebuilds carried the call's count over), else -1 (the entry left, or came back
-   * afresh, or was replaced by a new entry for a moved instance: nothing of the call is counted).
-   */
-  carriedIndex(entry: EndpointEntry, generation: number): number {
-    for (const m of entry.memberships) if (m.subset === this) return m.since <= generation ? m.index : -1;
-    return -1;
   }
 
   /** Index of `entry` in the current picker, or -1 when the entry is not a member. */
@@ -398,15 +397,9 @@ export class ServiceTable {
     s.set = set;
     if (set.revision === s.revision) return;
     s.revision = set.revision;
-    const generation = ++s.generation;
-    /** Entries of the previous picker, with the generation since which each has been in. */
-    const stayed = new Map<EndpointEntry, number>();
     for (const e of s.entries) {
       const i = e.memberships.findIndex((m) => m.subset === s);
-      if (i >= 0) {
-        stayed.set(e, (e.memberships[i] as Membership).since);
-        e.memberships.splice(i, 1);
-      }
+      if (i >= 0) e.memberships.splice(i, 1);
     }
     const group = s.group;
     const entries: EndpointEntry[] = [];
@@ -422,15 +415,12 @@ export class ServiceTable {
     if (group !== this.shared && group.retireMissing(new Set(entries.map((e) => e.id)))) changed = true;
     if (changed) group.reindex();
     s.entries = entries;
-    const previous = s.picker;
-    s.picker = makePicker<EndpointEntry>(s.policy, entries);
-    // In-flight counts and latency estimates survive the rebuild for the entries that stay (the
-    // same object: an instance that moved to another address gets a new entry, and starts
-    // afresh); calls started on the previous picker report their end to this one.
-    s.picker.inherit?.(previous, (before, after) => before === after && stayed.has(after));
+    // Load (in-flight counts, latency estimates) lives on the entries, so the new picker simply
+    // carries on with it for the entries that stay; new entries start idle.
+    s.picker = s.balancer.create(entries);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as EndpointEntry;
-      e.memberships.push({ subset: s, index: i, since: stayed.get(e) ?? generation });
+      e.memberships.push({ subset: s, index: i });
       if (e.ejected) s.picker.setEjected(i, true);
     }
   }

@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type OnReadOpts, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.js';
 import {
@@ -15,6 +16,18 @@ import { acquireReadBuffer, beginLending, endLending, releaseReadBuffer } from '
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Dispatcher.DispatchController;
 type Options = Dispatcher.DispatchOptions;
+
+/** TLS for an {@link Http1Pool}'s sockets (mTLS between proxies builds one: see tls/client.ts). */
+export interface Http1TlsConnector {
+  /**
+   * node:tls options of a new socket, called per connection so that a rotated certificate is
+   * used at once; `host`, `port`, `noDelay` and `onread` are the pool's. When it throws, the
+   * connection fails with that error.
+   */
+  connectOptions(): ConnectionOptions;
+  /** The error a request fails with when the handshake fails. Default: the handshake's own. */
+  handshakeError?(error: Error): Error;
+}
 
 /** Options of an {@link Http1Pool}; the names and defaults follow undici's Pool where they overlap. */
 export interface Http1PoolOptions {
@@ -44,6 +57,11 @@ export interface Http1PoolOptions {
    * false: each chunk is a copy the handler may keep.
    */
   lendReadBuffers?: boolean;
+  /**
+   * Connect over TLS (required for an `https:` origin): each socket is a TLS one, used once its
+   * handshake is done. Keep-alive sockets keep the certificate they were opened with.
+   */
+  tls?: Http1TlsConnector;
 }
 
 /** An error with a Node / undici style `code`, which core's outcome classifier maps. */
@@ -155,17 +173,21 @@ class Http1Connection {
   ) {
     const p = pool.target;
     const callback = (n: number, buf: Uint8Array): boolean => this.onRead(n, buf as Buffer);
-    this.socket = forUpgrade
-      ? connect({ host: p.host, port: p.port, noDelay: true })
-      : connect({
-          host: p.host,
-          port: p.port,
-          noDelay: true,
-          // Called before each read: the same buffer again unless the handler kept it.
-          onread: { buffer: pool.lendReadBuffers ? this.nextReadBuffer : READ_BUFFER, callback },
-        });
+    const tls = pool.tls;
+    if (tls !== undefined) this.socket = this.connectTls(tls, callback);
+    else
+      this.socket = forUpgrade
+        ? connect({ host: p.host, port: p.port, noDelay: true })
+        : connect({
+            host: p.host,
+            port: p.port,
+            noDelay: true,
+            // Called before each read: the same buffer again unless the handler kept it.
+            onread: { buffer: pool.lendReadBuffers ? this.nextReadBuffer : READ_BUFFER, callback },
+          });
     if (forUpgrade) this.socket.on('data', this.onData);
-    this.socket.on('connect', () => {
+    // A TLS socket carries requests once its handshake (and the server's identity check) is done.
+    this.socket.on(tls === undefined ? 'connect' : 'secureConnect', () => {
       this.lastActivity = performance.now();
       if (this.state !== enum_.Connecting) return;
       const req = this.req;
@@ -173,9 +195,35 @@ class Http1Connection {
       if (req !== null) this.send(req);
       else pool.release(this);
     });
-    this.socket.on('error', (err) => this.fail(err));
+    this.socket.on('error', (err) =>
+      this.fail(tls?.handshakeError !== undefined && this.state === enum_.Connecting ? tls.handshakeError(err) : err),
+    );
     this.socket.on('end', () => this.onEnd());
     this.socket.on('close', () => this.onClose());
+  }
+
+  /** A TLS socket to the pool's target, read like a plain one; one that fails to start reports its error. */
+  private connectTls(tls: Http1TlsConnector, callback: (n: number, buf: Uint8Array) => boolean): Socket {
+    const p = this.pool.target;
+    let options: ConnectionOptions;
+    try {
+      options = tls.connectOptions();
+    } catch (err) {
+      // E.g. no certificate yet: the connection fails like one that could not be opened.
+      const socket = new Socket();
+      socket.destroy(err as Error);
+      return socket;
+    }
+    // node:tls takes net's `onread` (its types leave it out): TLS reads land in the same buffers.
+    const socket = connectTls({
+      ...options,
+      host: p.host,
+      port: p.port,
+      onread: this.forUpgrade
+        ? undefined
+        : { buffer: this.pool.lendReadBuffers ? this.nextReadBuffer : READ_BUFFER, callback },
+    } as ConnectionOptions & { onread?: OnReadOpts | undefined });
+    return socket.setNoDelay(true);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -576,9 +624,10 @@ function drained(socket: Socket): Promise<boolean> {
  * (`dispatch(options, handler)` and the v2 handler callbacks), written for the sidecar's hot path:
  * reads land in one shared buffer, request heads are written as one string, response heads are
  * parsed with a few string scans, and timeouts are swept once a second instead of being re-armed
- * on every read. Plain `http:` origins only; no pipelining; protocol upgrades get a socket of
- * their own. Transport errors carry Node / undici codes (`ECONNREFUSED`, `ECONNRESET`,
- * `UND_ERR_HEADERS_TIMEOUT`, …), so resilience policies classify them as they do undici's.
+ * on every read. Plain `http:` origins, or TLS with the `tls` option (mTLS between proxies); no
+ * pipelining; protocol upgrades get a socket of their own. Transport errors carry Node / undici
+ * codes (`ECONNREFUSED`, `ECONNRESET`, `UND_ERR_HEADERS_TIMEOUT`, …), so resilience policies
+ * classify them as they do undici's.
  */
 export class Http1Pool {
   /** Where sockets connect. */
@@ -594,6 +643,8 @@ export class Http1Pool {
   readonly bodyTimeout: number;
   readonly maxHeaderSize: number;
   readonly lendReadBuffers: boolean;
+  /** TLS settings of each socket, or undefined for plain TCP. */
+  readonly tls: Http1TlsConnector | undefined;
   private readonly idle: Http1Connection[] = [];
   private readonly all = new Set<Http1Connection>();
   private readonly queue: Http1Request[] = [];
@@ -604,10 +655,13 @@ export class Http1Pool {
 
   constructor(origin: string | URL, options: Http1PoolOptions = {}) {
     const url = typeof origin === 'string' ? new URL(origin) : origin;
-    if (url.protocol !== 'http:')
-      throw new TypeError(`Http1Pool: only http: origins are supported (got ${url.protocol})`);
+    if (url.protocol !== 'http:' && !(url.protocol === 'https:' && options.tls !== undefined))
+      throw new TypeError(
+        `Http1Pool: only http: origins, or https: with the \`tls\` option, are supported (got ${url.protocol})`,
+      );
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    this.target = { host, port: url.port === '' ? 80 : Number(url.port) };
+    this.target = { host, port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) };
+    this.tls = options.tls;
     this.hostLine = `host: ${url.host}\r\n`;
     this.maxConnections = options.connections ?? Number.POSITIVE_INFINITY;
     this.keepAliveTimeout = options.keepAliveTimeout ?? 4_000;

@@ -25,6 +25,26 @@ export interface Http1ServerOptions {
   sendTimeout?: number;
   /** Serve HTTPS with these options (key and certificate, or pfx; `requestCert` + `ca` for mTLS). */
   tls?: TlsOptions | undefined;
+  /**
+   * With `tls`: what to do with a connection that does not open with a TLS handshake (its first
+   * byte is not 0x16). `serve`: plain HTTP on the same port (a permissive mTLS listener);
+   * `refuse`: answer one `403` (code `WEFT_ERR_FORBIDDEN`, saying TLS is required) and close.
+   * Unset: no sniffing at all, the bytes go to the TLS server (which drops the connection).
+   */
+  plaintext?: 'serve' | 'refuse' | undefined;
+}
+
+/** First byte of a TLS record carrying a handshake (a ClientHello opens every TLS connection). */
+const TLS_HANDSHAKE = 0x16;
+
+/** The answer to plain HTTP on a listener that requires TLS (`plaintext: 'refuse'`). */
+function plaintextRefusal(): string {
+  const body = JSON.stringify({
+    error: 'This listener requires mTLS: connect with TLS and present a workload certificate',
+    code: 'WEFT_ERR_FORBIDDEN',
+    status: 403,
+  });
+  return `HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 /** Pipelined bytes buffered while a response is in progress before the socket is paused. */
@@ -644,7 +664,7 @@ export class Http1Server {
     } else {
       // node:tls (and with it node:crypto, ~3 MB resident) is loaded only for an HTTPS listener.
       const { createServer: createTlsServer } = process.getBuiltinModule('node:tls');
-      this.server = createTlsServer(
+      const tlsServer = createTlsServer(
         // HTTP/1.1 only, said in ALPN so an HTTP/2-capable client does not try h2; a client
         // that has not finished its handshake within the head timeout is cut off.
         { handshakeTimeout: options.headersTimeout, ...tls, ALPNProtocols: ['http/1.1'], noDelay: true },
@@ -652,12 +672,69 @@ export class Http1Server {
       );
       // A failed or timed-out handshake (garbage, plain HTTP, a silent client) is only reported;
       // the connection would stay open without this.
-      this.server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+      tlsServer.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+      this.tlsServer = tlsServer;
+      this.server =
+        options.plaintext === undefined ? tlsServer : this.sniffingServer(tlsServer, accept, options.plaintext);
       this.secure = true;
     }
   }
 
-  /** True when the listener serves HTTPS. */
+  /**
+   * A plain `net` listener in front of the TLS server that looks at each connection's first byte:
+   * a TLS handshake goes to the TLS server (node's TLSSocket takes over the bytes already read),
+   * anything else is plain HTTP, served or refused. Only the first read is looked at, so a
+   * connection costs one extra event, nothing per request.
+   */
+  private sniffingServer(
+    tlsServer: TlsServer,
+    accept: (socket: Socket) => void,
+    plaintext: 'serve' | 'refuse',
+  ): Server {
+    const firstByteTimeout = this.options.headersTimeout;
+    return createServer({ noDelay: true }, (socket) => {
+      // Until it is handed over, the connection is the sniffer's: close() must cut it too.
+      this.sniffing.add(socket);
+      socket.once('close', () => this.sniffing.delete(socket));
+      // A client that connects and says nothing is cut off like a slow request head.
+      socket.setTimeout(firstByteTimeout, () => socket.destroy());
+      const onError = (): void => {
+        socket.destroy();
+      };
+      socket.on('error', onError);
+      socket.once('data', (chunk: Buffer) => {
+        socket.setTimeout(0);
+        if (plaintext === 'refuse' && chunk[0] !== TLS_HANDSHAKE) {
+          // Whatever else the client sends is read and dropped, so the socket closes once it
+          // has the answer (a paused socket would wait for the timeout).
+          socket.end(plaintextRefusal(), 'latin1');
+          socket.resume();
+          socket.setTimeout(firstByteTimeout, () => socket.destroy());
+          return;
+        }
+        this.sniffing.delete(socket);
+        socket.off('error', onError);
+        socket.pause();
+        socket.unshift(chunk);
+        if (chunk[0] === TLS_HANDSHAKE) tlsServer.emit('connection', socket);
+        else {
+          accept(socket);
+          socket.resume();
+        }
+      });
+    });
+  }
+
+  /** Connections whose first byte the sniffer still waits for (or that it is refusing). */
+  private readonly sniffing = new Set<Socket>();
+
+  /** The TLS server of an HTTPS listener (the listening one, or the one the sniffer hands TLS to). */
+  private readonly tlsServer: TlsServer | undefined;
+
+  /**
+   * True when the listener serves HTTPS (with `plaintext: 'serve'`, plain HTTP as well: ask a
+   * connection's socket, a TLSSocket says `encrypted`).
+   */
   readonly secure: boolean;
 
   /**
@@ -670,7 +747,7 @@ export class Http1Server {
     const current = this.options.tls;
     if (current === undefined) throw new TypeError('the listener serves plain HTTP; it has no secure context');
     const merged = { ...current, ...options };
-    (this.server as TlsServer).setSecureContext(merged);
+    (this.tlsServer as TlsServer).setSecureContext(merged);
     this.options.tls = merged;
   }
 
@@ -717,10 +794,13 @@ export class Http1Server {
   /** Closes connections that are between requests. */
   closeIdle(): void {
     for (const conn of [...this.connections]) if (conn.idle) conn.close();
+    // Connections that have not sent their first byte yet hold no request either.
+    for (const socket of [...this.sniffing]) socket.destroy();
   }
 
   /** Closes every connection now. */
   closeAll(): void {
     for (const conn of [...this.connections]) conn.close();
+    for (const socket of [...this.sniffing]) socket.destroy();
   }
 }

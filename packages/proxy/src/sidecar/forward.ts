@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { HOP_BY_HOP } from '../engine/headers.js';
+import { retryAfterSeconds } from '../engine/rate-limit.js';
 import { InjectedResetError } from '../errors.js';
 import type { ExchangeListener, Http1Exchange } from '../http1/server.js';
 import { reasonPhrase } from '../http1/status-text.js';
@@ -8,7 +9,10 @@ import { reasonPhrase } from '../http1/status-text.js';
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
 
-/** Writes a JSON error answer (Amalgam8-style) unless the response already started. */
+/**
+ * Writes a JSON error answer (Amalgam8-style) unless the response already started; with
+ * `retryAfterMs` (a rate limit's wait), a `Retry-After` in whole seconds, rounded up.
+ */
 export function sendError(
   ex: Http1Exchange,
   status: number,
@@ -16,18 +20,16 @@ export function sendError(
   message: string,
   requestId: string,
   extra?: Record<string, unknown>,
+  retryAfterMs?: number,
 ): void {
   if (ex.headersSent) {
     ex.destroy();
     return;
   }
   const body = Buffer.from(JSON.stringify({ error: message, code, status, request_id: requestId, ...extra }));
-  ex.writeHead(
-    status,
-    reasonPhrase(status),
-    ['content-type', 'application/json', 'x-request-id', requestId],
-    body.length,
-  );
+  const headers = ['content-type', 'application/json', 'x-request-id', requestId];
+  if (retryAfterMs !== undefined) headers.push('retry-after', String(retryAfterSeconds(retryAfterMs)));
+  ex.writeHead(status, reasonPhrase(status), headers, body.length);
   ex.end(body);
 }
 
@@ -123,7 +125,12 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
       ex.reset();
       return;
     }
-    const e = error as { status?: unknown; code?: unknown; toJSON?: () => Record<string, unknown> };
+    const e = error as {
+      status?: unknown;
+      code?: unknown;
+      retryAfterMs?: unknown;
+      toJSON?: () => Record<string, unknown>;
+    };
     const status = typeof e.status === 'number' && e.status >= 400 ? e.status : 502;
     if (ex.headersSent) {
       ex.destroy();
@@ -138,6 +145,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, ExchangeListe
       error.message,
       this.requestId,
       rest,
+      typeof e.retryAfterMs === 'number' ? e.retryAfterMs : undefined,
     );
   }
 

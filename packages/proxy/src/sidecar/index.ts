@@ -11,12 +11,25 @@ import '../runtime-check.js';
 export type { RetryBudgetOptions, RetryDecisionOptions } from '@weft/core';
 export type { EndpointPool, MeshEngineOptions, PoolFactory } from '../engine/engine.js';
 export type { BreakerOptions, OutlierOptions } from '../engine/health.js';
+export type { PoolTarget } from '../engine/options.js';
+export type { RateLimitOptions } from '../engine/rate-limit.js';
 export type { MeshIdentity, Router } from '../engine/route.js';
 export { type RulesRouter, type RulesRouterOptions, rulesRouter } from '../engine/rules-router.js';
-export { Http1Pool, type Http1PoolOptions } from '../http1/client.js';
+export { Http1Pool, type Http1PoolOptions, type Http1TlsConnector } from '../http1/client.js';
 export { type AccessLogSink, MemoryAccessLog, pinoAccessLog } from '../telemetry/access-log.js';
 export { MeshMetrics, type MetricsRegistry } from '../telemetry/metrics.js';
 export type { MeshSpan, MeshSpanOptions, MeshTracer } from '../telemetry/otel.js';
+export { MeshTlsClient, type MeshTlsOptions } from '../tls/client.js';
+export {
+  announcedIdentity,
+  type MeshCredentials,
+  MTLS_METADATA_KEY,
+  PeerIdentityError,
+  type PeerIdentityErrorOptions,
+  uriSans,
+  verifyPeerIdentity,
+} from '../tls/credentials.js';
+export { InboundProxy, type InboundProxyOptions, MTLS_MODES, type MtlsMode } from './inbound.js';
 export {
   clientCertHeader,
   Sidecar,

@@ -1,16 +1,20 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Server } from 'node:net';
 import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
-import { InvalidArgumentError } from '@weft/core';
+import { type AuthzPeer, InvalidArgumentError } from '@weft/core';
 import type { Dispatcher } from 'undici';
+import type { AuthorizationInput } from '../engine/authorization.js';
 import { type EndpointPool, MeshEngine, type MeshEngineOptions, type PoolFactory } from '../engine/engine.js';
 import { HOP_BY_HOP } from '../engine/headers.js';
 import { nextRequestId } from '../engine/request-id.js';
 import { MeshRequestError } from '../errors.js';
 import { Http1Pool, type Http1PoolOptions } from '../http1/client.js';
 import { type Http1Exchange, Http1Server } from '../http1/server.js';
+import { MeshTlsClient } from '../tls/client.js';
+import { http1Pools } from '../tls/http1-pools.js';
 import { AdminServer } from './admin.js';
 import { ForwardHandler, sendError } from './forward.js';
+import { connectionPeer } from './peer.js';
 import { TcpProxy, type TcpProxyOptions } from './tcp.js';
 
 /** How the sidecar finds the destination service of a request. */
@@ -38,6 +42,14 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
    * {@link Sidecar.setSecureContext}.
    */
   tls?: TlsOptions;
+  /**
+   * With `tls`: plain HTTP on the same port. `serve` (a permissive mTLS listener): a connection
+   * whose first byte is not a TLS handshake is served as plain HTTP — its callers have no
+   * verified identity and are forwarded with `x-forwarded-proto: http`; `refuse`: such a
+   * connection gets one `403` (`WEFT_ERR_FORBIDDEN`, TLS required) and is closed. Unset: plain
+   * bytes fail the TLS handshake and the connection is dropped.
+   */
+  plaintext?: 'serve' | 'refuse';
   /**
    * With `tls.requestCert`: tell the upstream who the client is, in `x-forwarded-client-cert`
    * (Envoy's format, see {@link clientCertHeader}) when the client presented a certificate the
@@ -74,7 +86,9 @@ export interface SidecarOptions extends Omit<MeshEngineOptions, 'accessLog'> {
   /**
    * Makes the pool of each upstream endpoint. Default: the sidecar's own HTTP/1.1 pool for
    * `http` endpoints; `https` endpoints need one given here, e.g. undici's
-   * `(origin, options) => new Pool(origin, options)`.
+   * `(origin, options) => new Pool(origin, options)`. With `mtls`, endpoints that announce an
+   * identity (`weft_mtls` metadata) always get the sidecar's own pool over TLS; this factory
+   * makes the others.
    */
   upstreamPool?: PoolFactory;
 }
@@ -216,6 +230,8 @@ function subjectAltNames(text: string): Array<[string, string]> {
 export class Sidecar {
   /** @internal The request engine. */
   readonly engine: MeshEngine;
+  /** mTLS to upstreams that announce an identity (`mtls` option). */
+  private readonly upstreamTls: MeshTlsClient | undefined;
   /** The proxy's listening socket. */
   readonly server: Server;
   private readonly front: Http1Server;
@@ -227,8 +243,8 @@ export class Sidecar {
   private draining = false;
   /** XFCC element per client connection (when `forwardClientCert`). */
   private readonly clientCerts = new WeakMap<object, string | null>();
-  /** `x-forwarded-proto` of forwarded requests. */
-  private readonly proto: 'http' | 'https';
+  /** The caller of each connection, for authorization (computed once per connection). */
+  private readonly peers = new WeakMap<object, AuthzPeer>();
   /** Host header → whether it names a mesh service (cleared when Discovery changes). */
   private readonly hostVerdicts = new Map<string, string | null>();
   private routerVersion: number | undefined;
@@ -247,9 +263,11 @@ export class Sidecar {
 
   constructor(options: SidecarOptions) {
     this.options = options;
+    this.upstreamTls = options.mtls === undefined ? undefined : new MeshTlsClient(options.mtls);
+    const plainPools = options.upstreamPool ?? defaultUpstreamPool;
     this.engine = new MeshEngine(
       { ...options, accessLog: options.accessLog ?? true },
-      options.upstreamPool ?? defaultUpstreamPool,
+      this.upstreamTls === undefined ? plainPools : http1Pools(this.upstreamTls, plainPools),
     );
     this.routing = options.routing ?? 'both';
     this.maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
@@ -262,10 +280,10 @@ export class Sidecar {
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
         sendTimeout: options.sendTimeoutMs ?? 60_000,
         tls: options.tls,
+        plaintext: options.tls === undefined ? undefined : options.plaintext,
       },
       (ex) => this.handle(ex),
     );
-    this.proto = this.front.secure ? 'https' : 'http';
     this.server = this.front.server;
     this.admin = options.admin === false ? undefined : new AdminServer(this, options.admin ?? {});
     this.tcp = (options.tcp ?? []).map((t) => new TcpProxy(this.engine, t));
@@ -305,6 +323,25 @@ export class Sidecar {
   }
 
   /** The connection's verified client certificate as an XFCC element (once per connection), or null. */
+  private peerOf(ex: Http1Exchange): AuthzPeer {
+    let peer = this.peers.get(ex.conn);
+    if (peer === undefined) {
+      peer = connectionPeer(ex.conn.socket, isEncrypted(ex));
+      this.peers.set(ex.conn, peer);
+    }
+    return peer;
+  }
+
+  /**
+   * Puts new authorization policies in force for the requests this sidecar receives (whole: a
+   * request is judged by the old set or the new one). See `authorization` in the options.
+   *
+   * @throws InvalidArgumentError naming every bad field of a document (the old policies stay).
+   */
+  setAuthorization(authorization: AuthorizationInput | undefined): void {
+    this.engine.setAuthorization(authorization);
+  }
+
   private clientCert(ex: Http1Exchange): string | null {
     let value = this.clientCerts.get(ex.conn);
     if (value === undefined) {
@@ -405,7 +442,8 @@ export class Sidecar {
       'x-forwarded-for',
       xff === undefined ? remote : `${xff}, ${remote}`,
       'x-forwarded-proto',
-      this.proto,
+      // Per connection: a permissive listener (`plaintext: 'serve'`) has both kinds.
+      isEncrypted(ex) ? 'https' : 'http',
       'x-forwarded-host',
       head.host ?? '',
     ];
@@ -414,7 +452,7 @@ export class Sidecar {
     // (`localhost:6379` means nothing to the upstream); none with `hostHeader: 'endpoint'`, so
     // the pool writes the endpoint's address.
     if (!this.engine.hostIsEndpoint) extra.push('host', byHost ? (head.host as string) : service);
-    if (this.options.forwardClientCert === true && this.front.secure) {
+    if (this.options.forwardClientCert === true && isEncrypted(ex)) {
       const xfcc = this.clientCert(ex);
       if (xfcc !== null) extra.push('x-forwarded-client-cert', xfcc);
     }
@@ -432,6 +470,8 @@ export class Sidecar {
       extraHeaders: extra,
       routePath: path,
       maxBodyBytes: this.maxBody,
+      clientIp: remote,
+      peer: this.engine.authorizer === undefined ? undefined : this.peerOf(ex),
     });
   }
 
@@ -460,6 +500,7 @@ export class Sidecar {
     await closed;
     await this.admin?.close();
     await this.engine.close();
+    this.upstreamTls?.close();
   }
 
   /** Closes at once (tests); in-flight requests are cut. */
@@ -472,7 +513,13 @@ export class Sidecar {
     for (const t of this.tcp) t.close();
     await this.admin?.close();
     await this.engine.destroy();
+    this.upstreamTls?.close();
   }
+}
+
+/** True when the exchange's connection is TLS (a TLSSocket says `encrypted`; a plain socket has no such field). */
+function isEncrypted(ex: Http1Exchange): boolean {
+  return (ex.conn.socket as Partial<TLSSocket>).encrypted === true;
 }
 
 /** The protocol a client asks to upgrade to (the Upgrade header). */

@@ -82,7 +82,6 @@ export class TcpProxy {
     // connections, as a least-connections L4 balancer does) until it closes.
     picker.onStart(index);
     entry.inflight++;
-    const generation = subset.generation;
     const started = performance.now();
     let connectMs = -1;
     const upstream = connect({
@@ -107,13 +106,9 @@ export class TcpProxy {
       if (ended) return;
       ended = true;
       entry.inflight--;
-      const current = subset.picker;
-      if (current === picker) current.onEnd(index, connectMs);
-      else {
-        // Discovery changed while the connection was open: reported where its count was carried.
-        const i = subset.carriedIndex(entry, generation);
-        if (i >= 0) current.onEnd(i, connectMs);
-      }
+      // To the picker that counted the start, even if Discovery changed meanwhile: the load it
+      // updates is the entry's own, which a rebuilt picker reads too.
+      picker.onEnd(index, connectMs);
     };
     upstream.once('close', end);
     const onConnectFail = (): void => {

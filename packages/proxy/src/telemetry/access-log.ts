@@ -45,6 +45,11 @@ export interface AccessLogRecord {
   rule_id?: string;
   /** An error code, when the call failed. */
   error_code?: string;
+  /**
+   * When the call failed: how, in core's outcome words (`rate-limited`, `rejected`, `timeout`,
+   * `connect-failure`, `reset`, `error`, or a status).
+   */
+  outcome?: string;
   /** Amalgam8's trace action: the key and value of a matching `trace` action. */
   [traceKey: string]: unknown;
 }

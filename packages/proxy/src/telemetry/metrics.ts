@@ -32,6 +32,12 @@ export class ServiceCounters extends CallCounters {
   mirrorFailures = 0;
   /** Requests drawn for mirroring but not mirrored (body not replayable, too many mirrors in flight). */
   mirrorsSkipped = 0;
+  /** Calls a rule backend's `rate_limit` refused (429). */
+  rateLimitedByRule = 0;
+  /** Calls the proxy-wide `rateLimit` refused (429). */
+  rateLimitedByProxy = 0;
+  /** Calls an authorization policy refused (403). */
+  denied = 0;
   readonly breakers = new Map<string, number>();
   /**
    * Calls per rule backend, by the backend's tags (`v2`, `version=v2`): what a canary's error
@@ -44,6 +50,12 @@ export class ServiceCounters extends CallCounters {
   call(status: number, durationSec: number, retries: number): void {
     this.record(status, durationSec);
     if (retries > 0) this.retries += retries;
+  }
+
+  /** Records a call a rate limit refused: a rule backend's (`rule`) or the proxy-wide one (`proxy`). */
+  rateLimit(limit: 'rule' | 'proxy'): void {
+    if (limit === 'rule') this.rateLimitedByRule++;
+    else this.rateLimitedByProxy++;
   }
 
   /** The counters of the backend labelled `backend` (keep the handle: recording then needs no lookup). */
@@ -145,7 +157,9 @@ function formatValue(v: number): string {
  * `weft_retries_total{service}`, `weft_ejections_total{service}`, `weft_endpoints_ejected{service}`,
  * `weft_breaker_state{service,endpoint,backend}` (0 closed, 1 half-open, 2 open; `backend` is `shared`
  * or the rule backend with its own resilience settings),
- * `weft_mirror_requests_total{service,result}` (`ok`, `failed`, `skipped`).
+ * `weft_mirror_requests_total{service,result}` (`ok`, `failed`, `skipped`),
+ * `weft_rate_limited_total{service,limit}` (calls a rate limit refused; `limit` is `rule` or `proxy`),
+ * `weft_authz_denied_total{service}` (calls an authorization policy refused).
  */
 export class MeshMetrics {
   /** The prom-client registry the metrics were registered in, when one was given. */
@@ -207,6 +221,26 @@ export class MeshMetrics {
                 { labels: { service: svc, result: 'skipped' }, value: c.mirrorsSkipped },
               ],
         ),
+    );
+    this.family(
+      'weft_rate_limited_total',
+      "Calls refused by a rate limit (answered 429), by destination service and limit: rule (a route backend's rate_limit) or proxy (the proxy-wide rateLimit).",
+      'counter',
+      () =>
+        this.each((svc, c) =>
+          c.rateLimitedByRule + c.rateLimitedByProxy === 0
+            ? []
+            : [
+                { labels: { service: svc, limit: 'rule' }, value: c.rateLimitedByRule },
+                { labels: { service: svc, limit: 'proxy' }, value: c.rateLimitedByProxy },
+              ],
+        ),
+    );
+    this.family(
+      'weft_authz_denied_total',
+      'Calls refused by an authorization policy or the namespace default (answered 403), by destination service.',
+      'counter',
+      () => this.each((svc, c) => (c.denied === 0 ? [] : [{ labels: { service: svc }, value: c.denied }])),
     );
     this.family(
       'weft_breaker_state',

@@ -1,3 +1,4 @@
+import type { AccessLogStreamStats } from '@weft/adapters/weft';
 import { type MetricFamily, renderFamilies } from '../metrics/exposition.js';
 import type { HealthReport } from './health/index.js';
 import type { RegistrationStatus } from './sidecar-registration.js';
@@ -13,6 +14,8 @@ export interface AgentState {
   readonly draining: boolean;
   /** The rules revision the proxy follows, once it has one. */
   readonly rulesRevision: number | undefined;
+  /** The access-log stream to the control plane, when the agent streams. */
+  readonly stream?: AccessLogStreamStats | undefined;
 }
 
 /**
@@ -86,5 +89,41 @@ export function agentMetricsText(proxy: string | undefined, state: AgentState): 
       type: 'gauge',
       samples: [{ labels: {}, value: state.rulesRevision }],
     });
+  if (state.stream !== undefined) families.push(...streamFamilies(state.stream));
   return (proxy ?? '') + renderFamilies(families);
+}
+
+/**
+ * The access-log stream's counters: `weft_agent_access_log_streamed_total` (accepted by the
+ * control plane), `weft_agent_access_log_dropped_total{reason}` (queue_full, rejected,
+ * unsupported, closed), `weft_agent_access_log_stream_failures_total` (batches that got no answer
+ * or a 5xx, kept and retried) and `weft_agent_access_log_queued`.
+ */
+function streamFamilies(stats: AccessLogStreamStats): MetricFamily[] {
+  return [
+    {
+      name: 'weft_agent_access_log_streamed_total',
+      help: 'Access-log records the control plane accepted from this proxy.',
+      type: 'counter',
+      samples: [{ labels: {}, value: stats.sent }],
+    },
+    {
+      name: 'weft_agent_access_log_dropped_total',
+      help: 'Access-log records given up instead of streamed, by reason: queue_full (the control plane was away or slow), rejected (4xx), unsupported (no such route), closed.',
+      type: 'counter',
+      samples: Object.entries(stats.dropped).map(([reason, value]) => ({ labels: { reason }, value })),
+    },
+    {
+      name: 'weft_agent_access_log_stream_failures_total',
+      help: 'Batches of access-log records that got no answer, a 5xx or a 429 (kept and retried).',
+      type: 'counter',
+      samples: [{ labels: {}, value: stats.failures }],
+    },
+    {
+      name: 'weft_agent_access_log_queued',
+      help: 'Access-log records waiting to be streamed.',
+      type: 'gauge',
+      samples: [{ labels: {}, value: stats.queued }],
+    },
+  ];
 }

@@ -1,17 +1,20 @@
 import { EventEmitter } from 'node:events';
-import { RegistrationClient } from '@weft/adapters/weft';
+import { type AccessLogStream, RegistrationClient, type WorkloadIdentity } from '@weft/adapters/weft';
 import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
 import { agentMetricsText } from './agent-metrics.js';
 import { HealthMonitor } from './health/index.js';
 import { accessLogQueryOf, RecentAccessLog } from './recent-access-log.js';
 import { AgentAdmin } from './sidecar-admin.js';
 import { healthBody, listEndpoints } from './sidecar-health.js';
+import { openWorkloadIdentity } from './sidecar-identity.js';
+import { type Inbound, openInbound, wantsInbound } from './sidecar-inbound.js';
 import { createMesh, type Mesh } from './sidecar-mesh.js';
 import { appCommands, heartbeatMs, registrationOf, toHealthCheck } from './sidecar-plan.js';
 import { GatedRegistration } from './sidecar-registration.js';
 import { storeRegistry } from './sidecar-registry.js';
 import { readSnapshot } from './sidecar-snapshot.js';
 import { StoreRegistration } from './sidecar-store-registration.js';
+import { openAccessLogStream } from './sidecar-telemetry.js';
 import { Supervisor } from './supervisor.js';
 import { pid1Advice } from './supervisor-pid1.js';
 
@@ -41,9 +44,15 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
   private readonly admin: AgentAdmin;
   /** The proxy's recent access-log records, for GET /debug/access-log (recipes read them there). */
   private readonly recentAccessLog = new RecentAccessLog();
+  /** The records streamed to the control plane (telemetry.stream), for the recipe runner and the dashboard. */
+  private stream: AccessLogStream | undefined;
   private readonly supervisor: Supervisor;
   private readonly monitor: HealthMonitor | undefined;
   private registration: GatedRegistration | undefined;
+  /** The app's workload certificate (identity.enabled), kept renewed. */
+  private identity: WorkloadIdentity | undefined;
+  /** The inbound mTLS listener (inbound.port), once the first certificate came and it listens. */
+  private inbound: Inbound | undefined;
   private stopping: Promise<void> | undefined;
   /** The exit code of the 'terminate' command that ended, if one did. */
   appExitCode: number | undefined;
@@ -89,13 +98,14 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
       },
       // The proxy's metrics, then the agent's own (registration, health checks).
       metrics: () =>
-        agentMetricsText(this.mesh?.metrics.text(), {
+        agentMetricsText(this.proxyMetricsText(), {
           service: config.service.name,
           mode: config.mode,
           registration: this.registration?.current,
           health: this.monitor?.report(),
           draining: this.stopping !== undefined,
           rulesRevision: this.mesh?.following.revision,
+          stream: this.stream?.stats(),
         }),
       endpoints: () => listEndpoints(this.mesh),
       accessLog: (params) => {
@@ -110,11 +120,25 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
     });
   }
 
-  /** Starts everything; resolves once the proxy and the admin listener listen (ready). */
+  /** The outbound proxy's metrics, then the inbound listener's (`weft_inbound_*`). */
+  private proxyMetricsText(): string | undefined {
+    const outbound = this.mesh?.metrics.text();
+    const inbound = this.inbound?.metricsText();
+    if (inbound === undefined) return outbound;
+    return outbound === undefined ? inbound : `${outbound}${outbound.endsWith('\n') ? '' : '\n'}${inbound}`;
+  }
+
+  /**
+   * Starts everything; resolves once the proxy and the admin listener listen (ready). With an
+   * inbound listener, the registration waits for it (it needs the first certificate): the
+   * instance is registered with the listener's port, never the app's.
+   */
   async start(): Promise<AgentAddresses> {
     const { config } = this;
     const advice = pid1Advice();
     if (advice !== undefined) this.log(advice);
+    // First: the outbound proxy takes it for mTLS to peers that announce an identity.
+    this.identity = openWorkloadIdentity(config, this.log);
     let proxy: string | undefined;
     let tcp: Record<string, number> = {};
     if (config.proxy) {
@@ -123,20 +147,34 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
         this.log(
           `serving the snapshot ${config.snapshot} of ${new Date(loaded.savedAt).toISOString()} until the control plane answers`,
         );
-      this.mesh = await createMesh(config, loaded, this.log, this.recentAccessLog);
+      this.stream = openAccessLogStream(config, this.log);
+      this.mesh = await createMesh(config, loaded, this.log, this.recentAccessLog, this.stream, this.identity);
       const addresses = await this.mesh.listen();
       proxy = url(config.tls.cert === undefined ? 'http' : 'https', config.proxyHost, addresses.port);
       tcp = addresses.tcpPorts;
     }
     const adminPort = await this.admin.listen(config.admin.host, config.admin.port);
     this.supervisor.start();
-    this.startRegistration();
+    // Health is checked (and shown in /health) even without registration.
+    void this.monitor?.start();
+    const identity = this.identity;
+    if (wantsInbound(config) && identity !== undefined)
+      void openInbound(config, identity, this.log).then(
+        (inbound) => {
+          // Stopped while the listener waited for its certificate: it is not wanted any more.
+          if (this.stopping !== undefined) return inbound.drain();
+          this.inbound = inbound;
+          this.startRegistration(inbound);
+        },
+        (err: unknown) => this.log(`inbound listener: ${(err as Error).message}; the app is not registered`),
+      );
+    else this.startRegistration();
     return { proxy, admin: url('http', config.admin.host, adminPort), tcp };
   }
 
-  private startRegistration(): void {
+  private startRegistration(inbound?: Inbound): void {
     const { config } = this;
-    const registration = registrationOf(config);
+    const registration = registrationOf(config, inbound);
     if (registration !== undefined && config.registry.type === 'kubernetes')
       // Kubernetes registers the pod itself: its EndpointSlices list the pod while its
       // readinessProbe passes, and GET /ready follows the health checks that gate registration here.
@@ -159,10 +197,12 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
       );
       this.registration = gated;
       if (this.monitor === undefined) gated.want(true, 'no health checks');
-      else this.monitor.on('change', (healthy) => gated.want(healthy, healthy ? 'healthy' : 'unhealthy'));
+      else {
+        this.monitor.on('change', (healthy) => gated.want(healthy, healthy ? 'healthy' : 'unhealthy'));
+        // The checks may have passed while the inbound listener waited for its certificate.
+        if (this.monitor.healthy) gated.want(true, 'healthy');
+      }
     }
-    // Health is checked (and shown in /health) even without registration.
-    void this.monitor?.start();
   }
 
   /**
@@ -173,8 +213,12 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
     this.stopping ??= (async () => {
       this.monitor?.stop();
       await this.registration?.stop();
-      await this.mesh?.drain();
+      // Callers first: their requests in flight to the app finish before the app is stopped.
+      await Promise.all([this.inbound?.drain(), this.mesh?.drain()]);
+      // After the drain: the last calls' records go too (within the stream's 2 s flush).
+      await this.stream?.close();
       await this.supervisor.stop();
+      await this.identity?.close();
       await this.admin.close();
     })();
     return this.stopping;

@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { type RulesFollow, WeftRulesSource } from '@weft/adapters/weft';
+import {
+  type AccessLogStream,
+  type RulesFollow,
+  WeftAuthorizationSource,
+  WeftRulesSource,
+  type WorkloadIdentity,
+} from '@weft/adapters/weft';
 import { Discovery } from '@weft/core';
 import {
+  type AccessLogSink,
   MeshMetrics,
   pinoAccessLog,
   type RulesRouter,
@@ -11,7 +18,7 @@ import {
 } from '@weft/proxy/sidecar';
 import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
 import type { RecentAccessLog } from './recent-access-log.js';
-import { toTcpProxy } from './sidecar-plan.js';
+import { toRateLimit, toTcpProxy } from './sidecar-plan.js';
 import { endpointSource } from './sidecar-registry.js';
 import { SeededSource, type SnapshotFile, SnapshotWriter } from './sidecar-snapshot.js';
 import { openSidecarTracing } from './sidecar-tracing.js';
@@ -31,6 +38,10 @@ export interface Mesh {
   /** Drains the proxy (in-flight requests finish), then stops following and flushes the snapshot. */
   drain(): Promise<void>;
 }
+
+/** The stream (when the agent streams), passing records on to `log`; else `log` alone. */
+const chain = (stream: AccessLogStream | undefined, log: AccessLogSink | undefined): AccessLogSink | undefined =>
+  stream === undefined ? log : stream.forwardTo(log);
 
 /** The router the sidecar starts with: the snapshot's rules, or none (every request to every instance). */
 function initialRouter(loaded: SnapshotFile | undefined, warn: (m: string) => void): RulesRouter {
@@ -65,6 +76,10 @@ export async function createMesh(
   loaded: SnapshotFile | undefined,
   warn: (message: string) => void,
   recent?: RecentAccessLog,
+  /** Streams the records to the control plane too (with `recent`). */
+  stream?: AccessLogStream,
+  /** The workload identity (identity.enabled): calls to endpoints that announce `weft_mtls` go over mTLS with it. */
+  identity?: WorkloadIdentity,
 ): Promise<Mesh> {
   const writer = config.snapshot === undefined ? undefined : new SnapshotWriter(config.snapshot, loaded);
   // The registry's endpoints, from the store registry.type names (Weft's, Consul, etcd).
@@ -89,6 +104,7 @@ export async function createMesh(
       ? undefined
       : await openSidecarTracing(config.tracing.otlpEndpoint, config.service.name);
   const tls = await tlsOptions(config.tls);
+  const rateLimit = toRateLimit(config.rateLimit);
   const quiet = config.logLevel === 'silent' || config.logLevel === 'fatal' || config.logLevel === 'error';
   const sidecar = new Sidecar({
     discovery,
@@ -102,15 +118,28 @@ export async function createMesh(
     routing: config.routing,
     admin: false,
     tcp: config.tcpProxies.map(toTcpProxy),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
     drainTimeoutMs: config.shutdown.timeout,
     ...(tracing === undefined ? {} : { tracer: tracing.tracer }),
     // The access log is info-level output: off when the log level hides info (the ring keeps its records).
     accessLog:
       recent === undefined
         ? !quiet && config.logLevel !== 'warn'
-        : recent.forwardTo(!quiet && config.logLevel !== 'warn' ? pinoAccessLog() : undefined),
+        : recent.forwardTo(chain(stream, !quiet && config.logLevel !== 'warn' ? pinoAccessLog() : undefined)),
     ...(tls === undefined ? {} : { tls }),
+    ...(identity === undefined ? {} : { mtls: { credentials: identity } }),
   });
+  // The namespace's authorization policies, judged on every request the listener receives —
+  // except next to an app with a workload identity: there the caller of this listener is always
+  // the app itself, without a certificate, and a policy that allows its service would refuse it
+  // here. Its calls are judged where they arrive, by the destination's inbound listener, with
+  // the identity its certificate proves (sidecar-inbound.ts).
+  const authorizationSource = new WeftAuthorizationSource({
+    url: urlList(config.controller.url ?? config.registry.url ?? []),
+    ...(controllerToken === undefined ? {} : { token: controllerToken }),
+  });
+  const judgesCallers = config.mode === 'gateway' || identity === undefined;
+  const authorizing = judgesCallers ? authorizationSource.follow(sidecar) : undefined;
   return {
     sidecar,
     discovery,
@@ -124,8 +153,9 @@ export async function createMesh(
     async drain() {
       await sidecar.drain();
       following.unsubscribe();
+      authorizing?.unsubscribe();
       discovery.close();
-      await Promise.all([registrySource.close(), rulesSource.close()]);
+      await Promise.all([registrySource.close(), rulesSource.close(), authorizationSource.close()]);
       await writer?.flush();
       await tracing?.shutdown();
     },

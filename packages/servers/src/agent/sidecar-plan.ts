@@ -1,7 +1,8 @@
 import { networkInterfaces } from 'node:os';
+import { MTLS_METADATA_KEY, type RateLimitOptions } from '@weft/proxy/sidecar';
 import { parseDuration } from '../config/duration.js';
 import type { CommandItem, HealthCheckItem, TcpProxyItem } from '../config/sidecar-items.js';
-import type { SidecarConfig } from '../config/sidecar-settings.js';
+import { ratePerSecond, type SidecarConfig } from '../config/sidecar-settings.js';
 import type { HealthCheck } from './health/index.js';
 import type { AppCommand } from './supervisor.js';
 
@@ -85,16 +86,40 @@ export function toTcpProxy(item: TcpProxyItem): { service: string; port: number 
   return { service: item.slice(0, colon), port: Number(item.slice(colon + 1)) };
 }
 
-/** The registration `RegistrationClient` sends, or undefined when the sidecar does not register. */
-export function registrationOf(config: SidecarConfig) {
+/** The proxy's `rateLimit` option from the `rateLimit` settings; undefined without `rateLimit.rate`. */
+export function toRateLimit(limit: SidecarConfig['rateLimit']): RateLimitOptions | undefined {
+  if (limit.rate === undefined) return undefined;
+  return {
+    ratePerSecond: ratePerSecond(limit.rate),
+    ...(limit.burst === undefined ? {} : { burst: limit.burst }),
+    ...(limit.perSource === undefined ? {} : { perSource: limit.perSource }),
+    ...(limit.maxSources === undefined ? {} : { maxSources: limit.maxSources }),
+  };
+}
+
+/** The agent's inbound mTLS listener, as far as the registration names it. */
+export interface InboundEndpoint {
+  readonly port: number;
+  /** The SPIFFE ID its certificate carries. */
+  readonly spiffeId: string;
+}
+
+/**
+ * The registration `RegistrationClient` sends, or undefined when the sidecar does not register.
+ * With an inbound mTLS listener, its port is the endpoint (never the app's own: in strict mode
+ * the app is reached through the listener only) and `weft_mtls` metadata announces the identity
+ * callers' proxies must find in its certificate.
+ */
+export function registrationOf(config: SidecarConfig, inbound?: InboundEndpoint) {
   if (!config.register || config.service.name === undefined || config.endpoint.port === undefined) return undefined;
   const host = config.endpoint.host ?? defaultEndpointHost();
   return {
     service: config.service.name,
     endpoint: {
       type: config.endpoint.type,
-      value: `${host.includes(':') ? `[${host}]` : host}:${config.endpoint.port}`,
+      value: `${host.includes(':') ? `[${host}]` : host}:${inbound?.port ?? config.endpoint.port}`,
     },
+    ...(inbound === undefined ? {} : { metadata: { [MTLS_METADATA_KEY]: inbound.spiffeId } }),
     tags: config.service.tags,
     // Whole seconds on the wire; never below what was asked.
     ttl: Math.ceil(config.registry.ttl / 1000),

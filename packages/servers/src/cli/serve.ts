@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { DASHBOARD_PATH } from '../dashboard/serve.js';
 import type { CliContext } from './command.js';
 
 /** How a server command listens and stops. */
@@ -99,6 +100,9 @@ export async function serve(app: FastifyInstance, options: ServeOptions, context
     listening = true;
     // The one line a person (or a script starting the server on port 0) looks for; logs are on stdout.
     context.stderr(`weft ${options.command} listening on ${address}\n`);
+    // The dashboard's address, where the server serves one (the control plane), to open in a browser.
+    if (app.hasRoute({ method: 'GET', url: DASHBOARD_PATH }))
+      context.stderr(`weft ${options.command} dashboard on ${address}${DASHBOARD_PATH}\n`);
     if (signalled !== undefined) shutDown(signalled);
     return await finished;
   } finally {

@@ -3,6 +3,7 @@ import type { ControllerConfig, ControlPlaneConfig, RegistryConfig } from '../co
 import type { ControlPlaneRegistryOptions, ControlPlaneServerOptions } from '../control-plane.js';
 import type { ControllerServerOptions } from '../controller/index.js';
 import type { EtcdStoreConfig } from '../etcd/config.js';
+import type { IdentitySettings } from '../identity/settings.js';
 import type { RegistryServerOptions } from '../registry/index.js';
 
 /** A store section as the config gives it. */
@@ -73,6 +74,21 @@ function controllerStore(store: StoreSettings): ControllerServerOptions['store']
   return store.type === 'file' ? { type: 'file', path: storePath(store) } : { type: 'memory' };
 }
 
+/** The identity options from their settings (durations in ms). */
+function identityPart(identity: ControllerConfig['identity']): IdentitySettings {
+  return {
+    enabled: identity.enabled,
+    trustDomain: identity.trustDomain,
+    certTtlMs: identity.certTtl,
+    ca: {
+      certFile: identity.ca.certFile,
+      keyFile: identity.ca.keyFile,
+      file: identity.ca.file,
+      ttlMs: identity.ca.ttl,
+    },
+  };
+}
+
 /** `createRegistryServer`'s options from `weft registry`'s config. */
 export function registryOptions(config: RegistryConfig, auth: readonly AuthMode[]): RegistryServerOptions {
   return { ...commonOptions(config, auth), logRequests: config.logRequests, ...registryPart(config.registry) };
@@ -80,7 +96,11 @@ export function registryOptions(config: RegistryConfig, auth: readonly AuthMode[
 
 /** `createControllerServer`'s options from `weft controller`'s config. */
 export function controllerOptions(config: ControllerConfig, auth: readonly AuthMode[]): ControllerServerOptions {
-  return { ...commonOptions(config, auth), store: controllerStore(config.controller.store) };
+  return {
+    ...commonOptions(config, auth),
+    store: controllerStore(config.controller.store),
+    identity: identityPart(config.identity),
+  };
 }
 
 /** `createControlPlaneServer`'s options from `weft control-plane`'s config. */
@@ -90,5 +110,6 @@ export function controlPlaneOptions(config: ControlPlaneConfig, auth: readonly A
     logRequests: config.logRequests,
     registry: registryPart(config.registry),
     controller: { store: controllerStore(config.controller.store) },
+    identity: identityPart(config.identity),
   };
 }

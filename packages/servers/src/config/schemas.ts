@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { authSection, checkAuth } from './auth-settings.js';
 import { controllerSection } from './controller-settings.js';
+import { checkIdentity, identitySection } from './identity-settings.js';
 import { checkTtl, registrySection } from './registry-settings.js';
 import { logRequestsSetting, serverSettings } from './server-settings.js';
 import { sidecarConfigSchema } from './sidecar-settings.js';
@@ -41,12 +42,18 @@ export type RegistryConfig = z.output<typeof RegistryConfigSchema>;
 
 /** `weft controller`: the rules controller alone. */
 export const ControllerConfigSchema = z
-  .strictObject({ ...serverSettings(DEFAULT_PORTS.controller), auth: authSection(), controller: controllerSection() })
+  .strictObject({
+    ...serverSettings(DEFAULT_PORTS.controller),
+    auth: authSection(),
+    controller: controllerSection(),
+    identity: identitySection(),
+  })
   .check(
     z.superRefine((c, ctx) => {
       const issue = reporter(ctx);
       checkAuth(c.auth, issue);
       checkStore(c.controller.store, ['controller', 'store'], issue);
+      checkIdentity(c.identity, issue);
     }),
   );
 export type ControllerConfig = z.output<typeof ControllerConfigSchema>;
@@ -60,6 +67,7 @@ export const ControlPlaneConfigSchema = z
     store: sharedStoreSetting(),
     registry: registrySection(true),
     controller: controllerSection(true),
+    identity: identitySection(),
   })
   .check(
     // `store` decides each store left without a type; explicit per-server settings win.
@@ -74,6 +82,7 @@ export const ControlPlaneConfigSchema = z
       checkStore(c.registry.store, ['registry', 'store'], issue);
       checkTtl(c.registry.ttl, issue);
       checkStore(c.controller.store, ['controller', 'store'], issue);
+      checkIdentity(c.identity, issue);
       // One file for both would be overwritten by each in turn.
       if (
         c.registry.store.type === 'file' &&

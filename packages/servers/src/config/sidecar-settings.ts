@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { section, setting } from './define.js';
 import { DurationSchema } from './duration.js';
+import { checkSidecarIdentity, sidecarIdentitySection } from './identity-settings.js';
 import { LOG_LEVELS } from './server-settings.js';
 import { CommandItemSchema, FractionSchema, HealthCheckItemSchema, TcpProxyItemSchema } from './sidecar-items.js';
 
@@ -10,6 +11,18 @@ export const ENDPOINT_TYPES = ['http', 'https', 'tcp', 'udp', 'user'] as const;
 export const ROUTING_MODES = ['path', 'host', 'both'] as const;
 /** Where the app is registered and the endpoints come from: Weft's registry, or an adapter's store. */
 export const REGISTRY_TYPES = ['weft', 'consul', 'etcd', 'kubernetes'] as const;
+/** What the inbound mTLS listener accepts (`mtls.mode`). */
+export const MTLS_MODES = ['permissive', 'strict'] as const;
+
+/** A rate as `rateLimit.rate` spells it: requests per second (`100/s`) or per minute (`30/m`). */
+const RATE_TEXT = /^(\d+(?:\.\d+)?)\/(s|m)$/;
+
+/** Requests per second of a validated `rateLimit.rate` (`100/s`, `30/m`). */
+export function ratePerSecond(rate: string): number {
+  const m = RATE_TEXT.exec(rate);
+  const n = Number(m?.[1]);
+  return m?.[2] === 'm' ? n / 60 : n;
+}
 
 /** Amalgam8's proxy port: apps call `http://localhost:6379/<service>/…`. */
 export const SIDECAR_PROXY_PORT = 6379;
@@ -197,6 +210,48 @@ export function sidecarSettings(mode: SidecarMode) {
       description: 'TCP listeners, one per upstream service: service:port (or {service, port} in the file)',
       default: [],
     }),
+    rateLimit: section(
+      {
+        rate: setting(
+          z.string().check(
+            z.regex(RATE_TEXT, { error: 'must be requests per second or per minute, e.g. 100/s or 30/m' }),
+            // Only a well-formed rate has a value to check (the regex reports the others).
+            z.refine((r) => !RATE_TEXT.test(r) || ratePerSecond(r) > 0, { error: 'must be greater than 0' }),
+          ),
+          {
+            kind: 'string',
+            placeholder: '<n/s|n/m>',
+            description:
+              'Default rate limit of the proxy: requests per second (100/s) or per minute (30/m), a token bucket per destination service for routes without a rate_limit of their own; refused calls get 429 with Retry-After. Local to this proxy',
+          },
+        ),
+        burst: setting(
+          z.int({ error: 'must be a whole number' }).check(z.minimum(1, { error: 'must be at least 1' })),
+          {
+            kind: 'integer',
+            placeholder: '<n>',
+            description:
+              'Requests admitted at once after a quiet period; default: the rate per its unit (100 for 100/s)',
+          },
+        ),
+        perSource: setting(z.enum(['service', 'client_ip'], { error: 'must be one of service, client_ip' }), {
+          kind: 'string',
+          placeholder: '<key>',
+          description:
+            "A bucket per calling service (service) or per client IP address (client_ip: the connection's peer, a gateway's clients); default one per destination service",
+        }),
+        maxSources: setting(
+          z.int({ error: 'must be a whole number' }).check(z.minimum(1, { error: 'must be at least 1' })),
+          {
+            kind: 'integer',
+            placeholder: '<n>',
+            description:
+              'With perSource: buckets kept at most per service, least recently used dropped first (default 10000)',
+          },
+        ),
+      },
+      'Default rate limit of the proxy',
+    ),
     admin: section(
       {
         host: setting(text, {
@@ -281,6 +336,69 @@ export function sidecarSettings(mode: SidecarMode) {
       },
       'OpenTelemetry traces of the proxy',
     ),
+    telemetry: section(
+      {
+        stream: setting(bool, {
+          kind: 'boolean',
+          description:
+            "Stream the proxy's access-log records to the control plane (POST /v1/telemetry/access-log), where weft recipe-run and the dashboard read them; default: on when the rules come from a weft controller (controller.url, or registry.type weft). Batched, from a bounded queue: never slows the proxy, drops are counted in /metrics",
+        }),
+        url: setting(serverUrls, {
+          kind: 'string',
+          placeholder: '<url,…>',
+          description:
+            "Where to stream them, or its replicas' (comma-separated); default: controller.url, else registry.url (with controller.token, else registry.token)",
+        }),
+        interval: setting(DurationSchema, {
+          kind: 'duration',
+          description: 'A batch leaves at least this often while records wait (500 records leave at once)',
+          default: '1s',
+        }),
+        queue: setting(
+          z
+            .number({ error: 'must be a number of records' })
+            .check(z.int({ error: 'must be a whole number' }), z.minimum(1, { error: 'must be 1 or more' })),
+          {
+            kind: 'integer',
+            placeholder: '<records>',
+            description:
+              'Records waiting at most while the control plane is slow or away; newer ones are dropped beyond (weft_agent_access_log_dropped_total)',
+            default: 10_000,
+          },
+        ),
+      },
+      'Access-log streaming to the control plane',
+    ),
+    identity: sidecarIdentitySection(),
+    inbound: section(
+      {
+        port: setting(portNumber, {
+          kind: 'integer',
+          placeholder: '<port>',
+          description:
+            "Port of the inbound mTLS listener, through which other services' proxies reach the app (forwarded to 127.0.0.1:endpoint.port in plain HTTP, the caller named in x-forwarded-client-cert); registered as the app's endpoint, with weft_mtls metadata. Needs identity.enabled; 0 or unset: no inbound listener (the app's own port is registered)",
+        }),
+        host: setting(text, {
+          kind: 'string',
+          placeholder: '<address>',
+          description: 'Interface the inbound listener listens on',
+          default: '0.0.0.0',
+        }),
+      },
+      'The inbound mTLS listener in front of the app',
+    ),
+    mtls: section(
+      {
+        mode: setting(z.enum(MTLS_MODES, { error: `must be one of ${MTLS_MODES.join(', ')}` }), {
+          kind: 'string',
+          placeholder: '<mode>',
+          description:
+            'What the inbound listener accepts: permissive (mTLS, and plain HTTP from callers without an identity) or strict (only mTLS with a certificate of the mesh: a handshake without one fails, plain HTTP gets 403 WEFT_ERR_FORBIDDEN)',
+          default: 'permissive',
+        }),
+      },
+      'mTLS between proxies',
+    ),
     shutdown: section(
       {
         timeout: setting(DurationSchema, {
@@ -305,6 +423,15 @@ export function checkSidecar(
     registry: { url?: string | readonly string[] | undefined; type: (typeof REGISTRY_TYPES)[number] };
     controller: { url?: string | readonly string[] | undefined };
     tls: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined };
+    rateLimit?: {
+      rate?: string | undefined;
+      burst?: number | undefined;
+      perSource?: string | undefined;
+      maxSources?: number | undefined;
+    };
+    telemetry?: { stream?: boolean | undefined; url?: string | readonly string[] | undefined };
+    identity?: { enabled: boolean } | undefined;
+    inbound?: { port?: number | undefined } | undefined;
   },
   issue: (path: readonly string[], message: string) => void,
 ): void {
@@ -332,6 +459,30 @@ export function checkSidecar(
   if ((c.tls.cert === undefined) !== (c.tls.key === undefined))
     issue(['tls', c.tls.cert === undefined ? 'cert' : 'key'], 'is required with tls.cert / tls.key (give both)');
   if (c.tls.ca !== undefined && c.tls.cert === undefined) issue(['tls', 'ca'], 'needs tls.cert and tls.key');
+  const limit = c.rateLimit;
+  if (limit !== undefined && limit.rate === undefined)
+    for (const key of ['burst', 'perSource', 'maxSources'] as const)
+      if (limit[key] !== undefined) issue(['rateLimit', key], 'needs rateLimit.rate');
+  // Streaming needs somewhere to send to: a control plane the registry or controller settings name.
+  const telemetry = c.telemetry;
+  if (
+    telemetry?.stream === true &&
+    telemetry.url === undefined &&
+    c.controller.url === undefined &&
+    (c.registry.type !== 'weft' || c.registry.url === undefined)
+  )
+    issue(
+      ['telemetry', 'url'],
+      'is required to stream access-log records (no controller.url or weft registry.url to default to)',
+    );
+  checkSidecarIdentity(c, issue);
+  // The inbound listener presents the workload certificate and forwards to the app's port.
+  if (c.inbound?.port !== undefined && c.inbound.port !== 0) {
+    if (c.identity?.enabled !== true)
+      issue(['inbound', 'port'], 'needs identity.enabled (the listener presents the workload certificate)');
+    if (c.endpoint.port === undefined)
+      issue(['endpoint', 'port'], 'is required by inbound.port (the app to forward to)');
+  }
 }
 
 /** `weft sidecar` / `weft gateway`'s config schema, with the mode's defaults. */

@@ -44,6 +44,9 @@ class RemoteLikeStore implements RulesStore {
   delete(namespace: string, filter: RuleFilter, options?: WriteOptions) {
     return later(() => this.inner.delete(namespace, filter, options));
   }
+  authorize(namespace: string, authorization: unknown, options?: WriteOptions) {
+    return later(() => this.inner.authorize(namespace, authorization, options));
+  }
   check() {
     return later(() => this.inner.check());
   }

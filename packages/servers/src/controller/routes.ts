@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RuleKind, RulesStore, StoredRule, WriteResult } from '../rules-store/types.js';
 import { ProxyLog } from '../watch/proxy-log.js';
 import { INDEX_HEADER, serveRead, type WatchLimits } from '../watch/serve-read.js';
+import { authorizationRoutes } from './authorization-routes.js';
 import { explain, explainInputFromBody, explainInputFromQuery } from './explain.js';
 import { controllerErrorHandler, errorBody } from './http-errors.js';
 import { writeOptions } from './preconditions.js';
@@ -123,6 +124,8 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
     const ns = await store.get(request.namespace);
     return reply.header(INDEX_HEADER, String(ns.revision)).send(explain(ns, input));
   });
+
+  authorizationRoutes(app, { store, watchOf, limits, proxies });
 
   for (const [segment, kind] of [
     ['routes', 'route'],

@@ -1,5 +1,6 @@
 import type { EtcdStoreConfig } from '../etcd/config.js';
 import type { ApiServerOptions } from '../http/app-options.js';
+import type { IdentitySettings } from '../identity/settings.js';
 import type { KubernetesStoreConfig } from '../rules-store/kubernetes-store.js';
 import type { RulesStore } from '../rules-store/types.js';
 import type { InstancesOf } from './warnings.js';
@@ -47,4 +48,10 @@ export interface ControllerServerOptions extends ControllerSettings, ApiServerOp
    * warnings can name backends, actions and destinations that no instance matches.
    */
   readonly instances?: InstancesOf | undefined;
+  /**
+   * Workload identities: the CA that signs workload certificates (`POST /v1/identity/certificates`)
+   * and the trust bundle (`GET /v1/identity/bundle`). On by default, with a root generated on
+   * first use; see `IdentitySettings`.
+   */
+  readonly identity?: IdentitySettings | undefined;
 }

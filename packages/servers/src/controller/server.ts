@@ -3,7 +3,11 @@ import { createAuthenticator } from '../auth/authenticator.js';
 import { authenticate } from '../auth/fastify.js';
 import { createApp } from '../http/create-app.js';
 import { METRICS_PATH, serveMetrics } from '../http/metrics-route.js';
+import { mountIdentity } from '../identity/mount.js';
 import type { RulesStore } from '../rules-store/types.js';
+import { telemetryRoutes } from '../telemetry/routes.js';
+import { RulesHistory, rulesHistoryRoutes } from '../telemetry/rules-history.js';
+import { TelemetryHub } from '../telemetry/telemetry-hub.js';
 import { openRulesStore } from './open-store.js';
 import { controllerRoutes } from './routes.js';
 import type { ControllerServerOptions } from './server-options.js';
@@ -31,7 +35,9 @@ export async function createControllerServer(options: ControllerServerOptions = 
   const app = createApp(options);
   try {
     app.decorate('rulesStore', store);
-    serveMetrics(app, { rulesStore: store });
+    // Streamed access-log records and recipe runs: in memory, whatever the store (telemetry is not state).
+    const telemetry = new TelemetryHub();
+    serveMetrics(app, { rulesStore: store }, () => telemetry.families());
     // Amalgam8 served /health without credentials (load balancers and orchestrators probe it);
     // the Prometheus metrics go without them too (scrapers carry none).
     authenticate(
@@ -39,7 +45,16 @@ export async function createControllerServer(options: ControllerServerOptions = 
       authenticator,
       (request) => request.routeOptions.url === '/health' || request.routeOptions.url === METRICS_PATH,
     );
-    await app.register(controllerRoutes, { store, watch: options.watch, instances: options.instances });
+    // The rules' recent revisions (GET /v1/rules/history): each write through this server is recorded.
+    const history = new RulesHistory(store);
+    await app.register(controllerRoutes, {
+      store: history.recording(),
+      watch: options.watch,
+      instances: options.instances,
+    });
+    await mountIdentity(app, options.identity, options.watch);
+    await app.register(telemetryRoutes, { hub: telemetry, watch: options.watch });
+    await app.register(rulesHistoryRoutes, { history, watch: options.watch });
     if (owned) app.addHook('onClose', () => store.close());
   } catch (err) {
     await app.close().catch(() => undefined);

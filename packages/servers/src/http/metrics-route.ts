@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { PROMETHEUS_TEXT, processFamilies, renderFamilies } from '../metrics/exposition.js';
+import { type MetricFamily, PROMETHEUS_TEXT, processFamilies, renderFamilies } from '../metrics/exposition.js';
 import { HttpMetrics, type WatchTransport } from '../metrics/http-metrics.js';
 import { type StateSources, stateFamilies } from '../metrics/state-metrics.js';
 
@@ -28,7 +28,12 @@ function watchTransport(request: FastifyRequest): WatchTransport | undefined {
  * numbers; GET routes also an `onRequest` hook that spots watches, and watches one listener on
  * their response's `close`. The stores' gauges are computed when scraped.
  */
-export function serveMetrics(app: FastifyInstance, sources: StateSources): HttpMetrics {
+export function serveMetrics(
+  app: FastifyInstance,
+  sources: StateSources,
+  /** More families, computed when scraped (the telemetry hub's counters). */
+  extra?: () => readonly MetricFamily[],
+): HttpMetrics {
   const metrics = new HttpMetrics();
   const countWatch: onRequestHookHandler = (request, reply, done) => {
     const transport = watchTransport(request);
@@ -57,6 +62,7 @@ export function serveMetrics(app: FastifyInstance, sources: StateSources): HttpM
     const families = [
       ...metrics.families(),
       ...(await stateFamilies(sources, metrics.namespaces())),
+      ...(extra?.() ?? []),
       ...processFamilies(),
     ];
     return reply.header('content-type', PROMETHEUS_TEXT).send(renderFamilies(families));

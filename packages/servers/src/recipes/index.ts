@@ -19,6 +19,12 @@ export {
   RECIPE_LOG_KEY,
   type RecipeRule,
 } from './compile.js';
+export {
+  type ControlPlaneGet,
+  controlPlaneAccessLogSource,
+  httpControlPlaneAccessLogSource,
+  TELEMETRY_ACCESS_LOG_PATH,
+} from './control-plane-source.js';
 export { formatMs, parseGremlinDuration } from './duration.js';
 export { formatRef, parseServiceRef, type RecipeInstance, type ServiceRef } from './endpoint.js';
 export { parseRecipePart, type RecipePart, readRecipeFile } from './files.js';

@@ -29,6 +29,11 @@ export interface AccessLogSource {
   /** Names the source in messages (its URL). */
   readonly name: string;
   read(query: AccessLogQuery): Promise<AccessLogAnswer>;
+  /**
+   * The rules revision the proxies behind this source run with, when it knows better than
+   * `read`'s `rules_revision` (the control plane: the oldest among its followers).
+   */
+  rulesRevision?(): Promise<number | undefined>;
 }
 
 /** Reads `GET <admin>/debug/access-log` of a `weft sidecar` (or gateway). */

@@ -322,8 +322,10 @@ async function waitForRules(
     await Promise.all(
       sources.map(async (s) => {
         try {
-          const answer = await s.read({ requestIdPrefix: runId, since: Date.now() });
-          const at = answer.rules_revision;
+          const at =
+            s.rulesRevision === undefined
+              ? (await s.read({ requestIdPrefix: runId, since: Date.now() })).rules_revision
+              : await s.rulesRevision();
           if (revision !== undefined && typeof at === 'number' && at < revision) behind.push(s.name);
         } catch {
           // An unreachable proxy is reported with the records; it cannot hold the run up here.

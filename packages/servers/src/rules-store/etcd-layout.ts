@@ -1,5 +1,6 @@
-import { InvalidArgumentError } from '@weft/core';
+import { type AuthorizationDocument, InvalidArgumentError, type ValidationIssue } from '@weft/core';
 import { prepareRules } from './prepare.js';
+import { decodeStoredAuthorization } from './stored-authorization.js';
 import type { NamespaceRules, StoredRule } from './types.js';
 
 /**
@@ -9,8 +10,11 @@ import type { NamespaceRules, StoredRule } from './types.js';
  * touches:
  *
  * ```
- * <prefix>/rules/<namespace>  →  {"format":"weft-rules","version":1,"namespace":"<ns>","revision":N,"rules":[…]}
+ * <prefix>/rules/<namespace>  →  {"format":"weft-rules","version":1,"namespace":"<ns>","revision":N,"rules":[…],"authorization"?:{…}}
  * ```
+ *
+ * The namespace's authorization policies live in the same value, so they share its revision and
+ * its compare-and-put.
  *
  * `revision` is the namespace's own revision (one more per changing write), kept in the value so
  * it grows by exactly one whatever else the cluster stores. The namespace is URI-component
@@ -44,8 +48,13 @@ export function namespaceOfKey(prefix: string, key: string): string | undefined 
 }
 
 /** The stored value of a namespace's rules. */
-export function encodeNamespace(namespace: string, revision: number, rules: readonly StoredRule[]): string {
-  return JSON.stringify({ format: FORMAT, version: VERSION, namespace, revision, rules });
+export function encodeNamespace(
+  namespace: string,
+  revision: number,
+  rules: readonly StoredRule[],
+  authorization?: AuthorizationDocument | undefined,
+): string {
+  return JSON.stringify({ format: FORMAT, version: VERSION, namespace, revision, rules, authorization });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -80,8 +89,16 @@ export function decodeNamespace(key: string, namespace: string, value: Buffer | 
   if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 0)
     throw new InvalidArgumentError(what, [{ path: 'revision', message: 'must be a non-negative integer' }]);
   if (!Array.isArray(rules)) throw new InvalidArgumentError(what, [{ path: 'rules', message: 'must be an array' }]);
+  const issues: ValidationIssue[] = [];
+  const authorization = decodeStoredAuthorization(json.authorization, 'authorization', issues);
+  if (issues.length > 0) throw new InvalidArgumentError(what, issues);
   try {
-    return { namespace, revision, rules: prepareRules(rules) };
+    return {
+      namespace,
+      revision,
+      rules: prepareRules(rules),
+      ...(authorization === undefined ? {} : { authorization }),
+    };
   } catch (err) {
     if (!(err instanceof InvalidArgumentError)) throw err;
     throw new InvalidArgumentError(

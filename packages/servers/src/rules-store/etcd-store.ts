@@ -6,7 +6,7 @@ import { decodeNamespace, encodeNamespace, namespaceOfKey, rulesKey, rulesKeyPre
 import { planWrite, type RulesChange } from './operations.js';
 import { RulesStoreApi } from './store-api.js';
 import { type NamespaceState, namespaceState, type RulesStoreOptions } from './store-base.js';
-import type { NamespaceRules, RulesStore, WriteResult } from './types.js';
+import type { NamespaceRules, RulesStore, StoredRule, WriteResult } from './types.js';
 
 /** Options of {@link EtcdRulesStore.open}. */
 export interface EtcdRulesStoreOptions extends RulesStoreOptions {
@@ -140,6 +140,28 @@ export class EtcdRulesStore extends RulesStoreApi implements RulesStore {
     return this.readState(namespace).then((s) => s.value);
   }
 
+  /**
+   * The namespace's last `limit` revisions, newest first, read back through etcd's MVCC history
+   * (each an older version of the namespace's key) — as far as compaction left them, and never an
+   * undecodable one. For `GET /v1/rules/history`.
+   */
+  async revisions(namespace: string, limit: number): Promise<{ revision: number; rules: readonly StoredRule[] }[]> {
+    const key = rulesKey(this.prefix, namespace);
+    const out: { revision: number; rules: readonly StoredRule[] }[] = [];
+    let kv = await this.etcd(() => this.keyspace.get(key));
+    while (kv !== undefined && out.length < limit) {
+      try {
+        const decoded = decodeNamespace(key, namespace, kv.value);
+        out.push({ revision: decoded.revision, rules: decoded.rules });
+        kv = kv.modRevision > 1 ? await this.keyspace.getAt(key, kv.modRevision - 1) : undefined;
+      } catch {
+        // Compacted (or a version this store cannot read): the history ends here.
+        break;
+      }
+    }
+    return out;
+  }
+
   /** Resolves while the watch is live and etcd answers a read; rejects with `StoreUnavailableError` otherwise. */
   async check(): Promise<void> {
     if (this.closed) throw new ClosedError('rules store');
@@ -236,7 +258,11 @@ export class EtcdRulesStore extends RulesStoreApi implements RulesStore {
       });
       return;
     }
-    this.absorb(namespace, namespaceState(namespace, decoded.revision, decoded.rules), kv.modRevision);
+    this.absorb(
+      namespace,
+      namespaceState(namespace, decoded.revision, decoded.rules, decoded.authorization),
+      kv.modRevision,
+    );
   }
 
   /** Keeps a namespace's state if it is newer than the one we have, and tells the watchers. */
@@ -297,12 +323,12 @@ export class EtcdRulesStore extends RulesStoreApi implements RulesStore {
     let kv = await this.etcd(() => this.keyspace.get(key));
     for (let attempt = 1; ; attempt++) {
       const current = kv === undefined ? namespaceState(namespace, 0, []) : this.decodeForWrite(key, namespace, kv);
-      const { result, rules } = planWrite(current.value, change, ifRevision);
+      const { result, rules, authorization } = planWrite(current.value, change, ifRevision);
       if (rules === undefined) return result;
-      const value = encodeNamespace(namespace, result.revision, rules);
+      const value = encodeNamespace(namespace, result.revision, rules, authorization);
       const res = await this.etcd(() => this.keyspace.compareAndPut(key, kv?.modRevision ?? 0, value));
       if (res.succeeded) {
-        this.absorb(namespace, namespaceState(namespace, result.revision, rules), res.revision);
+        this.absorb(namespace, namespaceState(namespace, result.revision, rules, authorization), res.revision);
         return result;
       }
       kv = res.current;
@@ -320,7 +346,7 @@ export class EtcdRulesStore extends RulesStoreApi implements RulesStore {
   private decodeForWrite(key: string, namespace: string, kv: EtcdKeyValue): NamespaceState {
     try {
       const decoded = decodeNamespace(key, namespace, kv.value);
-      return namespaceState(namespace, decoded.revision, decoded.rules);
+      return namespaceState(namespace, decoded.revision, decoded.rules, decoded.authorization);
     } catch (err) {
       throw new StoredRulesInvalidError(namespace, err as Error);
     }

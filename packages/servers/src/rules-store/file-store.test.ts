@@ -124,6 +124,28 @@ describe('FileRulesStore', () => {
     expect((await s.get('b')).revision).toBe(3);
   });
 
+  it('reloads authorization policies after a restart, and names a damaged policy by its path', async () => {
+    let s = await open();
+    const doc = {
+      defaultAction: 'deny',
+      policies: [{ id: 'ips', destination: '*', action: 'deny', from: [{ ipBlocks: ['10.0.0.0/8'] }] }],
+    };
+    await s.authorize('a', doc);
+    s = await reopen(s);
+    expect((await s.get('a')).authorization).toEqual(doc);
+    await s.close();
+    const text = JSON.parse(readFileSync(file, 'utf8'));
+    text.namespaces.a.authorization.policies[0].from[0].ipBlocks = ['10.0.0.0/40'];
+    writeFileSync(file, JSON.stringify(text));
+    const err = await FileRulesStore.open(file).catch((e: unknown) => e);
+    expect((err as { issues: unknown }).issues).toEqual([
+      {
+        path: 'namespaces.a.authorization.policies[0].from[0].ipBlocks[0]',
+        message: 'must end in a prefix length from 0 to 32 (got "10.0.0.0/40")',
+      },
+    ]);
+  });
+
   for (const [step, halfWrite] of [
     ['writeFile', true],
     ['sync', false],

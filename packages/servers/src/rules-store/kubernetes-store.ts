@@ -181,6 +181,11 @@ export class KubernetesRulesStore implements RulesStore {
     return this.readOnly();
   }
 
+  /** Authorization policies have no custom resource yet: they cannot be set on this store. */
+  authorize(): Promise<WriteResult> {
+    return this.readOnly();
+  }
+
   /** Resolves once the `default` namespace (or every one followed) has listed and is not failing. */
   async check(): Promise<void> {
     if (this.closed) throw new ClosedError('rules store');

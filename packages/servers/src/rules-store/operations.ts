@@ -1,3 +1,4 @@
+import type { AuthorizationDocument } from '@weft/core';
 import { RevisionMismatchError, RuleConflictError, UnknownRuleError } from './errors.js';
 import { ruleMatcher } from './filter.js';
 import type { NamespaceRules, RuleFilter, StoredRule, WriteResult } from './types.js';
@@ -10,7 +11,8 @@ export type RulesChange =
   | { readonly op: 'add'; readonly rules: readonly StoredRule[] }
   | { readonly op: 'update'; readonly rules: readonly StoredRule[] }
   | { readonly op: 'replace'; readonly filter: RuleFilter; readonly rules: readonly StoredRule[] }
-  | { readonly op: 'delete'; readonly filter: RuleFilter };
+  | { readonly op: 'delete'; readonly filter: RuleFilter }
+  | { readonly op: 'authorize'; readonly authorization: AuthorizationDocument | undefined };
 
 /** A change applied to a namespace's rules. */
 export interface AppliedChange {
@@ -26,8 +28,10 @@ export interface AppliedChange {
 export interface PlannedWrite {
   /** What the write acknowledges: the new revision (the old one when nothing changed), ids, removed. */
   readonly result: WriteResult;
-  /** The namespace's rules at `result.revision`; absent when the change leaves them as they were. */
+  /** The namespace's rules at `result.revision`; absent when the change leaves the namespace as it was. */
   readonly rules?: readonly StoredRule[] | undefined;
+  /** The namespace's authorization at `result.revision` (meaningful only when `rules` is present). */
+  readonly authorization?: AuthorizationDocument | undefined;
 }
 
 /**
@@ -41,10 +45,20 @@ export function planWrite(current: NamespaceRules, change: RulesChange, ifRevisi
   const { namespace } = current;
   if (ifRevision !== undefined && ifRevision !== current.revision)
     throw new RevisionMismatchError(namespace, ifRevision, current.revision);
+  if (change.op === 'authorize')
+    return {
+      result: { revision: current.revision + 1, ids: [], removed: [] },
+      rules: current.rules,
+      authorization: change.authorization,
+    };
   const applied = applyChange(namespace, current.rules, change);
   if (!applied.changed) return { result: { revision: current.revision, ids: applied.ids, removed: applied.removed } };
   const revision = current.revision + 1;
-  return { result: { revision, ids: applied.ids, removed: applied.removed }, rules: applied.rules };
+  return {
+    result: { revision, ids: applied.ids, removed: applied.removed },
+    rules: applied.rules,
+    authorization: current.authorization,
+  };
 }
 
 /**
@@ -53,7 +67,11 @@ export function planWrite(current: NamespaceRules, change: RulesChange, ifRevisi
  * @throws RuleConflictError when an added id is already stored (and not removed by the same change).
  * @throws UnknownRuleError when an updated id is not stored.
  */
-export function applyChange(namespace: string, current: readonly StoredRule[], change: RulesChange): AppliedChange {
+export function applyChange(
+  namespace: string,
+  current: readonly StoredRule[],
+  change: Exclude<RulesChange, { op: 'authorize' }>,
+): AppliedChange {
   switch (change.op) {
     case 'add':
       return addTo(namespace, current, change.rules, []);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type ValidationIssue } from '@weft/core';
 import { prepareRules } from './prepare.js';
+import { decodeStoredAuthorization } from './stored-authorization.js';
 import type { NamespaceRules } from './types.js';
 
 /** Marks a file as a Weft rules store, so a wrong path fails clearly instead of loading junk. */
@@ -8,12 +9,14 @@ const VERSION = 1;
 
 /**
  * The file store's contents:
- * `{"format":"weft-rules-store","version":1,"savedAt":<ms>,"namespaces":{"<ns>":{"revision":N,"rules":[…]}}}`.
+ * `{"format":"weft-rules-store","version":1,"savedAt":<ms>,"namespaces":{"<ns>":{"revision":N,"rules":[…],"authorization"?:{…}}}}`.
  * Namespaces without rules are kept while their revision is above 0, so revisions never go back.
  */
 export function encodeRulesFile(namespaces: Iterable<NamespaceRules>, savedAt: number): string {
-  const out: Record<string, { revision: number; rules: NamespaceRules['rules'] }> = {};
-  for (const ns of namespaces) if (ns.revision > 0) out[ns.namespace] = { revision: ns.revision, rules: ns.rules };
+  const out: Record<string, Omit<NamespaceRules, 'namespace'>> = {};
+  for (const ns of namespaces)
+    if (ns.revision > 0)
+      out[ns.namespace] = { revision: ns.revision, rules: ns.rules, authorization: ns.authorization };
   return JSON.stringify({ format: FORMAT, version: VERSION, savedAt, namespaces: out });
 }
 
@@ -63,8 +66,14 @@ export function decodeRulesFile(text: string, file: string): NamespaceRules[] {
       issues.push({ path: `${at}.rules`, message: 'must be an array' });
       continue;
     }
+    const authorization = decodeStoredAuthorization(entry.authorization, `${at}.authorization`, issues);
     try {
-      out.push({ namespace, revision: revision as number, rules: prepareRules(rules) });
+      out.push({
+        namespace,
+        revision: revision as number,
+        rules: prepareRules(rules),
+        ...(authorization === undefined ? {} : { authorization }),
+      });
     } catch (err) {
       if (!(err instanceof InvalidArgumentError)) throw err;
       issues.push(...err.issues.map((i) => ({ path: `${at}.${i.path}`, message: i.message })));

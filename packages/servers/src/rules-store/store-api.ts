@@ -1,7 +1,7 @@
-import { ClosedError } from '@weft/core';
+import { ClosedError, parseAuthorization } from '@weft/core';
 import type { Watchable } from '../watch/types.js';
 import type { RulesChange } from './operations.js';
-import { prepareRules } from './prepare.js';
+import { deepFreeze, prepareRules } from './prepare.js';
 // Type-only: store-base extends this class, so a value import back would be a cycle.
 import type { NamespaceState, RulesStoreOptions } from './store-base.js';
 import type { NamespaceRules, RuleFilter, StoredRule, WriteOptions, WriteResult } from './types.js';
@@ -80,6 +80,14 @@ export abstract class RulesStoreApi {
 
   delete(namespace: string, filter: RuleFilter, options?: WriteOptions): Promise<WriteResult> {
     return this.write(namespace, options, () => ({ op: 'delete', filter: copyFilter(filter) }));
+  }
+
+  authorize(namespace: string, authorization: unknown, options?: WriteOptions): Promise<WriteResult> {
+    return this.write(namespace, options, () => ({
+      op: 'authorize',
+      // parseAuthorization copies (the schema builds new objects), so the caller's later changes cannot leak in.
+      authorization: authorization === undefined ? undefined : deepFreeze(parseAuthorization(authorization)),
+    }));
   }
 
   private write(

@@ -1,4 +1,4 @@
-import { ClosedError } from '@weft/core';
+import { type AuthorizationDocument, ClosedError } from '@weft/core';
 import type { Versioned } from '../watch/types.js';
 import { StoreWriteError } from './errors.js';
 import { planWrite, type RulesChange } from './operations.js';
@@ -33,8 +33,18 @@ function emptyState(namespace: string): NamespaceState {
 }
 
 /** Wraps a snapshot as the state watchers get (one object per revision, shared by all of them). */
-export function namespaceState(namespace: string, revision: number, rules: readonly StoredRule[]): NamespaceState {
-  const value: NamespaceRules = Object.freeze({ namespace, revision, rules: Object.freeze([...rules]) });
+export function namespaceState(
+  namespace: string,
+  revision: number,
+  rules: readonly StoredRule[],
+  authorization?: AuthorizationDocument | undefined,
+): NamespaceState {
+  const value: NamespaceRules = Object.freeze({
+    namespace,
+    revision,
+    rules: Object.freeze([...rules]),
+    ...(authorization === undefined ? {} : { authorization }),
+  });
   return Object.freeze({ revision, value });
 }
 
@@ -61,7 +71,8 @@ export abstract class RulesStoreBase extends RulesStoreApi implements RulesStore
     options: RulesStoreOptions = {},
   ) {
     super(options);
-    for (const ns of initial) this.committed.set(ns.namespace, namespaceState(ns.namespace, ns.revision, ns.rules));
+    for (const ns of initial)
+      this.committed.set(ns.namespace, namespaceState(ns.namespace, ns.revision, ns.rules, ns.authorization));
   }
 
   /** Number of live watches (of one namespace, or of all). */
@@ -180,9 +191,9 @@ function applyTo(
   ifRevision: number | undefined,
 ): [WriteResult, NamespaceState | undefined] {
   const current = states.get(namespace) ?? emptyState(namespace);
-  const { result, rules } = planWrite(current.value, change, ifRevision);
+  const { result, rules, authorization } = planWrite(current.value, change, ifRevision);
   if (rules === undefined) return [result, undefined];
-  const state = namespaceState(namespace, result.revision, rules);
+  const state = namespaceState(namespace, result.revision, rules, authorization);
   states.set(namespace, state);
   return [result, state];
 }

@@ -234,5 +234,53 @@ export function describeRulesStore(name: string, create: (options: RulesStoreOpt
       expect(now.revision).toBe(20);
       expect(now.rules).toHaveLength(20);
     });
+
+    const policies = {
+      defaultAction: 'deny',
+      policies: [{ id: 'pp', destination: 'reviews', action: 'allow', from: [{ services: ['productpage'] }] }],
+    };
+
+    it('keeps authorization policies with the rules: one revision for both, kept across rule writes', async () => {
+      const s = await store();
+      const seen: NamespaceRules[] = [];
+      s.watch('ns').subscribe((state) => seen.push(state.value));
+      await s.add('ns', [route('a')]);
+      expect(await s.authorize('ns', policies)).toEqual({ revision: 2, ids: [], removed: [] });
+      await s.update('ns', [route('a', 'details')]);
+      const now = await s.get('ns');
+      expect(now.revision).toBe(3);
+      expect(now.authorization).toEqual(policies);
+      expect(Object.isFrozen(now.authorization?.policies[0])).toBe(true);
+      await until(() => seen.at(-1)?.revision === 3);
+      expect(seen.at(-1)?.authorization?.defaultAction).toBe('deny');
+      expect((await s.authorize('ns', undefined)).revision).toBe(4);
+      expect((await s.get('ns')).authorization).toBeUndefined();
+    });
+
+    it('refuses bad policies naming the field, and a stale If-Match, writing nothing', async () => {
+      const s = await store();
+      await s.authorize('ns', policies);
+      const bad = { policies: [{ id: 'x', destination: 'reviews', action: 'permit' }] };
+      const err = await s.authorize('ns', bad).catch((e: unknown) => e);
+      expect(isWeftError(err, 'WEFT_ERR_INVALID_ARGUMENT')).toBe(true);
+      expect((err as { issues: unknown }).issues).toEqual([
+        { path: 'policies[0].action', message: 'must be "allow" or "deny"' },
+      ]);
+      await expect(s.authorize('ns', { policies: [] }, { ifRevision: 0 })).rejects.toBeInstanceOf(
+        RevisionMismatchError,
+      );
+      const now = await s.get('ns');
+      expect(now.revision).toBe(1);
+      expect(now.authorization).toEqual(policies);
+    });
   });
+}
+
+/** Waits for a watch delivery (durable stores deliver after their write is acknowledged). */
+async function until(ok: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a watch delivery');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -1,4 +1,4 @@
-import type { Rule } from '@weft/core';
+import type { AuthorizationDocument, Rule } from '@weft/core';
 import type { Watchable } from '../watch/types.js';
 
 /** A rule as a store keeps it: validated, and with its id (the controller assigns one when absent). */
@@ -30,6 +30,12 @@ export interface NamespaceRules {
   readonly revision: number;
   /** The rules, in the order they were first stored (an update keeps a rule's place). */
   readonly rules: readonly StoredRule[];
+  /**
+   * The namespace's authorization policies (`PUT /v1/authorization`), or undefined when none were
+   * set. They share the rules' revision, so a proxy applies routing and access control of one
+   * revision together, and a policy write is compare-and-set like any other.
+   */
+  readonly authorization?: AuthorizationDocument | undefined;
 }
 
 /** Options of every write. */
@@ -92,6 +98,11 @@ export interface RulesStore {
   ): Promise<WriteResult>;
   /** Removes every rule `filter` selects (`{}`: all of the namespace's rules). */
   delete(namespace: string, filter: RuleFilter, options?: WriteOptions): Promise<WriteResult>;
+  /**
+   * Sets the namespace's authorization policies (validated with `parseAuthorization`), or
+   * removes them (`undefined`). Always bumps the revision. A read-only store rejects it.
+   */
+  authorize(namespace: string, authorization: unknown, options?: WriteOptions): Promise<WriteResult>;
   /** Resolves when the store can serve reads and writes; rejects with the reason otherwise (health checks). */
   check(): Promise<void>;
   /** Ends every watch, waits for writes in flight and releases what the store holds. Idempotent. */

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { actionAddCommand } from './action-add.js';
 import { actionClearCommand } from './action-clear.js';
 import { actionListCommand } from './action-list.js';
+import { authzClearCommand, authzExplainCommand, authzGetCommand, authzSetCommand } from './authz.js';
 import { explainCommand } from './explain.js';
 import { infoCommand } from './info.js';
 import { lintCommand } from './lint.js';
@@ -38,6 +39,10 @@ export const OPERATOR_COMMANDS: readonly Command[] = [
   trafficStepCommand,
   trafficAbortCommand,
   recipeRunCommand,
+  authzGetCommand,
+  authzSetCommand,
+  authzClearCommand,
+  authzExplainCommand,
   infoCommand,
   explainCommand,
   lintCommand,

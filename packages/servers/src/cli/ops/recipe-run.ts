@@ -3,9 +3,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { InvalidArgumentError } from '@weft/core';
 import { parseDuration } from '../../config/duration.js';
 import {
+  controlPlaneAccessLogSource,
   type LoadSpec,
   newRunId,
   RecipeInterruptedError,
+  type RecipeReport,
   type RecipeRulesApi,
   readRecipeFile,
   runRecipe,
@@ -95,6 +97,13 @@ const FLAGS: readonly FlagSpec[] = [
     placeholder: '<admin url>',
     description:
       'A sidecar’s (or gateway’s) admin URL to read access-log records from, e.g. http://127.0.0.1:8082; every proxy on the way (the topology’s service_proxies are added)',
+  },
+  {
+    name: 'records',
+    type: 'string',
+    placeholder: '<from>',
+    description:
+      'Where the access-log records are read: control-plane (what the sidecars stream to it), proxies (each --proxy’s admin listener), or auto (default: the control plane unless --proxy or service_proxies name the proxies)',
   },
   {
     name: 'header',
@@ -219,16 +228,20 @@ export const recipeRunCommand: Command = opCommand({
   name: 'recipe-run',
   summary: 'run a resilience recipe: inject faults, send load, check the proxies’ logs (a8ctl)',
   usage:
-    '-t <topology> -s <scenarios> -c <checks> (--load-url <url> | --run-load-script <command>) --proxy <admin url>…',
+    '-t <topology> -s <scenarios> -c <checks> (--load-url <url> | --run-load-script <command>) [--proxy <admin url>…]',
   description: [
     "Runs an Amalgam8/Gremlin recipe, its files unchanged (JSON, or the same in YAML). The scenarios become action rules tagged with the run's id and matching only requests whose header (--header, default X-Request-ID) starts with that id, so only the test's requests are affected; omitted sources and destinations expand over the topology. Every other edge of the topology gets a trace rule, so its calls are logged for the run too.",
-    "Then the load goes to --load-url (--rate, --duration, --concurrency; a progress bar on a terminal), each request with X-Request-ID <run id>-<n>. The checks are judged on the proxies' own access-log records of the run, read from each sidecar's admin listener (--proxy): the checker waits until every request has its record at the entry, every check has records, and no new one has come for --settle, up to --wait — then it says exactly which are missing.",
+    "Then the load goes to --load-url (--rate, --duration, --concurrency; a progress bar on a terminal), each request with X-Request-ID <run id>-<n>. The checks are judged on the proxies' own access-log records of the run, read from the control plane the sidecars stream them to, or from each sidecar's admin listener when --proxy names them (--records): the checker waits until every request has its record at the entry, every check has records, and no new one has come for --settle, up to --wait — then it says exactly which are missing.",
     'Every rule the run added is removed at the end, also when a check fails, the run fails, or Ctrl-C interrupts it (a second Ctrl-C leaves at once: then remove them with weft rule-delete --tag <run id>). Exit 0 when every check passed, 5 when one failed, 2 for an invalid recipe, 1 when the run could not be made, 130 when interrupted.',
   ],
   examples: [
     [
+      'weft recipe-run -t topology.json -s gremlins.json -c checks.json --load-url http://127.0.0.1:6379/productpage/',
+      'bookinfo: the 7 s delay and its checks, over the records the sidecars stream to the control plane',
+    ],
+    [
       'weft recipe-run -t topology.json -s gremlins.json -c checks.json --load-url http://127.0.0.1:6379/productpage/ --proxy http://127.0.0.1:8082 --proxy http://127.0.0.1:8083',
-      'bookinfo: the 7 s delay and its checks',
+      'the same, reading each sidecar’s admin listener',
     ],
     [
       'weft recipe-run -t t.yaml -s s.yaml -c c.yaml --load-url http://gw:6379/web/ --proxy http://gw:8082 -o json',
@@ -285,6 +298,15 @@ export const recipeRunCommand: Command = opCommand({
       throw err;
     }
     const instances = await listInstances(op.registry);
+    const fromControlPlane = readsControlPlane(stringFlag(v, 'records'), proxies, recipe.topology);
+    if (fromControlPlane) {
+      op.note(`reading the access-log records the proxies stream to the control plane (${op.controller.url})`);
+      // Its records are every proxy's: reading the proxies too would count each call twice.
+      recipe = {
+        ...recipe,
+        topology: { ...recipe.topology, services: recipe.topology.services.map(({ service_proxies: _, ...s }) => s) },
+      };
+    }
 
     const interrupt = new AbortController();
     let interrupts = 0;
@@ -303,7 +325,14 @@ export const recipeRunCommand: Command = opCommand({
     try {
       const report = await runRecipe(recipe, {
         rules: rulesApi(op),
-        proxies,
+        proxies: fromControlPlane
+          ? [
+              controlPlaneAccessLogSource(
+                `control plane ${op.controller.url}`,
+                async (path, query) => (await op.controller.get(path, { query })).body,
+              ),
+            ]
+          : proxies,
         instances,
         header: stringFlag(v, 'header') ?? 'X-Request-ID',
         waitMs: duration(v, 'wait', 30_000),
@@ -344,6 +373,7 @@ export const recipeRunCommand: Command = opCommand({
           }
         },
       });
+      await publishRun(op, report);
       if (format === 'table') op.out(renderRecipeReport(report, op.color));
       else op.out(await serialize(report, format));
       return report.passed ? EXIT.ok : CHECKS_FAILED;
@@ -360,6 +390,32 @@ export const recipeRunCommand: Command = opCommand({
     }
   },
 });
+
+/**
+ * Whether the run reads the records the proxies stream to the control plane: `--records
+ * control-plane`, or `auto` when no proxy is named (`--proxy`, the topology's `service_proxies`).
+ */
+function readsControlPlane(
+  mode: string | undefined,
+  proxies: readonly string[],
+  topology: { readonly services: readonly { readonly service_proxies?: readonly string[] | undefined }[] },
+): boolean {
+  if (mode !== undefined && !['auto', 'control-plane', 'proxies'].includes(mode))
+    throw new UsageError(`--records takes auto, control-plane or proxies (got '${mode}')`);
+  if (mode === 'control-plane') return true;
+  if (mode === 'proxies') return false;
+  return proxies.length === 0 && topology.services.every((s) => (s.service_proxies ?? []).length === 0);
+}
+
+/** Posts the report to the control plane's recent runs (the dashboard lists them); a failure is only a note. */
+async function publishRun(op: OpContext, report: RecipeReport): Promise<void> {
+  try {
+    const answer = await op.controller.request('POST', '/v1/recipes/runs', { body: report, accept: [404, 405] });
+    if (answer.status >= 400) op.note('note: the controller keeps no recipe runs (no /v1/recipes/runs): not published');
+  } catch (err) {
+    op.note(`note: publishing the run to the controller failed: ${(err as Error).message}`);
+  }
+}
 
 /** Reads the three files; the scenarios' name is kept for compile errors. */
 async function readRecipe(paths: { topology: string; scenarios: string; checks: string }) {

@@ -8,12 +8,17 @@ import { UsageError } from './errors.js';
  * of JSON, so one parser reads both) — from a file, or from standard input for `-` or no file.
  * Standard input must not be a terminal: a command waiting for input nobody types looks hung.
  */
-export async function readRulesInput(file: string | undefined, cwd: string): Promise<{ doc: unknown; name: string }> {
+export async function readRulesInput(
+  file: string | undefined,
+  cwd: string,
+  /** What the document should look like, for the messages. */
+  expected = '{rules: [...]}',
+): Promise<{ doc: unknown; name: string }> {
   let source: string;
   let name: string;
   if (file === undefined || file === '-') {
     if (process.stdin.isTTY === true)
-      throw new UsageError('give the rules with -f <file>, or pipe them in (-f - reads standard input)');
+      throw new UsageError('give the document with -f <file>, or pipe it in (-f - reads standard input)');
     source = await text(process.stdin);
     name = 'standard input';
   } else {
@@ -25,7 +30,7 @@ export async function readRulesInput(file: string | undefined, cwd: string): Pro
     }
     name = file;
   }
-  if (source.trim() === '') throw new UsageError(`${name} is empty: expected {rules: [...]} in JSON or YAML`);
+  if (source.trim() === '') throw new UsageError(`${name} is empty: expected ${expected} in JSON or YAML`);
   const { parse } = await import('yaml');
   try {
     return { doc: parse(source), name };

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import type { WatchLimits } from '../watch/serve-read.js';
+import { type OpenedAuthority, openAuthority } from './open-authority.js';
+import { identityRoutes } from './routes.js';
+import type { IdentitySettings } from './settings.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The CA of a server that serves the identity API (`mountIdentity`); absent when identities are off. */
+    certificateAuthority?: OpenedAuthority;
+  }
+}
+
+/**
+ * Serves the identity API on `app` (after `authenticate`) unless `settings.enabled` is false: opens
+ * the CA (the operator's files are checked now: a bad one rejects, naming the setting) and closes
+ * its bundle watches with the app. The CA is `app.certificateAuthority` (an {@link OpenedAuthority}).
+ */
+export async function mountIdentity(
+  app: FastifyInstance,
+  settings: IdentitySettings | undefined,
+  watch: WatchLimits | undefined,
+): Promise<void> {
+  if (settings?.enabled === false) return;
+  const authority = await openAuthority(settings);
+  // Embedding code reaches the CA through the app (to rotate it, to read its bundle).
+  app.decorate('certificateAuthority', authority);
+  app.addHook('onClose', async () => authority.close());
+  await app.register(identityRoutes, { authority, watch });
+}

@@ -1,0 +1,92 @@
+import { InvalidArgumentError } from '@weft/core';
+import type { FastifyPluginAsync } from 'fastify';
+import { controllerErrorHandler } from '../controller/http-errors.js';
+import { queryValue } from '../controller/query.js';
+import { WatchTracker } from '../controller/watch-tracker.js';
+import { INDEX_HEADER, serveRead, type WatchLimits } from '../watch/serve-read.js';
+import { BATCH_BODY_LIMIT, parseAccessLogBatch } from './access-log-batch.js';
+import { readStream, streamQueryOf } from './access-log-query.js';
+import type { RingView } from './access-log-ring.js';
+import { parseRecipeRun, RECIPE_RUN_BODY_LIMIT, type RecipeRunsView } from './recipe-runs.js';
+import type { TelemetryHub } from './telemetry-hub.js';
+import { buildTopology, type TopologyView, windowOf } from './topology.js';
+
+/** Options of {@link telemetryRoutes}. */
+export interface TelemetryRoutesOptions {
+  /** Where records and runs are kept (the server's; it outlives the routes). */
+  readonly hub: TelemetryHub;
+  readonly watch?: WatchLimits | undefined;
+}
+
+/**
+ * The control plane's observability API, as a fastify plugin beside `controllerRoutes` (the
+ * same authentication: every route acts in `request.namespace`):
+ * `POST /v1/telemetry/access-log` (a batch of access-log records from a sidecar or agent),
+ * `GET /v1/telemetry/access-log` (the namespace's recent records, filtered), `GET /v1/topology`
+ * (the call graph they draw), `POST` / `GET /v1/recipes/runs` (recipe reports). Every GET is
+ * watchable (`serveRead`: Server-Sent Events, long-poll). See `src/controller/README.md` (Telemetry).
+ */
+export const telemetryRoutes: FastifyPluginAsync<TelemetryRoutesOptions> = async (app, options) => {
+  if (!app.hasRequestDecorator('namespace'))
+    throw new Error('telemetryRoutes needs authenticate(app, authenticator) registered first (request.namespace)');
+  const { hub } = options;
+  const limits = options.watch ?? {};
+  const tracker = new WatchTracker();
+  app.addHook('preClose', async () => tracker.endAll(new Error('server closing')));
+  app.setErrorHandler(controllerErrorHandler);
+
+  // One renderer per window: serveRead serialises a change once per renderer for all its streams.
+  const topologyRenders = new Map<number, (view: RingView) => TopologyView>();
+  const topologyOf = (windowS: number) => {
+    let render = topologyRenders.get(windowS);
+    if (render === undefined) {
+      render = (view) => buildTopology(view, windowS);
+      topologyRenders.set(windowS, render);
+    }
+    return render;
+  };
+
+  app.post('/v1/telemetry/access-log', { bodyLimit: BATCH_BODY_LIMIT }, async (request, reply) => {
+    const records = parseAccessLogBatch(request.body);
+    const index = hub.ingest(request.namespace, records);
+    return reply.code(202).header(INDEX_HEADER, String(index)).send({ accepted: records.length, index });
+  });
+
+  app.get('/v1/telemetry/access-log', (request, reply) => {
+    const q = streamQueryOf(request.query);
+    return serveRead(
+      request,
+      reply,
+      tracker.track(hub.records(request.namespace)),
+      (view) => readStream(view, q),
+      limits,
+    );
+  });
+
+  app.get('/v1/topology', (request, reply) => {
+    const render = topologyOf(windowOf(request.query));
+    return serveRead(request, reply, tracker.track(hub.records(request.namespace)), render, limits);
+  });
+
+  app.post('/v1/recipes/runs', { bodyLimit: RECIPE_RUN_BODY_LIMIT }, async (request, reply) => {
+    const report = parseRecipeRun(request.body);
+    const index = hub.runs(request.namespace).add(report);
+    return reply.code(201).header(INDEX_HEADER, String(index)).send({ runId: report.runId, index });
+  });
+
+  app.get('/v1/recipes/runs', (request, reply) => {
+    const text = queryValue(request.query, 'limit');
+    const limit = text === undefined ? undefined : Number(text);
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
+      throw new InvalidArgumentError('recipe runs query', [
+        { path: 'limit', message: `must be a whole number of 1 or more (got ${JSON.stringify(text)})` },
+      ]);
+    return serveRead(
+      request,
+      reply,
+      tracker.track(hub.runs(request.namespace)),
+      (view: RecipeRunsView) => (limit === undefined ? view : { runs: view.runs.slice(0, limit), index: view.index }),
+      limits,
+    );
+  });
+};
