@@ -5,17 +5,9 @@
  * of all three hops (read from each hop's own log), and that nothing is left running.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { processesWithEnv, runExample } from './run-example.js';
+import { processesWithEnv, runExample, section } from './run-example.js';
 
 const marker = `WEFT_EXAMPLE_RUN=bluegreen-${process.pid}-${Date.now()}`;
-
-/** The text of step `n`. */
-function section(stdout: string, n: number): string {
-  const start = stdout.indexOf(`── ${n}. `);
-  expect(start, `step ${n}`).toBeGreaterThanOrEqual(0);
-  const end = stdout.indexOf('\n── ', start + 1);
-  return stdout.slice(start, end === -1 ? undefined : end);
-}
 
 describe('blue/green at 1:9 across three hops', () => {
   let stdout = '';

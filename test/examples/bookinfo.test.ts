@@ -8,17 +8,9 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { processesWithEnv, runExample } from './run-example.js';
+import { processesWithEnv, runExample, section } from './run-example.js';
 
 const marker = `WEFT_EXAMPLE_RUN=bookinfo-${process.pid}-${Date.now()}`;
-
-/** The text of step `n` (from its `── n.` heading to the next). */
-function section(stdout: string, n: number): string {
-  const start = stdout.indexOf(`── ${n}. `);
-  expect(start, `step ${n}`).toBeGreaterThanOrEqual(0);
-  const end = stdout.indexOf('\n── ', start + 1);
-  return stdout.slice(start, end === -1 ? undefined : end);
-}
 
 /** The page loads printed in a step: who asked, how long it took, what the page showed. */
 function pages(text: string): { user: string; ms: number; shows: string }[] {

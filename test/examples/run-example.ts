@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -43,4 +44,12 @@ export function processesWithEnv(marker: string): number[] {
     }
   }
   return out;
+}
+
+/** The text of step `n` of an example's output: from its `── n.` heading to the next one. */
+export function section(stdout: string, n: number): string {
+  const start = stdout.indexOf(`── ${n}. `);
+  expect(start, `step ${n}`).toBeGreaterThanOrEqual(0);
+  const end = stdout.indexOf('\n── ', start + 1);
+  return stdout.slice(start, end === -1 ? undefined : end);
 }

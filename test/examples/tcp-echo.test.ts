@@ -10,18 +10,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { processesWithEnv, runExample } from './run-example.js';
+import { processesWithEnv, runExample, section } from './run-example.js';
 
 const marker = `WEFT_EXAMPLE_RUN=tcp-echo-${process.pid}-${Date.now()}`;
 const appDir = join(import.meta.dirname, '..', '..', 'packages', 'examples', 'src', 'tcp-echo');
-
-/** The text of step `n`. */
-function section(stdout: string, n: number): string {
-  const start = stdout.indexOf(`── ${n}. `);
-  expect(start, `step ${n}`).toBeGreaterThanOrEqual(0);
-  const end = stdout.indexOf('\n── ', start + 1);
-  return stdout.slice(start, end === -1 ? undefined : end);
-}
 
 /** `echo-1=9  echo-2=11` as numbers. */
 const counts = (text: string): Record<string, number> =>

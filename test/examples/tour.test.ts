@@ -6,17 +6,9 @@
  * stays well under the demo's 30 s, and that it leaves nothing running.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { processesWithEnv, runExample } from './run-example.js';
+import { processesWithEnv, runExample, section } from './run-example.js';
 
 const marker = `WEFT_EXAMPLE_RUN=tour-${process.pid}-${Date.now()}`;
-
-/** The text of step `n`. */
-function section(stdout: string, n: number): string {
-  const start = stdout.indexOf(`── ${n}. `);
-  expect(start, `step ${n}`).toBeGreaterThanOrEqual(0);
-  const end = stdout.indexOf('\n── ', start + 1);
-  return stdout.slice(start, end === -1 ? undefined : end);
-}
 
 const pages = (text: string) =>
   [...text.matchAll(/^ {3}(anonymous|jason) +→ +(\d+) ms {2}(.*)$/gm)].map((m) => ({

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { opCommand } from './command.js';
-import { listFlag, stringFlag } from './common-flags.js';
+import { headerFlags, stringFlag } from './common-flags.js';
 import { UsageError } from './errors.js';
 import { outputFormat, serialize } from './output.js';
 import { readRulesInput } from './rules-input.js';
@@ -189,12 +189,7 @@ export const authzExplainCommand: Command = opCommand({
     const [destination, extra] = op.args.positionals;
     if (destination === undefined) throw new UsageError('which service? weft authz-explain <service> [--ip <address>]');
     if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
-    const headers: Record<string, string> = {};
-    for (const h of listFlag(op.args.values, 'header')) {
-      const colon = h.indexOf(':');
-      if (colon <= 0) throw new UsageError(`-H must be 'Name: value' (got '${h}')`);
-      headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
-    }
+    const headers = Object.fromEntries(headerFlags(op.args.values).map(([n, v]) => [n.toLowerCase(), v]));
     const ip = stringFlag(op.args.values, 'ip');
     const identity = stringFlag(op.args.values, 'identity');
     // GET unless told, as `weft explain` (a proxy always knows the method).

@@ -1,3 +1,4 @@
+import { UsageError } from './errors.js';
 import type { FlagSpec } from './flags.js';
 
 /** `-o json|yaml|table`, and a8ctl 0.3's `--json`. */
@@ -34,4 +35,17 @@ export function stringFlag(values: Readonly<Record<string, unknown>>, name: stri
 export function listFlag(values: Readonly<Record<string, unknown>>, name: string): string[] {
   const v = values[name];
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * The `-H 'Name: value'` flags, as `[name, value]` pairs in the order given (names as typed).
+ *
+ * @throws UsageError for a value without a name and a colon.
+ */
+export function headerFlags(values: Readonly<Record<string, unknown>>): [name: string, value: string][] {
+  return listFlag(values, 'header').map((h) => {
+    const colon = h.indexOf(':');
+    if (colon <= 0) throw new UsageError(`-H must be 'Name: value' (got '${h}')`);
+    return [h.slice(0, colon).trim(), h.slice(colon + 1).trim()];
+  });
 }

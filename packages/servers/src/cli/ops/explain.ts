@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { opCommand } from './command.js';
-import { listFlag, stringFlag } from './common-flags.js';
+import { headerFlags, stringFlag } from './common-flags.js';
 import { UsageError } from './errors.js';
 import { outputFormat, serialize } from './output.js';
 import { listInstances, sourceMatch, splitService } from './versions.js';
@@ -64,12 +64,7 @@ export const explainCommand: Command = opCommand({
     if (destination === undefined) throw new UsageError('which service? weft explain <service> [-H "Name: value"]…');
     if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
     const headers: Record<string, string[]> = {};
-    for (const h of listFlag(op.args.values, 'header')) {
-      const colon = h.indexOf(':');
-      if (colon <= 0) throw new UsageError(`-H must be 'Name: value' (got '${h}')`);
-      const name = h.slice(0, colon).trim();
-      headers[name] = [...(headers[name] ?? []), h.slice(colon + 1).trim()];
-    }
+    for (const [name, value] of headerFlags(op.args.values)) headers[name] = [...(headers[name] ?? []), value];
     const seedText = stringFlag(op.args.values, 'seed');
     if (seedText !== undefined && !/^-?\d+$/.test(seedText))
       throw new UsageError(`--seed must be an integer (got '${seedText}')`);
