@@ -10,6 +10,7 @@ import type { ApiServerOptions } from './http/app-options.js';
 import { createApp } from './http/create-app.js';
 import { serveMetrics } from './http/metrics-route.js';
 import { mountIdentity } from './identity/mount.js';
+import type { OpenedAuthority } from './identity/open-authority.js';
 import type { IdentitySettings } from './identity/settings.js';
 import { eurekaMount, mountEureka } from './registry/eureka/mount.js';
 import { installMirrors, mirrorRegistry } from './registry/mirrors/install.js';
@@ -70,6 +71,8 @@ export interface ControlPlaneServerOptions extends ApiServerOptions {
 export type ControlPlaneServer = FastifyInstance & {
   readonly registry: Registry;
   readonly rulesStore: RulesStore;
+  /** The CA of the identity API (`/v1/identity/*`); absent when `identity.enabled` is false. */
+  readonly certificateAuthority?: OpenedAuthority;
 };
 
 /**

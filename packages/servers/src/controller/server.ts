@@ -4,6 +4,7 @@ import { authenticate } from '../auth/fastify.js';
 import { createApp } from '../http/create-app.js';
 import { METRICS_PATH, serveMetrics } from '../http/metrics-route.js';
 import { mountIdentity } from '../identity/mount.js';
+import type { OpenedAuthority } from '../identity/open-authority.js';
 import type { RulesStore } from '../rules-store/types.js';
 import { telemetryRoutes } from '../telemetry/routes.js';
 import { RulesHistory, rulesHistoryRoutes } from '../telemetry/rules-history.js';
@@ -16,6 +17,8 @@ import type { ControllerServerOptions } from './server-options.js';
 export type ControllerServer = FastifyInstance & {
   /** The store the server serves (the one it created, or the one it was given). */
   readonly rulesStore: RulesStore;
+  /** The CA of the identity API (`/v1/identity/*`); absent when `identity.enabled` is false. */
+  readonly certificateAuthority?: OpenedAuthority;
 };
 
 /**
