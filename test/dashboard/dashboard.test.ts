@@ -11,6 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -278,6 +279,32 @@ describe.runIf(haveChromium)('the dashboard in chromium', () => {
     await shot(page, '6-recipes');
     expect(consoleErrors).toEqual([]);
   });
+
+  it('has no WCAG 2.1 A or AA violations that axe-core finds, in any view', async () => {
+    // axe-core (Deque's accessibility engine) checks contrast, names, labels, roles and landmarks
+    // in the rendered page: what a manual review would look for first, on every view.
+    // Its own page, whose context lets the test inject axe past the dashboard's CSP (script-src 'self').
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/ui/`);
+    await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+    for (const view of ['Services', 'Topology', 'Rules', 'Recipes']) {
+      await page.getByRole('link', { name: view }).click();
+      await page.getByRole('heading', { name: view }).first().waitFor();
+      // (Evaluated in the page, as a string: this file is type-checked without the DOM's types.)
+      const violations = (await page.evaluate(`axe
+        .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+        .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })))`)) as unknown[];
+      expect(violations, `${view}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
+    }
+    // The control: the same run does find a planted problem (an input without a label).
+    const planted = (await page.evaluate(`(() => {
+      document.querySelector('main').append(document.createElement('input'));
+      return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a'] } }).then((r) => r.violations.map((v) => v.id));
+    })()`)) as string[];
+    expect(planted).toContain('label');
+    await context.close();
+  }, 60_000);
 });
 
 describe.runIf(haveChromium)('the dashboard of a control plane with auth', () => {
