@@ -4,7 +4,8 @@
  * The proxy (or in-process client) under test is pinned to CPU 0; the upstream and the load
  * generator (wrk, one thread) share CPU 1. Measured:
  * - in process, 100 in flight through `undici.request`: a raw undici Pool vs MeshAgent;
- * - as reverse proxies under wrk (-c50): the Weft sidecar (rules loaded), nginx (1 worker), HAProxy (1 thread);
+ * - as reverse proxies under wrk (-c50): the Weft sidecar (rules loaded), nginx (1 worker), HAProxy (1 thread),
+ *   Caddy (GOMAXPROCS=1, built from Go modules by install.sh), in rounds that run each once;
  * - end-to-end p50 at one connection: app → MeshAgent → upstream vs app → nginx → upstream;
  * - the sidecar's resident memory under the c50 load, and its growth while 200 MB stream to a
  *   slow reader (stream-rss.ts);
@@ -297,6 +298,32 @@ backend reviews
 `;
 }
 
+/**
+ * Caddy as a reverse proxy, the same route as nginx's: `/reviews/…` stripped to `/…` on the
+ * upstream, keep-alive to it. No admin endpoint, no automatic HTTPS, no access log (nginx and
+ * HAProxy log nothing here either).
+ */
+function caddyConf(listen: number, upstream: number): string {
+  return `{
+	admin off
+	auto_https off
+	persist_config off
+}
+http://127.0.0.1:${listen} {
+	bind 127.0.0.1
+	handle_path /reviews/* {
+		reverse_proxy 127.0.0.1:${upstream}
+	}
+}
+`;
+}
+
+/** Caddy, built from Go modules by bench/proxy/install.sh into the servers' cache, or one on PATH. */
+function caddyBin(): string | undefined {
+  const cached = join(process.env.HOME ?? '', '.cache', 'weft-servers', 'bin', 'caddy');
+  return existsSync(cached) ? cached : which('caddy');
+}
+
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve) => {
@@ -402,6 +429,8 @@ async function main(): Promise<void> {
     /** sidecar ÷ nginx per adjacent pair (the machine drifts between pairs; within one it mostly does not). */
     const pairRps: number[] = [];
     const pairCpu: number[] = [];
+    /** sidecar ÷ each anchor (HAProxy, Caddy) per round, for the ratios below. */
+    const anchorRatios: { key: string; rps: number[]; cpu: number[] }[] = [];
     const path = '/reviews/api/v1/reviews/1';
     if (which('wrk') !== undefined && process.env.BENCH_ONLY !== 'inprocess') {
       const [mini, miniLine] = await start(
@@ -431,42 +460,112 @@ async function main(): Promise<void> {
       ]);
       const scUrl = `http://127.0.0.1:${line.split(' ')[1]}${path}`;
       let nginx: { url: string; port: number; pids: number[]; proc: ChildProcess } | undefined;
+      /** A proxy the sidecar is compared with: run in the same rounds, ratios taken per round. */
+      interface Anchor {
+        readonly key: 'nginx' | 'haproxy' | 'caddy';
+        readonly label: string;
+        readonly url: string;
+        readonly pids: number[];
+        readonly proc: ChildProcess;
+        readonly runs: Measure[];
+        readonly rpsRatios: number[];
+        readonly cpuRatios: number[];
+      }
+      const anchors: Anchor[] = [];
+      const startAnchor = async (
+        key: Anchor['key'],
+        label: string,
+        port: number,
+        argv: string[],
+        env?: NodeJS.ProcessEnv,
+      ) => {
+        const proc = spawn('taskset', ['-c', PROXY_CPU, ...argv], {
+          stdio: 'ignore',
+          ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+        });
+        children.add(proc);
+        await new Promise((r) => setTimeout(r, 700));
+        const anchor: Anchor = {
+          key,
+          label,
+          url: `http://127.0.0.1:${port}${path}`,
+          pids: [proc.pid as number, ...descendants(proc.pid as number)],
+          proc,
+          runs: [],
+          rpsRatios: [],
+          cpuRatios: [],
+        };
+        anchors.push(anchor);
+        return anchor;
+      };
       if (which('nginx') !== undefined) {
         const port = await freePort();
         writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, upstreamPort));
-        const proc = spawn(
-          'taskset',
-          ['-c', PROXY_CPU, which('nginx') as string, '-c', join(dir, 'nginx.conf'), '-p', dir],
-          {
-            stdio: 'ignore',
-          },
-        );
-        children.add(proc);
-        await new Promise((r) => setTimeout(r, 500));
-        nginx = {
-          url: `http://127.0.0.1:${port}${path}`,
-          port,
-          pids: [proc.pid as number, ...descendants(proc.pid as number)],
-          proc,
-        };
+        const a = await startAnchor('nginx', 'nginx (1 worker)', port, [
+          which('nginx') as string,
+          '-c',
+          join(dir, 'nginx.conf'),
+          '-p',
+          dir,
+        ]);
+        nginx = { url: a.url, port, pids: a.pids, proc: a.proc };
       }
+      if (which('haproxy') !== undefined) {
+        const port = await freePort();
+        writeFileSync(join(dir, 'haproxy.cfg'), haproxyConf(port, upstreamPort));
+        await startAnchor('haproxy', 'HAProxy (1 thread)', port, [
+          which('haproxy') as string,
+          '-db',
+          '-f',
+          join(dir, 'haproxy.cfg'),
+        ]);
+      }
+      const caddy = caddyBin();
+      if (caddy !== undefined) {
+        const port = await freePort();
+        writeFileSync(join(dir, 'Caddyfile'), caddyConf(port, upstreamPort));
+        // One OS thread running Go code, as the others get one worker / thread.
+        await startAnchor(
+          'caddy',
+          'Caddy (GOMAXPROCS=1)',
+          port,
+          [caddy, 'run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
+          { GOMAXPROCS: '1' },
+        );
+      } else console.log('  (no Caddy: bash bench/proxy/install.sh builds it from Go modules; skipped)');
       const scRuns: Array<Measure & { maxRssMb: number; maxRssAnonMb: number }> = [];
       const ngRuns: Measure[] = [];
-      // Many short adjacent pairs rather than a few long ones: the machine drifts by tens of percent
-      // over minutes, and a median over many pairs is robust to the pairs a drift cut through.
+      // Many short rounds rather than a few long ones: the machine drifts by tens of percent over
+      // minutes, and a median over many rounds is robust to the rounds a drift cut through. Each
+      // round runs the sidecar and every anchor, in an order rotated (and reversed) from round to
+      // round, and each ratio is taken within its round.
       for (let r = 0; r < PAIRS; r++) {
-        const order = r % 2 === 0 ? ['sidecar', 'nginx'] : ['nginx', 'sidecar'];
+        const names = ['sidecar', ...anchors.map((a) => a.key)];
+        const rotated = names.map((_, i) => names[(i + r) % names.length] as string);
+        const order = r % 2 === 0 ? rotated : rotated.reverse();
+        let sidecarRun: Measure | undefined;
+        const anchorRuns = new Map<Anchor, Measure>();
         for (const which_ of order) {
-          if (which_ === 'sidecar')
-            scRuns.push(await wrk('Weft sidecar (rules loaded)', scUrl, [sc.pid as number], 50, PAIR_SECONDS, 1));
-          else if (nginx !== undefined)
-            ngRuns.push(await wrk('nginx (1 worker)', nginx.url, nginx.pids, 50, PAIR_SECONDS, 1));
+          if (which_ === 'sidecar') {
+            const run = await wrk('Weft sidecar (rules loaded)', scUrl, [sc.pid as number], 50, PAIR_SECONDS, 1);
+            scRuns.push(run);
+            sidecarRun = run;
+          } else {
+            const anchor = anchors.find((a) => a.key === which_) as Anchor;
+            const run = await wrk(anchor.label, anchor.url, anchor.pids, 50, PAIR_SECONDS, 1);
+            anchor.runs.push(run);
+            anchorRuns.set(anchor, run);
+            if (anchor.key === 'nginx') ngRuns.push(run);
+          }
         }
-        const a = scRuns[scRuns.length - 1];
-        const b = ngRuns[ngRuns.length - 1];
-        if (a !== undefined && b !== undefined) {
-          pairRps.push(a.rps / b.rps);
-          pairCpu.push(a.cpuUsPerRequest / b.cpuUsPerRequest);
+        for (const [anchor, run] of anchorRuns) {
+          if (sidecarRun === undefined) continue;
+          anchor.rpsRatios.push(sidecarRun.rps / run.rps);
+          anchor.cpuRatios.push(sidecarRun.cpuUsPerRequest / run.cpuUsPerRequest);
+          if (anchor.key === 'nginx') {
+            pairRps.push(sidecarRun.rps / run.rps);
+            pairCpu.push(sidecarRun.cpuUsPerRequest / run.cpuUsPerRequest);
+          }
         }
       }
       const medRow = <T extends Measure>(runs: T[]): T => {
@@ -522,25 +621,12 @@ async function main(): Promise<void> {
           nginx_p50_us: r3(e2e.a.p50Us),
           per_round_quartiles: quartiles3(e2e.roundP50Ratio),
         });
-        await stop(nginx.proc);
-        killAll(nginx.pids);
       }
-      if (which('haproxy') !== undefined) {
-        const port = await freePort();
-        writeFileSync(join(dir, 'haproxy.cfg'), haproxyConf(port, upstreamPort));
-        const ha = spawn(
-          'taskset',
-          ['-c', PROXY_CPU, which('haproxy') as string, '-db', '-f', join(dir, 'haproxy.cfg')],
-          {
-            stdio: 'ignore',
-          },
-        );
-        children.add(ha);
-        await new Promise((r) => setTimeout(r, 500));
-        const pids = [ha.pid as number, ...descendants(ha.pid as number)];
-        rows.push(await wrk('HAProxy (1 thread)', `http://127.0.0.1:${port}${path}`, pids));
-        await stop(ha);
-        killAll(pids);
+      for (const anchor of anchors) {
+        if (anchor.key !== 'nginx') rows.push(medRow(anchor.runs));
+        await stop(anchor.proc);
+        killAll(anchor.pids);
+        anchorRatios.push({ key: anchor.key, rps: anchor.rpsRatios, cpu: anchor.cpuRatios });
       }
     }
 
@@ -632,7 +718,7 @@ async function main(): Promise<void> {
         name: 'proxy.sidecar_rss_mb',
         value: sidecarRow.maxRssMb,
         unit: 'MB',
-        target: '<= 80',
+        target: '<= 50',
         node_flags: SIDECAR_FLAGS.join(' '),
         program: 'bench/proxy/sidecar.mjs bundled by esbuild',
         private_anonymous_mb: sidecarRow.maxRssAnonMb,
@@ -646,17 +732,30 @@ async function main(): Promise<void> {
           name: 'proxy.sidecar_vs_nginx_rps_ratio',
           value: median(pairRps),
           unit: 'ratio',
-          target: '>= 0.80',
-          method: `median of sidecar ÷ nginx over ${PAIRS} adjacent pairs of ${PAIR_SECONDS} s runs (alternating order)`,
+          target: '>= 0.95',
+          method: `median of sidecar ÷ nginx over ${PAIRS} rounds of ${PAIR_SECONDS} s runs (order rotated round to round)`,
           pair_ratios: pairRps.map(r3),
         });
         report.add({
           name: 'proxy.sidecar_vs_nginx_cpu_ratio',
           value: median(pairCpu),
           unit: 'ratio',
-          target: '<= 1.60',
-          method: `median of sidecar ÷ nginx over ${PAIRS} adjacent pairs of ${PAIR_SECONDS} s runs (alternating order)`,
+          target: '<= 1.00',
+          method: `median of sidecar ÷ nginx over ${PAIRS} rounds of ${PAIR_SECONDS} s runs (order rotated round to round)`,
           pair_ratios: pairCpu.map(r3),
+        });
+      }
+      const targets: Record<string, string> = { haproxy: '<= 1.00', caddy: '<= 0.25' };
+      for (const { key, rps, cpu } of anchorRatios) {
+        if (key === 'nginx' || cpu.length === 0) continue;
+        report.add({
+          name: `proxy.sidecar_vs_${key}_cpu_ratio`,
+          value: median(cpu),
+          unit: 'ratio',
+          target: targets[key] ?? '',
+          method: `median of sidecar ÷ ${key} CPU per request over ${cpu.length} rounds of ${PAIR_SECONDS} s runs (order rotated round to round)`,
+          pair_ratios: cpu.map(r3),
+          rps_ratio: r3(median(rps)),
         });
       }
     }

@@ -22,10 +22,17 @@ export interface Membership {
   readonly index: number;
 }
 
+/** An instance's balancing weight: `metadata.weight` when a positive number, else 1. */
+function weightOf(instance: ServiceInstance): number {
+  const w = Number((instance.metadata as { weight?: unknown }).weight);
+  return Number.isFinite(w) && w > 0 ? w : 1;
+}
+
 /** One upstream instance with its connection pool and health state. */
 export class EndpointEntry {
   readonly id: string;
-  readonly weight: number;
+  /** From the instance's `metadata.weight` (1 when absent or not a positive number). */
+  weight: number;
   /** `host:port`. */
   readonly address: string;
   /** `http://host:port`. */
@@ -55,15 +62,15 @@ export class EndpointEntry {
   retired = false;
 
   constructor(
-    readonly instance: ServiceInstance,
+    /** The instance as discovery last listed it (tags and metadata follow re-registrations). */
+    public instance: ServiceInstance,
     readonly service: string,
     engine: EngineContext,
     /** The group whose outlier detection this entry feeds. */
     readonly group: EndpointGroup,
   ) {
     this.id = instance.id;
-    const w = Number((instance.metadata as { weight?: unknown }).weight);
-    this.weight = Number.isFinite(w) && w > 0 ? w : 1;
+    this.weight = weightOf(instance);
     const host = instance.endpoint.host ?? '127.0.0.1';
     const port = instance.endpoint.port ?? 80;
     this.address = instance.endpoint.value;
@@ -192,12 +199,24 @@ export class EndpointGroup {
   /** The entry of `inst` (created, or replaced when its address changed); `created` tells which. */
   obtain(inst: ServiceInstance): { entry: EndpointEntry; created: boolean } {
     let entry = this.entries.get(inst.id);
-    if (entry !== undefined && entry.instance.endpoint.value !== inst.endpoint.value) {
+    // Another address, or another identity to verify over mTLS: another pool, so another entry.
+    if (
+      entry !== undefined &&
+      (entry.instance.endpoint.value !== inst.endpoint.value ||
+        announcedIdentity(entry.instance.metadata) !== announcedIdentity(inst.metadata))
+    ) {
       entry.retire();
       this.entries.delete(inst.id);
       entry = undefined;
     }
-    if (entry !== undefined) return { entry, created: false };
+    if (entry !== undefined) {
+      // Same endpoint, new listing (tags, weight): what rules and fault rolls read must follow it.
+      if (entry.instance !== inst) {
+        entry.instance = inst;
+        entry.weight = weightOf(inst);
+      }
+      return { entry, created: false };
+    }
     entry = new EndpointEntry(inst, this.table.name, this.engine, this);
     this.entries.set(inst.id, entry);
     return { entry, created: true };
