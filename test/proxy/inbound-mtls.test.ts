@@ -4,7 +4,6 @@
  * mode; the local application sees plain HTTP and `x-forwarded-client-cert`; authorization by
  * the caller's identity; a certificate rotation while connections are open.
  */
-import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -12,26 +11,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InboundProxy, type MtlsMode } from '../../packages/proxy/src/sidecar/inbound.js';
-import { type Pem, type TestCa, testCa } from './test-certificates.js';
-
-const TD = 'spiffe://weft.test/ns/default/svc';
-
-/** Credentials as a WorkloadIdentity gives them: the current key and chain, the bundle, and 'rotated'. */
-class TestCredentials extends EventEmitter {
-  constructor(
-    public pem: Pem,
-    readonly ca: string,
-  ) {
-    super();
-  }
-  tlsOptions() {
-    return { key: this.pem.key, cert: this.pem.cert, ca: [this.ca] };
-  }
-  rotate(pem: Pem): void {
-    this.pem = pem;
-    this.emit('rotated', 'certificate');
-  }
-}
+import { type Pem, TD, type TestCa, TestCredentials, testCa } from './test-certificates.js';
 
 interface Seen {
   headers: IncomingMessage['headers'];

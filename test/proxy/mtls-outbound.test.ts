@@ -8,7 +8,6 @@
  * connections the new certificate.
  */
 import { X509Certificate } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -24,26 +23,7 @@ import {
   Sidecar,
 } from '../../packages/proxy/src/index.js';
 import { cleanupAfterEach, loopbackInstance, sleep, Upstream } from './helpers.js';
-import { type Pem, type TestCa, testCa } from './test-certificates.js';
-
-const TD = 'spiffe://weft.test/ns/default/svc';
-
-/** Credentials as a WorkloadIdentity gives them: the current key and chain, the bundle, and 'rotated'. */
-class TestCredentials extends EventEmitter {
-  constructor(
-    public pem: Pem,
-    readonly ca: string,
-  ) {
-    super();
-  }
-  tlsOptions() {
-    return { key: this.pem.key, cert: this.pem.cert, ca: [this.ca] };
-  }
-  rotate(pem: Pem): void {
-    this.pem = pem;
-    this.emit('rotated', 'certificate');
-  }
-}
+import { type Pem, TD, type TestCa, TestCredentials, testCa } from './test-certificates.js';
 
 /** What the TLS upstream answers: the caller's URI SAN and which connection carried the request. */
 interface Seen {

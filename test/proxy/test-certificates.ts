@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata'; // @peculiar/x509's container (tsyringe) needs the polyfill first
 import { webcrypto } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import * as x509 from '@peculiar/x509';
 
 type KeyPair = webcrypto.CryptoKeyPair;
@@ -75,4 +76,24 @@ export async function testCa(name = 'weft test CA'): Promise<TestCa> {
       return { cert: leaf.toString('pem'), key: await keyPem(leafKeys.privateKey) };
     },
   };
+}
+
+/** The SPIFFE prefix the mTLS tests' services share: `${TD}/reviews`. */
+export const TD = 'spiffe://weft.test/ns/default/svc';
+
+/** Credentials as a WorkloadIdentity gives them: the current key and chain, the bundle, and 'rotated'. */
+export class TestCredentials extends EventEmitter {
+  constructor(
+    public pem: Pem,
+    readonly ca: string,
+  ) {
+    super();
+  }
+  tlsOptions() {
+    return { key: this.pem.key, cert: this.pem.cert, ca: [this.ca] };
+  }
+  rotate(pem: Pem): void {
+    this.pem = pem;
+    this.emit('rotated', 'certificate');
+  }
 }

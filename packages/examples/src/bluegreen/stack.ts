@@ -6,13 +6,18 @@
  * the incoming `x-request-id`, and serve their calls' access-log records at `/debug/access-log`
  * (`serveAccessLog`), as a sidecar's admin listener does. A `Sidecar` is the gateway in front.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { RegistrationClient, WeftAuthorizationSource, WeftRegistrySource, WeftRulesSource } from '@weft/adapters/weft';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  type RegistrationClient,
+  WeftAuthorizationSource,
+  WeftRegistrySource,
+  WeftRulesSource,
+} from '@weft/adapters/weft';
 import { Discovery } from '@weft/core';
 import { MeshAgent, rulesRouter, Sidecar } from '@weft/proxy';
-import { type AccessLogAnswer, RecentAccessLog, serveAccessLog } from '@weft/servers';
+import { type AccessLogAnswer, RecentAccessLog } from '@weft/servers';
 import { fetch } from 'undici';
+import { startInstance, untilListed } from '../mesh/instance.js';
 
 /** What a request through the stack answers: each hop's name and version, and the id it carried. */
 export interface StackAnswer {
@@ -117,31 +122,19 @@ export async function startStack(controlPlane: string): Promise<Stack> {
   const registrations: RegistrationClient[] = [];
   const accessLogUrls = new Map<string, string>();
   const instances = await Promise.all(
-    specs.map(async ({ service, version, handler, recent }) => {
-      const server = createServer((req, res) => {
-        handler(req, res).catch((err: unknown) => json(res, 502, { error: String(err) }));
+    specs.map(async (spec) => {
+      const started = await startInstance(controlPlane, spec, {
+        errorStatus: 502,
+        rulesRevision: () => following.revision,
       });
-      if (recent !== undefined)
-        serveAccessLog(server, recent, {
-          service: { name: service, tags: [`version=${version}`] },
-          rulesRevision: () => following.revision,
-        });
-      servers.push(server);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as AddressInfo;
-      if (recent !== undefined) accessLogUrls.set(service, `http://127.0.0.1:${port}/debug/access-log`);
-      const registration = new RegistrationClient({
-        url: controlPlane,
-        registration: { service, endpoint: { host: '127.0.0.1', port }, tags: [`version=${version}`], ttl: 30 },
-      });
-      registrations.push(registration);
-      await registration.start();
-      return { service, version, address: `127.0.0.1:${port}` };
+      servers.push(started.server);
+      registrations.push(started.registration);
+      if (spec.recent !== undefined)
+        accessLogUrls.set(spec.service, `http://127.0.0.1:${started.port}/debug/access-log`);
+      return { service: spec.service, version: spec.version, address: started.address };
     }),
   );
-  // Discovery hears of the registrations over its watch: wait for all four.
-  while (['web', 'api', 'users'].reduce((n, s) => n + discovery.endpoints(s).instances.length, 0) < 4)
-    await new Promise((resolve) => discovery.once('change', resolve));
+  await untilListed(discovery, ['web', 'api', 'users'], 4);
 
   const gatewayLog = new RecentAccessLog();
   const gateway = new Sidecar({

@@ -6,14 +6,14 @@
  * The same services, calls and timeouts as the polyglot bookinfo (src/bookinfo), with nothing to
  * install and no process to leave behind.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { RegistrationClient, WeftRegistrySource, WeftRulesSource } from '@weft/adapters/weft';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type RegistrationClient, WeftRegistrySource, WeftRulesSource } from '@weft/adapters/weft';
 import { Discovery } from '@weft/core';
 import { type AccessLogSink, MeshAgent, rulesRouter, Sidecar } from '@weft/proxy';
-import { type AccessLogSource, memoryAccessLogSource, RecentAccessLog, serveAccessLog } from '@weft/servers';
+import { type AccessLogSource, memoryAccessLogSource, RecentAccessLog } from '@weft/servers';
 import { fetch } from 'undici';
 import type { ProductView } from '../bookinfo/product.js';
+import { startInstance, untilListed } from '../mesh/instance.js';
 
 /** productpage's wait for details and for reviews. */
 const PRODUCTPAGE_TIMEOUT_MS = 3000;
@@ -163,35 +163,21 @@ export async function startNodeBookinfo(controlPlane: string, accessLog: AccessL
   const accessLogs: (string | AccessLogSource)[] = [];
   const instances = await Promise.all(
     specs.map(async ({ service, version, handler, agent }) => {
-      const server = createServer((req, res) => {
-        Promise.resolve(handler(req, res)).catch((err: unknown) => json(res, 500, { error: String(err) }));
-      });
-      const recent = agent === undefined ? undefined : recentOf.get(agent);
       // A service that calls others serves its calls' records, for a recipe to read (no sidecar here).
-      if (recent !== undefined)
-        serveAccessLog(server, recent, {
-          service: { name: service, tags: [`version=${version}`] },
-          rulesRevision: () => following.revision,
-        });
-      servers.push(server);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as AddressInfo;
-      if (recent !== undefined) accessLogs.push(`http://127.0.0.1:${port}`);
-      const registration = new RegistrationClient({
-        url: controlPlane,
-        registration: { service, endpoint: { host: '127.0.0.1', port }, tags: [`version=${version}`], ttl: 30 },
-      });
-      registrations.push(registration);
-      await registration.start();
-      return { service, version, address: `127.0.0.1:${port}` };
+      const recent = agent === undefined ? undefined : recentOf.get(agent);
+      const started = await startInstance(
+        controlPlane,
+        { service, version, handler, recent },
+        { errorStatus: 500, rulesRevision: () => following.revision },
+      );
+      servers.push(started.server);
+      registrations.push(started.registration);
+      if (recent !== undefined) accessLogs.push(`http://127.0.0.1:${started.port}`);
+      return { service, version, address: started.address };
     }),
   );
   // Discovery hears of the registrations over its watch: wait for all six, not for a guessed time.
-  while (
-    ['productpage', 'details', 'reviews', 'ratings'].reduce((n, s) => n + discovery.endpoints(s).instances.length, 0) <
-    6
-  )
-    await new Promise((resolve) => discovery.once('change', resolve));
+  await untilListed(discovery, ['productpage', 'details', 'reviews', 'ratings'], 6);
 
   const gatewayLog = new RecentAccessLog().forwardTo(accessLog);
   accessLogs.push(memoryAccessLogSource('gateway', gatewayLog));
