@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { type AuthzPeer, parseSpiffeId, type SpiffeId } from '@weft/core';
+import { uriSans } from '../tls/credentials.js';
 
 /**
  * The workload identity a verified client certificate carries: its first `URI:spiffe://…` SAN
@@ -8,12 +9,10 @@ import { type AuthzPeer, parseSpiffeId, type SpiffeId } from '@weft/core';
  */
 export function verifiedIdentity(socket: TLSSocket): SpiffeId | undefined {
   if (!socket.authorized) return undefined;
-  const san = socket.getPeerX509Certificate()?.subjectAltName;
-  if (san === undefined) return undefined;
-  for (const entry of san.split(', ')) {
-    if (!entry.startsWith('URI:spiffe://')) continue;
+  for (const uri of uriSans(socket.getPeerX509Certificate()?.subjectAltName)) {
+    if (!uri.startsWith('spiffe://')) continue;
     try {
-      return parseSpiffeId(entry.slice(4));
+      return parseSpiffeId(uri);
     } catch {
       // Another SPIFFE layout than Weft's: not an identity the policies can name.
     }

@@ -12,6 +12,7 @@ import { Http1Pool, type Http1PoolOptions } from '../http1/client.js';
 import { type Http1Exchange, Http1Server } from '../http1/server.js';
 import { MeshTlsClient } from '../tls/client.js';
 import { http1Pools } from '../tls/http1-pools.js';
+import { subjectAltNames } from '../tls/subject-alt-names.js';
 import { AdminServer } from './admin.js';
 import { ForwardHandler, sendError } from './forward.js';
 import { connectionPeer } from './peer.js';
@@ -175,39 +176,6 @@ function quoteXfcc(value: string, always: boolean): string {
 }
 
 /**
- * node's `subjectAltName` string as `[type, value]` pairs: entries are `TYPE:value` joined by
- * `, `, and a value that could be misread (it holds `,` or quotes, say) is a JSON string.
- */
-function subjectAltNames(text: string): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  let i = 0;
-  while (i < text.length) {
-    const colon = text.indexOf(':', i);
-    if (colon < 0) break;
-    const type = text.slice(i, colon);
-    let value: string;
-    if (text[colon + 1] === '"') {
-      // A JSON string: find its closing quote (skipping escapes), then decode it.
-      let j = colon + 2;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      try {
-        value = JSON.parse(text.slice(colon + 1, j + 1)) as string;
-      } catch {
-        value = text.slice(colon + 2, j);
-      }
-      i = j + 1;
-    } else {
-      const end = text.indexOf(', ', colon + 1);
-      value = text.slice(colon + 1, end < 0 ? text.length : end);
-      i = end < 0 ? text.length : end;
-    }
-    out.push([type, value]);
-    if (text.startsWith(', ', i)) i += 2;
-  }
-  return out;
-}
-
-/**
  * The sidecar / gateway: an HTTP/1.1 server of its own (on node:net, or node:tls for HTTPS) on the
  * same engine as {@link MeshAgent}, so services
  * in any language get the mesh. `http://localhost:6379/reviews/api/1` (or `Host: reviews`) goes to
@@ -322,7 +290,7 @@ export class Sidecar {
     this.front.setSecureContext(options);
   }
 
-  /** The connection's verified client certificate as an XFCC element (once per connection), or null. */
+  /** The caller of the exchange's connection, for authorization (worked out once per connection). */
   private peerOf(ex: Http1Exchange): AuthzPeer {
     let peer = this.peers.get(ex.conn);
     if (peer === undefined) {
@@ -342,6 +310,7 @@ export class Sidecar {
     this.engine.setAuthorization(authorization);
   }
 
+  /** The connection's verified client certificate as an XFCC element (once per connection), or null. */
   private clientCert(ex: Http1Exchange): string | null {
     let value = this.clientCerts.get(ex.conn);
     if (value === undefined) {

@@ -6,6 +6,7 @@
  */
 import type { PeerCertificate, SecureContextOptions } from 'node:tls';
 import { brandErrorClass, parseSpiffeId, WeftError, type WeftErrorOptions } from '@weft/core';
+import { subjectAltNames } from './subject-alt-names.js';
 
 /** What a proxy needs of a workload identity; @weft/adapters' WorkloadIdentity satisfies it. */
 export interface MeshCredentials {
@@ -68,14 +69,10 @@ export class PeerIdentityError extends WeftError {
 
 /** The `URI:` entries of a certificate's subjectAltName (`"URI:spiffe://…, DNS:…"`), without the prefix. */
 export function uriSans(subjectAltName: string | undefined): string[] {
-  const uris: string[] = [];
-  if (subjectAltName === undefined) return uris;
-  for (const entry of subjectAltName.split(', ')) {
-    // Node quotes an entry holding a comma or a quote as a JSON string (`URI:"…"`).
-    if (entry.startsWith('URI:'))
-      uris.push(entry.startsWith('URI:"') ? String(JSON.parse(entry.slice(4))) : entry.slice(4));
-  }
-  return uris;
+  if (subjectAltName === undefined) return [];
+  return subjectAltNames(subjectAltName)
+    .filter(([type]) => type === 'URI')
+    .map(([, value]) => value);
 }
 
 /**
