@@ -65,3 +65,19 @@ export async function health(admin: string): Promise<Record<string, unknown> & {
   const res = await fetch(`${admin}/health`, { signal: AbortSignal.timeout(5000) });
   return (await res.json()) as Record<string, unknown> & { status: string };
 }
+
+/**
+ * Waits until the sidecar's /health reports its registration in `state`, and returns it. A store
+ * (or the registry server) lists the instance as soon as the write lands; the sidecar records the
+ * new state when its call returns, a moment later, so reading /health once right after the store
+ * shows the instance races.
+ */
+export function untilRegistration(
+  admin: string,
+  state: 'registered' | 'unregistered' | 'registering',
+): Promise<Record<string, unknown>> {
+  return until(`the sidecar to report ${state}`, async () => {
+    const registration = (await health(admin)).registration as Record<string, unknown> | undefined;
+    return registration?.state === state ? registration : undefined;
+  });
+}

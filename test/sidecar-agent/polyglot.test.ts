@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { freePort, get, health, killAll, processesWith, registered, sidecarUrls, until } from './helpers.js';
+import {
+  freePort,
+  get,
+  health,
+  killAll,
+  processesWith,
+  registered,
+  sidecarUrls,
+  until,
+  untilRegistration,
+} from './helpers.js';
 
 const apps = join(import.meta.dirname, 'apps');
 const dir = mkdtempSync(join(tmpdir(), 'weft-polyglot-'));
@@ -115,9 +125,8 @@ describe('weft sidecar with a Python and a Go app', () => {
         ? true
         : undefined,
     );
-    const h = await health(py.admin);
-    expect(h.registration).toMatchObject({ state: 'registered' });
-    expect(h.health).toMatchObject({ healthy: true });
+    await untilRegistration(py.admin, 'registered');
+    expect((await health(py.admin)).health).toMatchObject({ healthy: true });
   });
 
   it('lets each app call the other through its own sidecar', async () => {

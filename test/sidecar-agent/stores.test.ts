@@ -11,7 +11,7 @@ import type { Registry } from '@weft/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsul, startEtcd } from '../servers/index.js';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { get, health, killAll, sidecarUrls, until } from './helpers.js';
+import { get, killAll, sidecarUrls, until, untilRegistration } from './helpers.js';
 
 interface Store {
   url: string;
@@ -102,7 +102,7 @@ for (const [type, startStore] of Object.entries(stores)) {
         return list.length === 1 ? list : undefined;
       });
       expect(instance).toMatchObject({ endpoint: { value: `127.0.0.1:${appPort}` }, tags: ['version=v1'] });
-      expect((await health(sidecar.admin)).registration).toMatchObject({ state: 'registered' });
+      await untilRegistration(sidecar.admin, 'registered');
     });
 
     it("routes to it with the store's endpoints", async () => {
@@ -116,7 +116,7 @@ for (const [type, startStore] of Object.entries(stores)) {
     it('deregisters it while unhealthy, and registers it again when healthy', async () => {
       healthy = false;
       await until('the app deregistered', async () => ((await instances()).length === 0 ? true : undefined));
-      expect((await health(sidecar.admin)).registration).toMatchObject({ state: 'unregistered', reason: 'unhealthy' });
+      expect(await untilRegistration(sidecar.admin, 'unregistered')).toMatchObject({ reason: 'unhealthy' });
       healthy = true;
       await until('the app registered again', async () => ((await instances()).length === 1 ? true : undefined));
     });
