@@ -69,6 +69,9 @@ interface Measure {
   p99Us: number;
   cpuUsPerRequest: number;
   rssMb?: number;
+  /** The user-space and kernel parts of cpuUsPerRequest (wrk runs only). */
+  userUsPerRequest?: number;
+  sysUsPerRequest?: number;
   note?: string;
 }
 
@@ -134,11 +137,26 @@ function killAll(pids: number[]): void {
   }
 }
 
-/** utime + stime of a process and its threads, in µs. */
-function cpuUs(pid: number): number {
+/**
+ * utime and stime apart, in µs. Both proxies make the same system calls per request (one read
+ * and one write on each side, the kernel's loopback TCP work charged to the writer), so the kernel
+ * part is about equal and the user part is where a proxy's own code shows.
+ */
+function cpuSplitUs(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  return { user: (Number(fields[11]) * 1e6) / CLK_TCK, sys: (Number(fields[12]) * 1e6) / CLK_TCK };
+}
+
+function cpuSplitOf(pids: readonly number[]): { user: number; sys: number } {
+  let user = 0;
+  let sys = 0;
+  for (const p of pids) {
+    const t = cpuSplitUs(p);
+    user += t.user;
+    sys += t.sys;
+  }
+  return { user, sys };
 }
 
 /** Resident memory of a process, MB: all of it (VmRSS) and its private anonymous part (RssAnon). */
@@ -191,7 +209,7 @@ async function wrk(
   execFileSync('taskset', ['-c', LOAD_CPU, wrkBin, '-t1', `-c${connections}`, `-d${warmupSeconds}s`, url], {
     encoding: 'utf8',
   });
-  const cpu0 = pids.reduce((s, p) => s + cpuUs(p), 0);
+  const cpu0 = cpuSplitOf(pids);
   let maxRss = 0;
   let maxAnon = 0;
   const sampler = setInterval(() => {
@@ -213,14 +231,18 @@ async function wrk(
     c.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`wrk exited ${code}: ${s}`))));
   });
   clearInterval(sampler);
-  const cpu1 = pids.reduce((s, p) => s + cpuUs(p), 0);
+  const cpu1 = cpuSplitOf(pids);
   const w = parseWrk(out);
+  const user = (cpu1.user - cpu0.user) / w.requests;
+  const sys = (cpu1.sys - cpu0.sys) / w.requests;
   return {
     name,
     rps: w.rps,
     p50Us: w.p50Us,
     p99Us: w.p99Us,
-    cpuUsPerRequest: (cpu1 - cpu0) / w.requests,
+    cpuUsPerRequest: user + sys,
+    userUsPerRequest: user,
+    sysUsPerRequest: sys,
     maxRssMb: maxRss,
     maxRssAnonMb: maxAnon,
   };
@@ -429,6 +451,10 @@ async function main(): Promise<void> {
     /** sidecar ÷ nginx per adjacent pair (the machine drifts between pairs; within one it mostly does not). */
     const pairRps: number[] = [];
     const pairCpu: number[] = [];
+    /** The same, of the user-space and of the kernel part of CPU per request. */
+    const pairUser: number[] = [];
+    const pairSys: number[] = [];
+    let minimalRss: { maxRssMb: number; maxRssAnonMb: number } | undefined;
     /** sidecar ÷ each anchor (HAProxy, Caddy) per round, for the ratios below. */
     const anchorRatios: { key: string; rps: number[]; cpu: number[] }[] = [];
     const path = '/reviews/api/v1/reviews/1';
@@ -567,6 +593,8 @@ async function main(): Promise<void> {
           if (anchor.key === 'nginx') {
             pairRps.push(sidecarRun.rps / run.rps);
             pairCpu.push(sidecarRun.cpuUsPerRequest / run.cpuUsPerRequest);
+            pairUser.push((sidecarRun.userUsPerRequest ?? 0) / (run.userUsPerRequest ?? 1));
+            pairSys.push((sidecarRun.sysUsPerRequest ?? 0) / (run.sysUsPerRequest ?? 1));
           }
         }
       }
@@ -579,11 +607,13 @@ async function main(): Promise<void> {
         maxRssMb: Math.max(...scRuns.map((x) => x.maxRssMb)),
         maxRssAnonMb: Math.max(...scRuns.map((x) => x.maxRssAnonMb)),
       };
-      rows.push(
-        await wrk('node:http + undici Pool, minimal (reference)', `http://127.0.0.1:${miniLine.split(' ')[1]}${path}`, [
-          mini.pid as number,
-        ]),
+      const miniRun = await wrk(
+        'node:http + undici Pool, minimal (reference)',
+        `http://127.0.0.1:${miniLine.split(' ')[1]}${path}`,
+        [mini.pid as number],
       );
+      rows.push(miniRun);
+      minimalRss = { maxRssMb: miniRun.maxRssMb, maxRssAnonMb: miniRun.maxRssAnonMb };
       rows.push(sidecarRow);
       await stop(mini);
       await stop(sc);
@@ -724,7 +754,13 @@ async function main(): Promise<void> {
         node_flags: SIDECAR_FLAGS.join(' '),
         program: 'bench/proxy/sidecar.mjs bundled by esbuild',
         private_anonymous_mb: sidecarRow.maxRssAnonMb,
-        note: 'VmRSS includes the file-backed pages of the node binary (shared by every Node process on the host); private_anonymous_mb is RssAnon',
+        note: 'VmRSS includes the file-backed pages of the node binary (shared by every Node process on the host); private_anonymous_mb is RssAnon. minimal_node_proxy_*: bench/proxy/minimal.mjs (node:http + undici Pool, no mesh) under the same load, the floor a Node proxy starts from',
+        ...(minimalRss === undefined
+          ? {}
+          : {
+              minimal_node_proxy_rss_mb: minimalRss.maxRssMb,
+              minimal_node_proxy_private_anonymous_mb: minimalRss.maxRssAnonMb,
+            }),
         ...(unbundledRss === undefined
           ? {}
           : { unbundled_rss_mb: unbundledRss.maxRssMb, unbundled_private_anonymous_mb: unbundledRss.maxRssAnonMb }),
@@ -745,6 +781,13 @@ async function main(): Promise<void> {
           target: '<= 1.00',
           method: `median of sidecar ÷ nginx over ${PAIRS} rounds of ${PAIR_SECONDS} s runs (order rotated round to round)`,
           pair_ratios: pairCpu.map(r3),
+          // Where the difference is: the kernel part (the same system calls) or the proxy's own code.
+          user_cpu_ratio: r3(median(pairUser)),
+          sys_cpu_ratio: r3(median(pairSys)),
+          sidecar_user_us: r3(sidecarRow.userUsPerRequest ?? Number.NaN),
+          sidecar_sys_us: r3(sidecarRow.sysUsPerRequest ?? Number.NaN),
+          nginx_user_us: r3(nginxRow.userUsPerRequest ?? Number.NaN),
+          nginx_sys_us: r3(nginxRow.sysUsPerRequest ?? Number.NaN),
         });
       }
       const targets: Record<string, string> = { haproxy: '<= 1.00', caddy: '<= 0.25' };

@@ -92,7 +92,7 @@ function timing(result: NsPerOp): Timing {
  */
 function pickOp(picker: Picker, keys: string[]): (i: number) => unknown {
   const mask = keys.length - 1;
-  switch (picker.policy) {
+  switch (picker.policy as LbPolicy) {
     case 'round_robin':
       return () => picker.pick();
     case 'weighted_round_robin':

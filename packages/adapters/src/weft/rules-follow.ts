@@ -1,5 +1,22 @@
 import type { RuleSet, Subscription } from '@weft/core';
-import type { RulesObserver, RulesUpdate } from './rules-source.js';
+
+/** A new rule set from the controller. */
+export interface RulesUpdate {
+  /** The rules, compiled (and so validated). */
+  readonly ruleSet: RuleSet;
+  /** The controller's revision of them (`x-weft-index`, or the body's `revision`), when it gave one. */
+  readonly revision: number | undefined;
+}
+
+/** Receives a rules source's updates and failures. */
+export interface RulesObserver {
+  /** A newer rule set than the last one. */
+  next(update: RulesUpdate): void;
+  /** A read failed, or the controller served rules that do not compile; the last rules stay in force. */
+  error(error: Error): void;
+  /** The controller answers again after a failure, and its rules are the ones already in force. */
+  recovered?(): void;
+}
 
 /** What {@link WeftRulesSource.follow} feeds: a `rulesRouter` of `@weft/proxy`, or anything with `update(ruleSet)`. */
 export interface RulesTarget {

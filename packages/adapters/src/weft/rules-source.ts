@@ -4,7 +4,15 @@ import { type ControlPlaneConnectionOptions, throwIfIssues } from './connection-
 import type { FollowOptions } from './follow-options.js';
 import { FollowedRead, resolveFollowingSource } from './followed-read.js';
 import type { FollowedState } from './follower.js';
-import { followInto, type RulesFollow, type RulesFollowOptions, type RulesTarget } from './rules-follow.js';
+import {
+  followInto,
+  type RulesFollow,
+  type RulesFollowOptions,
+  type RulesObserver,
+  type RulesTarget,
+} from './rules-follow.js';
+
+export type { RulesObserver, RulesUpdate } from './rules-follow.js';
 
 /** Options of {@link WeftRulesSource}. */
 export interface WeftRulesSourceOptions extends ControlPlaneConnectionOptions, FollowOptions {
@@ -18,24 +26,6 @@ export interface WeftRulesSourceOptions extends ControlPlaneConnectionOptions, F
    * {@link WeftRulesSource.follow}, since it receives compiled rule sets.
    */
   compile?: Omit<CompileOptions, 'revision'>;
-}
-
-/** A new rule set from the controller. */
-export interface RulesUpdate {
-  /** The rules, compiled (and so validated). */
-  readonly ruleSet: RuleSet;
-  /** The controller's revision of them (`x-weft-index`, or the body's `revision`), when it gave one. */
-  readonly revision: number | undefined;
-}
-
-/** Receives a rules source's updates and failures. */
-export interface RulesObserver {
-  /** A newer rule set than the last one. */
-  next(update: RulesUpdate): void;
-  /** A read failed, or the controller served rules that do not compile; the last rules stay in force. */
-  error(error: Error): void;
-  /** The controller answers again after a failure, and its rules are the ones already in force. */
-  recovered?(): void;
 }
 
 /** The read every subscription follows: the namespace's whole rule set. */

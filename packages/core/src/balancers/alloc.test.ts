@@ -6,7 +6,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../clock/index.js';
 import { createPicker } from './create-picker.js';
-import type { LbPolicy } from './picker.js';
+import type { LbPolicy } from './registry.js';
 import { makeEndpoints, randomKeys } from './test-support.js';
 
 const newSpaceUsed = (): number =>

@@ -1,5 +1,5 @@
 import { EligibleSet } from './eligible.js';
-import type { BalancerEndpoint, LbPolicy, Picker } from './picker.js';
+import type { BalancerEndpoint, Picker } from './picker.js';
 
 /**
  * What every picker shares: its copy of the endpoints, the ejection flags with the eligible list,
@@ -11,7 +11,7 @@ import type { BalancerEndpoint, LbPolicy, Picker } from './picker.js';
  */
 export abstract class BasePicker<E extends BalancerEndpoint> implements Picker<E> {
   /** The policy this picker implements. */
-  abstract readonly policy: LbPolicy;
+  abstract readonly policy: string;
   /** The endpoints, in build order (a copy: later changes to the caller's array do not matter). */
   readonly endpoints: readonly E[];
   /** Which endpoints may be picked. */

@@ -1,6 +1,6 @@
-import type { BalancerEndpoint, LbPolicy, Picker } from './picker.js';
+import type { BalancerEndpoint, Picker } from './picker.js';
 import type { BalancerPolicy } from './policy.js';
-import { type BALANCER_POLICIES, balancerPolicy } from './registry.js';
+import { type BALANCER_POLICIES, balancerPolicy, type LbPolicy } from './registry.js';
 
 /** The options type of a {@link BalancerPolicy}. */
 type OptionsOf<P> = P extends BalancerPolicy<string, infer O> ? O : never;

@@ -1,4 +1,12 @@
-import type { BalancerEndpoint } from './picker.js';
+/**
+ * What the loads read of an endpoint: its id and its own load, if it carries one. Every
+ * `BalancerEndpoint` is one (declared here, not imported, so the picker types can import this
+ * file without a cycle).
+ */
+export interface LoadBearing {
+  readonly id: string;
+  readonly load?: EndpointLoad | undefined;
+}
 
 /**
  * Where a load's numbers are kept: the arrays of the load-aware picker built over it most
@@ -30,7 +38,7 @@ export interface LoadHome {
  * load from the endpoint): a picker rebuilt because the endpoint set changed carries on with the
  * same load, so a busy endpoint stays busy and a slow one stays slow, and a request that started
  * on the previous picker may report its end to either. Give long-lived endpoint objects a `load`
- * of their own (see {@link BalancerEndpoint.load}) or pass {@link EndpointLoads} to the builds.
+ * of their own (see `BalancerEndpoint.load`) or pass {@link EndpointLoads} to the builds.
  * Every load-aware picker built over the endpoint shares it, so it counts the requests of all.
  */
 export class EndpointLoad {
@@ -77,7 +85,7 @@ export class EndpointLoad {
 
 /**
  * Load kept by endpoint id, for endpoints that do not carry their own
- * {@link BalancerEndpoint.load} — such as Discovery's `ServiceInstance`s, which are new objects
+ * `BalancerEndpoint.load` — such as Discovery's `ServiceInstance`s, which are new objects
  * after every change. Pass the same one to every build of a picker (`createPicker(policy,
  * instances, { loads })`) and the rebuilt picker carries on with the counts and estimates of the
  * endpoints it shares with the previous one; new endpoints start idle.
@@ -100,7 +108,7 @@ export class EndpointLoads {
   private readonly byId = new Map<string, EndpointLoad>();
 
   /** The load of `endpoint` (created idle on first use). */
-  of(endpoint: BalancerEndpoint): EndpointLoad {
+  of(endpoint: LoadBearing): EndpointLoad {
     let load = this.byId.get(endpoint.id);
     if (load === undefined) {
       load = new EndpointLoad();
@@ -110,7 +118,7 @@ export class EndpointLoads {
   }
 
   /** Forgets the loads of endpoints not in `endpoints` (call after a change, or they pile up). */
-  retain(endpoints: readonly BalancerEndpoint[]): void {
+  retain(endpoints: readonly LoadBearing[]): void {
     const live = new Set<string>();
     for (const e of endpoints) live.add(e.id);
     for (const id of this.byId.keys()) if (!live.has(id)) this.byId.delete(id);
@@ -125,7 +133,7 @@ export class EndpointLoads {
 /** Options of pickers that read endpoint load. */
 export interface LoadOptions {
   /**
-   * Where endpoints without a {@link BalancerEndpoint.load} of their own keep it. Without it each
+   * Where endpoints without a `BalancerEndpoint.load` of their own keep it. Without it each
    * such endpoint gets a fresh, idle load in every picker built over it.
    */
   loads?: EndpointLoads | undefined;
@@ -146,7 +154,7 @@ export class PickerLoads implements LoadHome {
   stale = false;
 
   constructor(
-    endpoints: readonly BalancerEndpoint[],
+    endpoints: readonly LoadBearing[],
     store: EndpointLoads | undefined,
     /** Tells the owning picker it went stale (it then reads and writes through the loads). */
     private readonly onStale: () => void,
@@ -157,7 +165,7 @@ export class PickerLoads implements LoadHome {
     this.stamp = new Float64Array(n);
     const loads = new Array<EndpointLoad>(n);
     for (let i = 0; i < n; i++) {
-      const e = endpoints[i] as BalancerEndpoint;
+      const e = endpoints[i] as LoadBearing;
       const load = e.load ?? store?.of(e) ?? new EndpointLoad();
       const from = load.home;
       if (from !== undefined) {

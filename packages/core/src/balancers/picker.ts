@@ -1,8 +1,4 @@
 import type { EndpointLoad } from './load.js';
-import type { LbPolicy } from './registry.js';
-
-/** Derived from the registry of balancers (`BALANCER_POLICIES`); re-exported where it always was. */
-export type { LbPolicy };
 
 /** An endpoint as a balancer sees it. Anything with a stable id (and optionally a weight) works. */
 export interface BalancerEndpoint {
@@ -30,8 +26,12 @@ export interface BalancerEndpoint {
  * after that picker was replaced.
  */
 export interface Picker<E extends BalancerEndpoint = BalancerEndpoint> {
-  /** The policy this picker implements. */
-  readonly policy: LbPolicy;
+  /**
+   * The policy this picker implements: one of the `LbPolicy` names for the built-in ones. Typed as
+   * a string so this interface stays below the registry that lists the policies (which imports
+   * every picker), and a third party's picker can name its own.
+   */
+  readonly policy: string;
   /** The endpoints, in the order given at build time. */
   readonly endpoints: readonly E[];
   /**

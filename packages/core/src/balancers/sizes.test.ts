@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../clock/index.js';
 import { createPicker } from './create-picker.js';
-import type { LbPolicy } from './picker.js';
+import type { LbPolicy } from './registry.js';
 import { makeEndpoints, randomKeys, seededRandom } from './test-support.js';
 
 const policies: LbPolicy[] = [

@@ -1,4 +1,4 @@
-import type { LbPolicy } from '../balancers/picker.js';
+import type { LbPolicy } from '../balancers/registry.js';
 import { InvalidArgumentError, type ValidationIssue } from '../errors/specific.js';
 import { compileRules } from './compiled-rule.js';
 import { LB_TYPES } from './lb-type.js';

@@ -1,4 +1,4 @@
-import type { LbPolicy } from '../balancers/picker.js';
+import type { LbPolicy } from '../balancers/registry.js';
 import type { ActionInput } from './action-schema.js';
 import { type Condition, ConditionTable, type PlacedCondition } from './conditions.js';
 import type { DecisionBackend, FaultAction, HashKeySource, MirrorDecision, RuleInfo } from './decision.js';

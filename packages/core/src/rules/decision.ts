@@ -1,4 +1,4 @@
-import type { LbPolicy } from '../balancers/picker.js';
+import type { LbPolicy } from '../balancers/registry.js';
 import type { RateLimitSettings } from './rate-limit.js';
 import type { BackendResilience } from './resilience.js';
 import type { RetrySettings } from './retry.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { LbPolicy } from '../balancers/picker.js';
+import type { LbPolicy } from '../balancers/registry.js';
 import { BALANCER_POLICIES } from '../balancers/registry.js';
 import { withMeta } from '../zod-setup.js';
 

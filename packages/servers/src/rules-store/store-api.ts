@@ -2,9 +2,15 @@ import { ClosedError, parseAuthorization } from '@weft/core';
 import type { Watchable } from '../watch/types.js';
 import type { RulesChange } from './operations.js';
 import { deepFreeze, prepareRules } from './prepare.js';
-// Type-only: store-base extends this class, so a value import back would be a cycle.
-import type { NamespaceState, RulesStoreOptions } from './store-base.js';
-import type { NamespaceRules, RuleFilter, StoredRule, WriteOptions, WriteResult } from './types.js';
+import type {
+  NamespaceRules,
+  NamespaceState,
+  RuleFilter,
+  RulesStoreOptions,
+  StoredRule,
+  WriteOptions,
+  WriteResult,
+} from './types.js';
 import { NamespaceWatchers } from './watchers.js';
 
 /**

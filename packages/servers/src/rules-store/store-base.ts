@@ -1,21 +1,18 @@
 import { type AuthorizationDocument, ClosedError } from '@weft/core';
-import type { Versioned } from '../watch/types.js';
 import { StoreWriteError } from './errors.js';
 import { planWrite, type RulesChange } from './operations.js';
 import { RulesStoreApi } from './store-api.js';
-import type { NamespaceRules, RulesStore, StoredRule, WriteResult } from './types.js';
+import type {
+  NamespaceRules,
+  NamespaceState,
+  Persist,
+  RulesStore,
+  RulesStoreOptions,
+  StoredRule,
+  WriteResult,
+} from './types.js';
 
-/** A namespace's state as stores keep it: the snapshot, already wrapped for watchers. */
-export type NamespaceState = Versioned<NamespaceRules>;
-
-/** Saves every namespace's state; resolves once it is durable. */
-export type Persist = (namespaces: ReadonlyMap<string, NamespaceState>) => Promise<void>;
-
-/** Options common to the stores. */
-export interface RulesStoreOptions {
-  /** Receives errors thrown by watch listeners (default: a process warning). */
-  readonly onListenerError?: ((error: unknown) => void) | undefined;
-}
+export type { NamespaceState, Persist, RulesStoreOptions } from './types.js';
 
 /** A write waiting for its batch (durable stores only). */
 interface Pending {

@@ -1,5 +1,5 @@
 import type { AuthorizationDocument, Rule } from '@weft/core';
-import type { Watchable } from '../watch/types.js';
+import type { Versioned, Watchable } from '../watch/types.js';
 
 /** A rule as a store keeps it: validated, and with its id (the controller assigns one when absent). */
 export type StoredRule = Rule & { readonly id: string };
@@ -107,4 +107,16 @@ export interface RulesStore {
   check(): Promise<void>;
   /** Ends every watch, waits for writes in flight and releases what the store holds. Idempotent. */
   close(): Promise<void>;
+}
+
+/** A namespace's state as stores keep it: the snapshot, already wrapped for watchers. */
+export type NamespaceState = Versioned<NamespaceRules>;
+
+/** Saves every namespace's state; resolves once it is durable. */
+export type Persist = (namespaces: ReadonlyMap<string, NamespaceState>) => Promise<void>;
+
+/** Options common to the stores. */
+export interface RulesStoreOptions {
+  /** Receives errors thrown by watch listeners (default: a process warning). */
+  readonly onListenerError?: ((error: unknown) => void) | undefined;
 }

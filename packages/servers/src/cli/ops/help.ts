@@ -1,7 +1,7 @@
 import { wrap } from '../wrap.js';
-import type { OpSpec } from './command.js';
 import { EXIT } from './errors.js';
 import type { FlagSpec } from './flags.js';
+import type { OpSpec } from './op-spec.js';
 
 function flagLines(f: FlagSpec): string {
   const head = `  ${f.short === undefined ? '    ' : `-${f.short}, `}--${f.name}${f.type === 'string' ? ` ${f.placeholder ?? '<value>'}` : ''}`;
