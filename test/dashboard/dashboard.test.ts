@@ -280,6 +280,116 @@ describe.runIf(haveChromium)('the dashboard in chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('lists the authorization policies live and explains an allowed and a denied call', async () => {
+    await page.getByRole('link', { name: 'Authorization' }).click();
+    const summary = page.locator('.authz-summary');
+    // No policy yet: said so, with what it means (core's default action: allow).
+    await expect.poll(() => summary.innerText()).toMatch(/No policy: every call is allowed/);
+    expect(await page.locator('tr[data-policy]').count()).toBe(0);
+
+    const policies = [
+      {
+        id: 'reviews-from-productpage',
+        destination: 'reviews',
+        action: 'allow',
+        from: [{ services: ['productpage'] }, { ipBlocks: ['10.0.0.0/8'] }],
+        to: [{ methods: ['GET'], paths: [{ prefix: '/reviews/' }] }],
+      },
+      { id: 'no-deletes', destination: '*', action: 'deny', to: [{ methods: ['DELETE'] }] },
+    ];
+    const put = await call(base, 'PUT', '/v1/authorization', { policies });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    // The view follows the controller's stream: the policies arrive without a reload, denies first.
+    await expect.poll(() => page.locator('tr[data-policy]').count()).toBe(2);
+    const order = await Promise.all(
+      (await page.locator('tr[data-policy]').all()).map((row) => row.getAttribute('data-policy')),
+    );
+    expect(order).toEqual(['no-deletes', 'reviews-from-productpage']);
+    expect(await page.locator('tr[data-policy="reviews-from-productpage"]').innerText()).toMatch(
+      /reviews-from-productpage\s+allow\s+reviews\s+service productpage\s+or IP in 10\.0\.0\.0\/8\s+GET \/reviews\/\*/,
+    );
+    expect(await page.locator('tr[data-policy="no-deletes"]').innerText()).toMatch(
+      /no-deletes\s+deny\s+\* \(every service\)\s+any caller\s+DELETE/,
+    );
+    expect(await summary.innerText()).toMatch(/reviews accepts only the calls an allow policy allows/);
+
+    const explain = async (identity: string, method: string): Promise<void> => {
+      await page.getByLabel('Destination service').fill('reviews');
+      await page.getByLabel('Source identity').fill(identity);
+      await page.getByLabel('Method').fill(method);
+      await page.getByLabel('Path').fill('/reviews/1');
+      await page.getByRole('button', { name: 'Explain call' }).click();
+    };
+    const verdict = page.locator('.authz-verdict');
+    await explain('spiffe://weft.local/ns/default/svc/productpage', 'GET');
+    // Judged at the revision the policies were written at (one revision for rules and policies).
+    const { revision } = put.body as { revision: number };
+    await expect
+      .poll(() => verdict.innerText())
+      .toBe(`allowed by policy reviews-from-productpage (revision ${revision})`);
+    expect(await page.locator('.deciding-policy').innerText()).toBe('reviews-from-productpage');
+    await shot(page, '8-authorization-allowed');
+
+    await explain('spiffe://weft.local/ns/default/svc/ratings', 'GET');
+    await expect
+      .poll(() => verdict.innerText())
+      .toMatch(
+        /^denied: no allow policy for reviews matched; "reviews-from-productpage": caller spiffe:\/\/weft\.local\/ns\/default\/svc\/ratings is not one of services productpage/,
+      );
+    // The same call from productpage, as a DELETE: the deny policy decides.
+    await explain('spiffe://weft.local/ns/default/svc/productpage', 'DELETE');
+    await expect.poll(() => verdict.innerText()).toMatch(/^denied by policy no-deletes /);
+    expect(await page.locator('.authz-trace li[data-policy="no-deletes"]').innerText()).toMatch(/matched/);
+    await shot(page, '8-authorization-denied');
+
+    // An identity the controller cannot read is refused, its problem shown at the field.
+    await explain('spiffe://Weft Local/ns/default/svc/productpage', 'GET');
+    await expect.poll(() => page.locator('#authz-identity-note').innerText()).toMatch(/^peer\.identity/);
+    expect(await page.getByLabel('Source identity').getAttribute('aria-invalid')).toBe('true');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('edits the policies as one document, placing the controller’s refusal at each field', async () => {
+    await page.getByRole('button', { name: 'Edit policies' }).click();
+    const editor = page.getByLabel('Policies (JSON)');
+    // It opens on the namespace's policies.
+    expect(JSON.parse(await editor.inputValue())).toMatchObject({ defaultAction: 'allow', policies: [{}, {}] });
+    const ratings = {
+      id: 'ratings-internal',
+      destination: 'ratings',
+      action: 'allow',
+      from: [{ ipBlocks: ['10.0.0.0/8'] }],
+    };
+    const bad = {
+      defaultAction: 'allow',
+      policies: [{ ...ratings, from: [{ ipBlocks: ['10.0.0.0/33'] }], actoin: 'x' }],
+    };
+    await editor.fill(JSON.stringify(bad, null, 2));
+    await page.getByRole('button', { name: 'Save policies' }).click();
+    const refusal = page.locator('.refusal');
+    await expect.poll(() => refusal.innerText()).toMatch(/The controller refused them: WEFT_ERR_INVALID_ARGUMENT/);
+    // Each field the controller names, at its line of the text.
+    expect(await refusal.locator('li[data-path="policies[0].from[0].ipBlocks[0]"]').innerText()).toMatch(
+      /^line 11 .*must end in a prefix length/,
+    );
+    expect(await refusal.locator('li[data-path="policies[0].actoin"]').innerText()).toMatch(
+      /^line 15 .*Unrecognized key: "actoin"/,
+    );
+    expect(await editor.getAttribute('aria-invalid')).toBe('true');
+    await shot(page, '9-authorization-refused');
+    // Nothing changed.
+    expect(((await call(base, 'GET', '/v1/authorization')).body as { policies: unknown[] }).policies).toHaveLength(2);
+
+    await editor.fill(JSON.stringify({ defaultAction: 'allow', policies: [ratings] }, null, 2));
+    await page.getByRole('button', { name: 'Save policies' }).click();
+    await expect.poll(() => page.locator('.saved').innerText()).toMatch(/^Saved the policies at revision \d+\.$/);
+    await expect.poll(() => page.locator('tr[data-policy]').count()).toBe(1);
+    expect(await page.locator('tr[data-policy="ratings-internal"]').innerText()).toMatch(/IP in 10\.0\.0\.0\/8/);
+    const stored = (await call(base, 'GET', '/v1/authorization')).body as { policies: unknown[] };
+    expect(stored.policies).toEqual([ratings]);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('has no WCAG 2.1 A or AA violations that axe-core finds, in any view', async () => {
     // axe-core (Deque's accessibility engine) checks contrast, names, labels, roles and landmarks
     // in the rendered page: what a manual review would look for first, on every view.
@@ -288,7 +398,7 @@ describe.runIf(haveChromium)('the dashboard in chromium', () => {
     const page = await context.newPage();
     await page.goto(`${base}/ui/`);
     await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
-    for (const view of ['Services', 'Topology', 'Rules', 'Recipes']) {
+    for (const view of ['Services', 'Topology', 'Rules', 'Recipes', 'Authorization']) {
       await page.getByRole('link', { name: view }).click();
       await page.getByRole('heading', { name: view }).first().waitFor();
       // (Evaluated in the page, as a string: this file is type-checked without the DOM's types.)
@@ -297,6 +407,18 @@ describe.runIf(haveChromium)('the dashboard in chromium', () => {
         .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })))`)) as unknown[];
       expect(violations, `${view}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
     }
+    // The Authorization view again, with an explain verdict, and the policy editor showing a refusal.
+    await page.getByLabel('Destination service').fill('reviews');
+    await page.getByRole('button', { name: 'Explain call' }).click();
+    await page.locator('.authz-verdict').waitFor();
+    await page.getByRole('button', { name: 'Edit policies' }).click();
+    await page.getByLabel('Policies (JSON)').fill('{"policies": [{"id": "x", "destination": "*", "action": "maybe"}]}');
+    await page.getByRole('button', { name: 'Save policies' }).click();
+    await page.locator('.refusal').waitFor();
+    const withVerdict = (await page.evaluate(`axe
+      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then((r) => r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')) })))`)) as unknown[];
+    expect(withVerdict, JSON.stringify(withVerdict, null, 1)).toEqual([]);
     // The control: the same run does find a planted problem (an input without a label).
     const planted = (await page.evaluate(`(() => {
       document.querySelector('main').append(document.createElement('input'));

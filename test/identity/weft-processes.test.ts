@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { until } from '../sidecar-agent/helpers.js';
+import { freePort, health, sidecarUrls, until } from '../sidecar-agent/helpers.js';
 import { opensslCa } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-identity-cli-'));
@@ -63,8 +63,50 @@ it('a sidecar with --identity-enabled gets its service’s certificate from a co
     15_000,
   );
   expect(serials[0]).not.toBe(serials[1]); // renewed, not the same certificate again
+  // /health tells the identity, its certificate's expiry and when it is renewed (3 s certificates: within 1.5 s).
+  const { admin } = await sidecarUrls(sidecar);
+  const identity = (await health(admin)).identity as { notAfter: string; renewsInSeconds: number };
+  expect(identity).toMatchObject({ spiffeId: 'spiffe://weft.local/ns/default/svc/reviews', expired: false });
+  expect(identity).not.toHaveProperty('lastError');
+  expect(Date.parse(identity.notAfter) - Date.now()).toBeGreaterThan(0);
+  expect(Date.parse(identity.notAfter) - Date.now()).toBeLessThanOrEqual(3_000 + 1_000);
+  expect(identity.renewsInSeconds).toBeGreaterThanOrEqual(0);
+  expect(identity.renewsInSeconds).toBeLessThanOrEqual(2);
+  // No inbound listener asked for: no section.
+  expect(await health(admin)).not.toHaveProperty('inbound');
   sidecar.child.kill('SIGTERM');
   expect(await sidecar.exited).toBe(0);
+
+  // A controller that does not answer: no certificate, and /health says why.
+  const away = startWeft([
+    'sidecar',
+    '--service-name',
+    'reviews',
+    '--no-register',
+    '--registry-url',
+    `http://127.0.0.1:${await freePort()}`,
+    '--proxy-port',
+    '0',
+    '--admin-port',
+    '0',
+    '--identity-enabled',
+    '--log-level',
+    'warn',
+  ]);
+  started.push(away);
+  const failing = await until('the identity’s failure in /health', async () => {
+    const section = (await health((await sidecarUrls(away)).admin)).identity as { lastError?: unknown } | undefined;
+    return section?.lastError === undefined ? undefined : section;
+  });
+  expect(failing).toMatchObject({
+    spiffeId: null,
+    notAfter: null,
+    renewsInSeconds: null,
+    expired: false,
+    lastError: { message: expect.stringMatching(/\S/), at: expect.any(String) },
+  });
+  away.child.kill('SIGTERM');
+  expect(await away.exited).toBe(0);
 
   // A bad CA file stops the control plane at start, naming the setting.
   const bad = startWeft(['control-plane', '--port', '0', '--ca-cert', ca.keyFile, '--ca-key', ca.keyFile]);

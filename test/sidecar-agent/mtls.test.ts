@@ -10,7 +10,7 @@ import { connect } from 'node:tls';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listeningUrl, startWeft, type WeftProcess } from '../servers-cli/weft-process.js';
-import { freePort, killAll, registered, sidecarUrls, until } from './helpers.js';
+import { freePort, health, killAll, registered, sidecarUrls, until } from './helpers.js';
 
 const TD = 'spiffe://weft.local/ns/default/svc';
 const started: WeftProcess[] = [];
@@ -24,6 +24,9 @@ let bInbound: number;
 let cInbound: number;
 let bSidecar: WeftProcess;
 let bAdmin: string;
+/** The admin listeners of a's (no inbound listener) and c's sidecars. */
+let aAdmin: string;
+let cAdmin: string;
 
 /** An app: answers with what it received (plain HTTP, the caller as its sidecar names it). */
 async function app(name: string): Promise<number> {
@@ -128,6 +131,7 @@ beforeAll(async () => {
   const urls = await Promise.all([sidecarUrls(a), sidecarUrls(c), sidecarUrls(bSidecar)]);
   [aProxy, cProxy] = urls.map((u) => u.proxy) as [string, string];
   bAdmin = (urls[2] as { admin: string }).admin;
+  [aAdmin, cAdmin] = [(urls[0] as { admin: string }).admin, (urls[1] as { admin: string }).admin];
   // Registered once the inbound listeners have their certificates, with the listener's port.
   const [b, cc] = await Promise.all([
     until('b registered with its identity', () => announced('b'), 20_000),
@@ -194,6 +198,37 @@ describe('weft sidecar with an inbound mTLS listener', () => {
     } finally {
       await fetch(`${controlPlane}/v1/authorization`, { method: 'DELETE' });
     }
+  });
+
+  it('/health shows each sidecar’s identity, and its inbound listener where it has one', async () => {
+    interface IdentitySection {
+      spiffeId: string;
+      notAfter: string;
+      renewsInSeconds: number;
+      expired: boolean;
+      lastError?: unknown;
+    }
+    const [a, b, c] = await Promise.all([health(aAdmin), health(bAdmin), health(cAdmin)]);
+    for (const [name, body] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const) {
+      const identity = body.identity as IdentitySection;
+      expect(identity).toMatchObject({ spiffeId: `${TD}/${name}`, expired: false });
+      expect(identity.lastError).toBeUndefined();
+      // 4 s certificates, renewed at half their lifetime: at most 2 s to go, and never past the expiry.
+      const left = Date.parse(identity.notAfter) - Date.now();
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(4_000 + 1_000);
+      expect(identity.renewsInSeconds).toBeGreaterThanOrEqual(0);
+      expect(identity.renewsInSeconds).toBeLessThanOrEqual(2);
+      expect(identity.renewsInSeconds * 1000).toBeLessThanOrEqual(left + 500);
+    }
+    expect(b.inbound).toEqual({ listening: true, port: bInbound, mtls: 'permissive' });
+    expect(c.inbound).toEqual({ listening: true, port: cInbound, mtls: 'strict' });
+    // a has no inbound listener: no section for it.
+    expect(a).not.toHaveProperty('inbound');
   });
 
   it('loses no request while both ends rotate their certificates under load', async () => {

@@ -29,6 +29,8 @@ export {
   type AuthMode,
   type Credentials,
   createAuthenticator,
+  type Principal,
+  principalOf,
 } from './auth/authenticator.js';
 export { authenticate } from './auth/fastify.js';
 export {

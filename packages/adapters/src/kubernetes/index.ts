@@ -12,7 +12,12 @@ export type { AdapterLogger, AdapterWarning, AdapterWarningCode } from '../inter
 export { processWarningLogger } from '../internal/log.js';
 export { MissingPeerDependencyError } from '../internal/peer.js';
 export type { KubernetesAuth } from './client.js';
-export { SERVICE_NAME_LABEL, statusOf as endpointStatus } from './mapping.js';
+export {
+  MTLS_APP_PROTOCOL,
+  MTLS_PORT_NAME,
+  SERVICE_NAME_LABEL,
+  statusOf as endpointStatus,
+} from './mapping.js';
 export type { IdentifiedRule, RuleCondition, RuleStatus } from './rule-objects.js';
 export { RULE_RESOURCE } from './rule-resource.js';
 export {

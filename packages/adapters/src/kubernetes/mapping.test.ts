@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type SliceLike, slicesToInstances, statusOf } from './mapping.js';
+import { isMtlsPort, MTLS_METADATA_KEY, type SliceLike, slicesToInstances, statusOf } from './mapping.js';
 
-const base = { port: undefined, endpointType: 'http' as const, source: 'kubernetes:default', podLabels: undefined };
+const base = {
+  port: undefined,
+  endpointType: 'http' as const,
+  source: 'kubernetes:default',
+  podLabels: undefined,
+  trustDomain: 'weft.local',
+};
 
 function slice(
   name: string,
@@ -64,5 +70,123 @@ describe('EndpointSlice mapping', () => {
     const missing = slicesToInstances([s], { ...base, port: 'metrics' });
     expect(missing.instances).toEqual([]);
     expect(missing.warnings[0]?.code).toBe('WEFT_WARN_K8S_PORT_NOT_FOUND');
+  });
+});
+
+describe('EndpointSlice mapping: mTLS ports', () => {
+  type Ports = NonNullable<SliceLike['ports']>;
+  const app = { name: 'http', port: 9080, protocol: 'TCP' };
+  const byProtocol = { name: 'inbound', port: 15006, protocol: 'TCP', appProtocol: 'weft.dev/mtls' };
+  const byName = { name: 'weft-mtls', port: 15007 };
+  const reviewsId = 'spiffe://weft.local/ns/default/svc/reviews';
+
+  // Each row: the slice's ports, the `port` option and trust domain, then the endpoint and
+  // `weft_mtls` expected (undefined: plaintext, as before), the endpoint type and the warnings.
+  const rows: Array<{
+    name: string;
+    ports: Ports;
+    port?: string | number;
+    trustDomain?: string;
+    endpoint: string | undefined;
+    identity: string | undefined;
+    type?: string;
+    warnings?: string[];
+  }> = [
+    { name: 'no marking: unchanged', ports: [app], endpoint: '10.0.0.1:9080', identity: undefined },
+    {
+      name: 'appProtocol weft.dev/mtls, after the app port: that port, announced',
+      ports: [app, byProtocol],
+      endpoint: '10.0.0.1:15006',
+      identity: reviewsId,
+    },
+    { name: 'the port named weft-mtls', ports: [byName, app], endpoint: '10.0.0.1:15007', identity: reviewsId },
+    {
+      name: 'the mTLS port wins over the port option (callers come through the sidecar)',
+      ports: [app, byProtocol],
+      port: 'http',
+      endpoint: '10.0.0.1:15006',
+      identity: reviewsId,
+    },
+    {
+      name: 'the trust domain option',
+      ports: [byProtocol],
+      trustDomain: 'prod.example.com',
+      endpoint: '10.0.0.1:15006',
+      identity: 'spiffe://prod.example.com/ns/default/svc/reviews',
+    },
+    {
+      name: 'type: the configured one behind the mTLS port, even if its appProtocol were https',
+      ports: [{ name: 'weft-mtls', port: 15006, appProtocol: 'https' }],
+      endpoint: '10.0.0.1:15006',
+      identity: reviewsId,
+      type: 'http',
+    },
+    {
+      name: 'a UDP port so marked is not an mTLS port',
+      ports: [{ name: 'weft-mtls', port: 53, protocol: 'UDP' }],
+      endpoint: '10.0.0.1:53',
+      identity: undefined,
+      type: 'udp',
+    },
+    {
+      name: 'an mTLS port without a number: the slice is skipped, with a warning',
+      ports: [app, { name: 'weft-mtls' }],
+      endpoint: undefined,
+      identity: undefined,
+      warnings: ['WEFT_WARN_K8S_SLICE_WITHOUT_PORTS'],
+    },
+  ];
+
+  it.each(rows)('$name', (row) => {
+    const s: SliceLike = {
+      metadata: { name: 'reviews-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'reviews' } },
+      endpoints: [{ addresses: ['10.0.0.1'] }],
+      ports: row.ports,
+    };
+    const { instances, warnings } = slicesToInstances([s], {
+      ...base,
+      port: row.port,
+      trustDomain: row.trustDomain ?? base.trustDomain,
+    });
+    expect(warnings.map((w) => w.code)).toEqual(row.warnings ?? []);
+    expect(instances[0]?.endpoint.value).toBe(row.endpoint);
+    expect(instances[0]?.metadata[MTLS_METADATA_KEY]).toBe(row.identity);
+    if (row.type !== undefined) expect(instances[0]?.endpoint.type).toBe(row.type);
+  });
+
+  it('names the identity after the slice namespace and service, and keeps the other metadata', () => {
+    const s: SliceLike = {
+      metadata: { name: 'ratings-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'ratings' } },
+      endpoints: [{ addresses: ['10.0.0.9'], targetRef: { kind: 'Pod', name: 'ratings-1' } }],
+      ports: [byProtocol],
+    };
+    const [instance] = slicesToInstances([s], base).instances;
+    expect(instance?.namespace).toBe('shop');
+    expect(instance?.metadata).toMatchObject({
+      [MTLS_METADATA_KEY]: 'spiffe://weft.local/ns/shop/svc/ratings',
+      pod: 'ratings-1',
+      slice: 'ratings-x',
+    });
+  });
+
+  it('a slice that cannot form a SPIFFE ID is skipped with a warning, not thrown', () => {
+    const s: SliceLike = {
+      metadata: { name: 'odd', namespace: '', labels: { 'kubernetes.io/service-name': 'reviews' } },
+      endpoints: [{ addresses: ['10.0.0.1'] }],
+      ports: [byName],
+    };
+    const { instances, warnings } = slicesToInstances([s], base);
+    expect(instances).toEqual([]);
+    expect(warnings.map((w) => w.code)).toEqual(['WEFT_WARN_K8S_SLICE_WITHOUT_PORTS']);
+  });
+
+  it.each([
+    [{ name: 'weft-mtls', port: 1 }, true],
+    [{ name: 'x', port: 1, appProtocol: 'weft.dev/mtls' }, true],
+    [{ name: 'x', port: 1, appProtocol: 'weft.dev/mtls', protocol: 'SCTP' }, false],
+    [{ name: 'weft-mtls-2', port: 1 }, false],
+    [{ name: 'http', port: 1, appProtocol: 'https' }, false],
+  ])('isMtlsPort(%j) is %s', (port, expected) => {
+    expect(isMtlsPort(port)).toBe(expected);
   });
 });

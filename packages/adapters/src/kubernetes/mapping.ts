@@ -13,9 +13,17 @@
  *
  * `serving` and `terminating` are also kept in the instance metadata, with the slice, node,
  * zone and pod names.
+ *
+ * **mTLS.** A slice port whose `appProtocol` is `weft.dev/mtls` (or, for charts that cannot set
+ * `appProtocol`, whose name is `weft-mtls`) is the inbound mTLS port of the pods' `weft sidecar`.
+ * The EndpointSlice controller copies both from the Service port, so the Service declares it. Its
+ * instances are then on that port — whatever the `port` option says, as `weft sidecar` registers
+ * its inbound port and never the app's — and announce
+ * `weft_mtls: spiffe://<trust domain>/ns/<namespace>/svc/<service>`.
  */
 import {
   type EndpointType,
+  formatSpiffeId,
   type InstanceStatus,
   instanceId,
   joinHostPort,
@@ -26,6 +34,18 @@ import type { AdapterWarning } from '../internal/log.js';
 
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The `appProtocol` of a Service port that is the sidecar's inbound mTLS port (a domain-prefixed name, as Kubernetes asks of non-IANA protocols). */
+export const MTLS_APP_PROTOCOL = 'weft.dev/mtls';
+
+/** The Service port name that marks the inbound mTLS port too, where `appProtocol` cannot be set. */
+export const MTLS_PORT_NAME = 'weft-mtls';
+
+/**
+ * The instance metadata key of the SPIFFE ID an endpoint presents over mTLS: @weft/proxy's
+ * `MTLS_METADATA_KEY` (the adapters do not depend on the proxy; the integration test checks both agree).
+ */
+export const MTLS_METADATA_KEY = 'weft_mtls';
 
 /** The parts of an EndpointSlice the adapter reads (list results and raw watch objects alike). */
 export interface SliceLike {
@@ -62,6 +82,8 @@ export interface SliceMapping {
   endpointType: EndpointType;
   /** Source name, for warnings. */
   source: string;
+  /** Trust domain of the SPIFFE IDs announced for mTLS ports (already validated). */
+  trustDomain: string;
   /** Pod labels by namespace and name, when pod labels become tags; undefined when the pod is unknown. */
   podLabels: ((namespace: string, name: string) => Record<string, string> | undefined) | undefined;
 }
@@ -77,6 +99,15 @@ export function statusOf(
 ): InstanceStatus {
   if (conditions?.terminating === true) return 'OUT_OF_SERVICE';
   return conditions?.ready === false ? 'STARTING' : 'UP';
+}
+
+type SlicePort = NonNullable<SliceLike['ports']>[number];
+
+/** True for a TCP port marked as the inbound mTLS port (`appProtocol: weft.dev/mtls`, or named `weft-mtls`). */
+export function isMtlsPort(port: SlicePort): boolean {
+  // TLS runs over TCP only: a UDP or SCTP port so marked is a mistake, read as unmarked.
+  if ((port.protocol ?? 'TCP') !== 'TCP') return false;
+  return port.appProtocol === MTLS_APP_PROTOCOL || port.name === MTLS_PORT_NAME;
 }
 
 const RANK: Record<InstanceStatus, number> = { UP: 0, STARTING: 1, OUT_OF_SERVICE: 2 };
@@ -114,10 +145,13 @@ export function slicesToInstances(
       warn('WEFT_WARN_K8S_SLICE_WITHOUT_PORTS', slice, 'it lists no ports');
       continue;
     }
+    // The mTLS port wins over the `port` option: callers must come through the pods' sidecars.
+    const mtlsPort = ports.find(isMtlsPort);
     const port =
-      mapping.port === undefined
+      mtlsPort ??
+      (mapping.port === undefined
         ? ports[0]
-        : ports.find((p) => (typeof mapping.port === 'string' ? p.name === mapping.port : p.port === mapping.port));
+        : ports.find((p) => (typeof mapping.port === 'string' ? p.name === mapping.port : p.port === mapping.port)));
     if (port === undefined) {
       const have = ports.map((p) => (p.name ? `${p.name}=${p.port}` : String(p.port))).join(', ');
       warn('WEFT_WARN_K8S_PORT_NOT_FOUND', slice, `it has no port ${JSON.stringify(mapping.port)} (ports: ${have})`);
@@ -128,9 +162,31 @@ export function slicesToInstances(
       warn('WEFT_WARN_K8S_SLICE_WITHOUT_PORTS', slice, `port ${JSON.stringify(port.name ?? '')} has no usable number`);
       continue;
     }
+    // Behind the mTLS port is the app's own protocol (the TLS is the mesh's): the configured type.
     const type: EndpointType =
-      port.protocol === 'UDP' ? 'udp' : port.appProtocol === 'https' ? 'https' : mapping.endpointType;
+      mtlsPort !== undefined
+        ? mapping.endpointType
+        : port.protocol === 'UDP'
+          ? 'udp'
+          : port.appProtocol === 'https'
+            ? 'https'
+            : mapping.endpointType;
     const namespace = slice.metadata?.namespace ?? '';
+    let spiffeId: string | undefined;
+    if (mtlsPort !== undefined) {
+      try {
+        spiffeId = formatSpiffeId({ trustDomain: mapping.trustDomain, namespace, service });
+      } catch {
+        // The API server only admits DNS-label namespaces and label-value service names, which are
+        // valid SPIFFE segments: only a hand-made object gets here.
+        warn(
+          'WEFT_WARN_K8S_SLICE_WITHOUT_PORTS',
+          slice,
+          `its namespace or service name cannot form a SPIFFE ID for port ${JSON.stringify(port.name ?? '')}`,
+        );
+        continue;
+      }
+    }
     const created = timestamp(slice.metadata?.creationTimestamp);
     for (const e of slice.endpoints ?? []) {
       const status = statusOf(e.conditions);
@@ -148,6 +204,7 @@ export function slicesToInstances(
       if (e.nodeName) metadata.nodeName = e.nodeName;
       if (e.zone) metadata.zone = e.zone;
       if (ref !== undefined) metadata.pod = ref.name as string;
+      if (spiffeId !== undefined) metadata[MTLS_METADATA_KEY] = spiffeId;
       for (const host of e.addresses ?? []) {
         if (typeof host !== 'string' || host === '') continue;
         const value = joinHostPort(host, portNumber);

@@ -1,6 +1,7 @@
 import {
   type BackoffOptions,
   type Clock,
+  DEFAULT_TRUST_DOMAIN,
   type EndpointType,
   EndpointTypeSchema,
   InvalidArgumentError,
@@ -10,6 +11,7 @@ import {
   type Subscription,
   systemClock,
   type ValidationIssue,
+  validateTrustDomain,
 } from '@weft/core';
 import { WATCH_BACKOFF } from '../internal/backoff.js';
 import { LazyClient } from '../internal/lazy.js';
@@ -46,6 +48,19 @@ export interface KubernetesSourceOptions {
   podLabelsAsTags?: boolean;
   /** Endpoint type when the port's protocol does not say. Default `http`. */
   endpointType?: EndpointType;
+  /**
+   * mTLS between proxies. A Service port with `appProtocol: weft.dev/mtls` (or named `weft-mtls`)
+   * is the inbound mTLS port of its pods' `weft sidecar`: its instances are on that port (whatever
+   * `port` says) with `weft_mtls: spiffe://<trustDomain>/ns/<namespace>/svc/<service>` metadata,
+   * so callers' proxies with credentials reach them over mTLS and check that identity.
+   */
+  mtls?: {
+    /**
+     * The mesh's trust domain, as its certificate authority issues it (`identity.trustDomain` of
+     * the controller; a sidecar's identity knows it). Default `weft.local`, Weft's default.
+     */
+    trustDomain?: string;
+  };
   /** Name in logs and staleness reports. Default `kubernetes:<namespace>`. */
   name?: string;
   /**
@@ -75,6 +90,7 @@ interface Resolved {
   podLabelsAsTags: boolean;
   podLabelSelector: string;
   endpointType: EndpointType;
+  trustDomain: string;
   watchTimeoutSeconds: number;
   pageSize: number;
   backoff: BackoffOptions;
@@ -127,6 +143,17 @@ export class KubernetesSource implements Source {
     const endpointType = options.endpointType ?? 'http';
     if (!EndpointTypeSchema.safeParse(endpointType).success)
       issues.push({ path: 'endpointType', message: `must be one of ${EndpointTypeSchema.options.join(', ')}` });
+    const mtls = options.mtls;
+    let trustDomain = DEFAULT_TRUST_DOMAIN;
+    if (mtls !== undefined && (typeof mtls !== 'object' || mtls === null || Array.isArray(mtls)))
+      issues.push({ path: 'mtls', message: 'must be an object ({trustDomain})' });
+    else if (mtls?.trustDomain !== undefined)
+      try {
+        trustDomain = validateTrustDomain(mtls.trustDomain, 'mtls.trustDomain');
+      } catch (err) {
+        if (!(err instanceof InvalidArgumentError)) throw err;
+        issues.push(...err.issues);
+      }
     const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 25;
     if (!Number.isInteger(watchTimeoutSeconds) || watchTimeoutSeconds < 1 || watchTimeoutSeconds > 29)
       issues.push({
@@ -164,6 +191,7 @@ export class KubernetesSource implements Source {
       podLabelsAsTags: options.podLabelsAsTags ?? false,
       podLabelSelector: options.podLabelSelector ?? '',
       endpointType,
+      trustDomain,
       watchTimeoutSeconds,
       pageSize,
       backoff: { ...WATCH_BACKOFF, ...options.backoff },
@@ -234,6 +262,7 @@ class SliceWatchLoop extends WatchLoop<KubeApi, Resolved, SourceObserver> {
     const { instances, warnings } = slicesToInstances(slices.objects.values() as Iterable<SliceLike>, {
       port: this.options.port,
       endpointType: this.options.endpointType,
+      trustDomain: this.options.trustDomain,
       source: this.source,
       podLabels,
     });

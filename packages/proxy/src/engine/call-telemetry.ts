@@ -1,8 +1,12 @@
 import { outcomeOfError, outcomeWord } from '@weft/core';
+import type { Dispatcher } from 'undici';
 import type { MeshAttempt } from '../errors.js';
 import type { AccessLogRecord, AccessLogSink } from '../telemetry/access-log.js';
+import type { Attempt } from './attempt.js';
 import type { CallExtras } from './call-extras.js';
+import type { EngineContext } from './engine-context.js';
 import type { RoutePlan } from './route.js';
+import type { ServiceTable, Subset } from './service-table.js';
 
 /** What the access log records of a finished call. */
 export interface FinishedCall {
@@ -72,5 +76,60 @@ export function writeAccessLog(sink: AccessLogSink, call: FinishedCall): void {
     sink.write(accessLogRecord(call));
   } catch {
     // A failing log sink must never fail the call.
+  }
+}
+
+/** What the report of a finished call reads of it (`MeshCall`; an interface, so no import circle). */
+export interface ReportedCall {
+  readonly engine: EngineContext;
+  readonly table: ServiceTable;
+  /** Undefined when the call failed before routing. */
+  readonly subset: Subset | undefined;
+  readonly plan: RoutePlan | undefined;
+  readonly service: string;
+  readonly opts: Dispatcher.DispatchOptions;
+  readonly requestId: string;
+  /** `performance.now()` when the call started. */
+  readonly startedAt: number;
+  /** Attempts made (transparent retries included). */
+  readonly attemptNo: number;
+  readonly attempt: Attempt | undefined;
+  readonly committed: Attempt | undefined;
+}
+
+/**
+ * Reports a finished call: the service's and the backend's counters, the end of its span, its
+ * access-log record. Runs for every call; without tracing or an access log it only counts.
+ */
+export function reportFinished(
+  call: ReportedCall,
+  x: CallExtras | undefined,
+  status: number,
+  error: Error | undefined,
+): void {
+  const engine = call.engine;
+  const durationMs = performance.now() - call.startedAt;
+  const attempts = call.attemptNo;
+  call.table.counters?.call(status, durationMs / 1000, attempts > 1 ? attempts - 1 : 0);
+  call.subset?.counters?.record(status, durationMs / 1000);
+  const a = call.committed ?? call.attempt;
+  const upstream = a?.entry?.address;
+  if (x?.span !== undefined) engine.tracing.end(x.span, status, upstream, attempts, error);
+  const sink = engine.accessLog;
+  if (sink !== undefined) {
+    writeAccessLog(sink, {
+      src: engine.src,
+      service: call.service,
+      plan: call.plan,
+      method: call.opts.method,
+      path: call.opts.path,
+      requestId: call.requestId,
+      status,
+      durationMs,
+      upstream,
+      attempts,
+      error,
+      extras: x,
+    });
   }
 }

@@ -1,5 +1,6 @@
-import { Outcome } from '@weft/core';
+import { type ErrorCode, Outcome } from '@weft/core';
 import type { MeshAttempt } from '../errors.js';
+import type { BodySource } from './body.js';
 import { NotRetried } from './retry-decision.js';
 
 /** The code of an error or of one of its causes (fetch and pools wrap socket errors). */
@@ -67,4 +68,51 @@ export function notRetriedText(why: number, outcome: number, method: string): st
     default:
       return '';
   }
+}
+
+/** The error of a call that ended without a response, before it is made (see {@link finalFailure}). */
+export interface FinalFailure {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly status: number;
+  readonly cause: Error | undefined;
+}
+
+/**
+ * The call ends without a response: every allowed attempt failed, or the last failure could
+ * not be retried. The message says what happened (`what`: method, service and path) and, when
+ * there was no retry, why not (`why`: the last retry decision's {@link NotRetried}, 0 if none).
+ */
+export function finalFailure(
+  what: string,
+  method: string,
+  history: readonly MeshAttempt[] | undefined,
+  why: number,
+  body: BodySource | undefined,
+  tries: number,
+): FinalFailure {
+  const last = history?.at(-1);
+  if (why === NotRetried.BudgetSpent) {
+    const message = `${what} failed and the retry budget is spent: ${failureText(last)}`;
+    return { code: 'WEFT_ERR_RETRY_BUDGET_EXHAUSTED', message, status: 503, cause: undefined };
+  }
+  const reason =
+    why === NotRetried.NotReplayable
+      ? (body?.notReplayableReason ?? '')
+      : last === undefined
+        ? ''
+        : notRetriedText(why, last.outcome, method);
+  const note = reason === '' ? '' : ` (not retried: ${reason})`;
+  if (last?.outcome === Outcome.Timeout && tries === 1) {
+    const message = `${what} timed out: ${failureText(last)}${note}`;
+    return { code: 'WEFT_ERR_TIMEOUT', message, status: 504, cause: last.error };
+  }
+  const n = history?.length ?? 0;
+  const head = n > 1 ? `${what} failed after ${n} attempts, the last: ` : `${what} failed: `;
+  return {
+    code: 'WEFT_ERR_RETRIES_EXHAUSTED',
+    message: `${head}${failureText(last)}${note}`,
+    status: 504,
+    cause: last?.error,
+  };
 }

@@ -65,12 +65,17 @@ export function planOutgoingHeaders(
     if (extra === undefined) extra = ['traceparent', traceparent];
     else extra.push('traceparent', traceparent);
   }
+  // The sidecar's own list (a new one per request) is read, never copied, when nothing joins it.
+  let extraIsInit = false;
   if (init?.extraHeaders !== undefined) {
-    if (extra === undefined) extra = [...init.extraHeaders];
-    else extra.push(...init.extraHeaders);
+    if (extra === undefined) {
+      extra = init.extraHeaders as string[];
+      extraIsInit = true;
+    } else extra.push(...init.extraHeaders);
   }
   if (inherited !== undefined) {
     if (extra === undefined) extra = [];
+    else if (extraIsInit) extra = [...extra];
     for (let i = 0; i + 1 < inherited.length; i += 2) {
       const name = inherited[i] as string;
       // The client span's traceparent replaces the inherited one.

@@ -405,22 +405,38 @@ export class Sidecar {
       drop = d;
     }
     const remote = ex.remoteAddress;
-    const extra = [
-      'x-request-id',
-      requestId,
-      'x-forwarded-for',
-      xff === undefined ? remote : `${xff}, ${remote}`,
-      'x-forwarded-proto',
-      // Per connection: a permissive listener (`plaintext: 'serve'`) has both kinds.
-      isEncrypted(ex) ? 'https' : 'http',
-      'x-forwarded-host',
-      head.host ?? '',
-    ];
+    const forwardedFor = xff === undefined ? remote : `${xff}, ${remote}`;
+    // Per connection: a permissive listener (`plaintext: 'serve'`) has both kinds.
+    const proto = isEncrypted(ex) ? 'https' : 'http';
+    const forwardedHost = head.host ?? '';
     // The upstream's Host (the client's is dropped with the hop-by-hop headers): the authority
     // the client asked for when it named the service there, the service name when the path did
     // (`localhost:6379` means nothing to the upstream); none with `hostHeader: 'endpoint'`, so
-    // the pool writes the endpoint's address.
-    if (!this.engine.hostIsEndpoint) extra.push('host', byHost ? (head.host as string) : service);
+    // the pool writes the endpoint's address. One literal either way: an array grown by push
+    // reallocates its backing store.
+    const extra = this.engine.hostIsEndpoint
+      ? [
+          'x-request-id',
+          requestId,
+          'x-forwarded-for',
+          forwardedFor,
+          'x-forwarded-proto',
+          proto,
+          'x-forwarded-host',
+          forwardedHost,
+        ]
+      : [
+          'x-request-id',
+          requestId,
+          'x-forwarded-for',
+          forwardedFor,
+          'x-forwarded-proto',
+          proto,
+          'x-forwarded-host',
+          forwardedHost,
+          'host',
+          byHost ? (head.host as string) : service,
+        ];
     if (this.options.forwardClientCert === true && isEncrypted(ex)) {
       const xfcc = this.clientCert(ex);
       if (xfcc !== null) extra.push('x-forwarded-client-cert', xfcc);

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './styles.css';
 import { Credentials } from './components/credentials.js';
+import { AuthorizationView } from './views/authorization.js';
 import { RecipesView } from './views/recipes.js';
 import { RulesView } from './views/rules.js';
 import { ServicesView } from './views/services.js';
@@ -12,6 +13,7 @@ const VIEWS = [
   ['topology', 'Topology', TopologyView],
   ['rules', 'Rules', RulesView],
   ['recipes', 'Recipes', RecipesView],
+  ['authorization', 'Authorization', AuthorizationView],
 ] as const;
 type ViewName = (typeof VIEWS)[number][0];
 

@@ -6,8 +6,8 @@ import { HealthMonitor } from './health/index.js';
 import { accessLogQueryOf, RecentAccessLog } from './recent-access-log.js';
 import { AgentAdmin } from './sidecar-admin.js';
 import { healthBody, listEndpoints } from './sidecar-health.js';
-import { openWorkloadIdentity } from './sidecar-identity.js';
-import { type Inbound, openInbound, wantsInbound } from './sidecar-inbound.js';
+import { type IdentityHealth, identityHealth, openWorkloadIdentity } from './sidecar-identity.js';
+import { type Inbound, inboundHealth, openInbound, wantsInbound } from './sidecar-inbound.js';
 import { createMesh, type Mesh } from './sidecar-mesh.js';
 import { appCommands, heartbeatMs, registrationOf, toHealthCheck } from './sidecar-plan.js';
 import { GatedRegistration } from './sidecar-registration.js';
@@ -51,6 +51,8 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
   private registration: GatedRegistration | undefined;
   /** The app's workload certificate (identity.enabled), kept renewed. */
   private identity: WorkloadIdentity | undefined;
+  /** The identity's section of /health: its certificate, renewal and last failure. */
+  private identityHealth: (() => IdentityHealth) | undefined;
   /** The inbound mTLS listener (inbound.port), once the first certificate came and it listens. */
   private inbound: Inbound | undefined;
   private stopping: Promise<void> | undefined;
@@ -86,6 +88,9 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
           health: this.monitor?.report(),
           appRunning: this.supervisor.running,
           draining: this.stopping !== undefined,
+          identity: this.identityHealth?.(),
+          inbound:
+            this.identity !== undefined && wantsInbound(config) ? inboundHealth(config, this.inbound) : undefined,
         }),
       }),
       ready: () => {
@@ -139,6 +144,8 @@ export class SidecarAgent extends EventEmitter<{ terminate: [code: number] }> {
     if (advice !== undefined) this.log(advice);
     // First: the outbound proxy takes it for mTLS to peers that announce an identity.
     this.identity = openWorkloadIdentity(config, this.log);
+    // Before the first certificate can come: it is told by an event.
+    if (this.identity !== undefined) this.identityHealth = identityHealth(this.identity);
     let proxy: string | undefined;
     let tcp: Record<string, number> = {};
     if (config.proxy) {

@@ -1,5 +1,6 @@
 import type { SidecarConfig } from '../config/sidecar-settings.js';
 import type { HealthReport } from './health/index.js';
+import type { IdentityHealth } from './sidecar-identity.js';
 import type { Mesh } from './sidecar-mesh.js';
 import type { RegistrationStatus } from './sidecar-registration.js';
 
@@ -11,6 +12,19 @@ export interface HealthInput {
   readonly health: HealthReport | undefined;
   readonly appRunning: number;
   readonly draining: boolean;
+  /** The workload identity's state (identity.enabled); undefined without one. */
+  readonly identity?: IdentityHealth | undefined;
+  /** The inbound mTLS listener (inbound.port): its port once it listens, its mode; undefined without one. */
+  readonly inbound?: InboundHealth | undefined;
+}
+
+/** The `inbound` section of GET /health. */
+export interface InboundHealth {
+  /** False while it waits for the first certificate (the app is registered once it listens). */
+  readonly listening: boolean;
+  /** The port it listens on (or will: the one configured). */
+  readonly port: number;
+  readonly mtls: 'permissive' | 'strict';
 }
 
 /**
@@ -70,6 +84,9 @@ export function healthBody(input: HealthInput) {
             ...(mesh.writer.lastError === undefined ? {} : { error: mesh.writer.lastError.message }),
           },
     proxy: mesh === undefined ? null : { draining: mesh.sidecar.isDraining },
+    // Present only when enabled: a sidecar without identities has nothing to say about them.
+    ...(input.identity === undefined ? {} : { identity: input.identity }),
+    ...(input.inbound === undefined ? {} : { inbound: input.inbound }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { WeftAuthorizationSource, type WorkloadIdentity } from '@weft/adapters/weft';
 import { InboundProxy, MeshMetrics } from '@weft/proxy/sidecar';
 import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
+import type { InboundHealth } from './sidecar-health.js';
 
 /** The started inbound mTLS listener of the agent. */
 export interface Inbound {
@@ -18,6 +19,15 @@ export interface Inbound {
 /** True when the config asks for an inbound listener (`inbound.port` set and not 0). */
 export const wantsInbound = (config: SidecarConfig): boolean =>
   config.inbound.port !== undefined && config.inbound.port !== 0;
+
+/** The `inbound` section of GET /health: the configured port until the listener listens (it waits for the first certificate). */
+export function inboundHealth(config: SidecarConfig, inbound: Inbound | undefined): InboundHealth {
+  return {
+    listening: inbound !== undefined,
+    port: inbound?.port ?? (config.inbound.port as number),
+    mtls: config.mtls.mode,
+  };
+}
 
 /** Resolves once the identity holds a certificate and a trust bundle (it keeps retrying in the background). */
 export function firstCertificate(identity: WorkloadIdentity): Promise<void> {

@@ -1,5 +1,5 @@
 import { WeftRegistrySource } from '@weft/adapters/weft';
-import type { Registry } from '@weft/core';
+import { DEFAULT_TRUST_DOMAIN, type Registry } from '@weft/core';
 import { type SidecarConfig, urlList } from '../config/sidecar-settings.js';
 
 /**
@@ -26,6 +26,13 @@ const consulOptions = (config: SidecarConfig) => ({
   ...(config.registry.token === undefined ? {} : { token: config.registry.token }),
 });
 
+/**
+ * The trust domain of the `weft_mtls` IDs the Kubernetes source announces for Services with an
+ * mTLS port: `identity.trustDomain`, else Weft's default (the controller's, too, unless changed).
+ */
+export const kubernetesTrustDomain = (config: SidecarConfig): string =>
+  config.identity.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+
 /** The endpoints source of `registry.type`. */
 export async function endpointSource(config: SidecarConfig): Promise<EndpointSource> {
   const urls = registryUrls(config);
@@ -43,6 +50,8 @@ export async function endpointSource(config: SidecarConfig): Promise<EndpointSou
       // Pod labels become tags (version=v2), as Amalgam8's Kubernetes adapter made them.
       const source = new KubernetesSource({
         podLabelsAsTags: true,
+        // Services with an mTLS port (appProtocol weft.dev/mtls) announce weft_mtls in this trust domain.
+        mtls: { trustDomain: kubernetesTrustDomain(config) },
         ...(config.registry.kubeconfig === undefined ? {} : { auth: { kubeconfigPath: config.registry.kubeconfig } }),
       });
       // Its watches end with their subscriptions (Discovery's close): nothing else to close.

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError, type Authenticator } from './authenticator.js';
+import { AuthError, type Authenticator, principalOf } from './authenticator.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,16 +9,26 @@ declare module 'fastify' {
      * from anywhere else, so cross-tenant access cannot be expressed.
      */
     namespace: string;
+    /**
+     * The services the request's credentials are bound to (a JWT's services claim), or
+     * `undefined` when they act for the whole namespace. Only what hands out a service's
+     * identity reads it (the CA): the other routes act in `namespace` as a whole.
+     */
+    boundServices: readonly string[] | undefined;
   }
 }
 
-/** Adds the `namespace` of every request under `app` (a 401 JSON error when no mode accepts it). */
+/**
+ * Adds the `namespace` (and `boundServices`) of every request under `app` (a 401 JSON error when
+ * no mode accepts it).
+ */
 export function authenticate(
   app: FastifyInstance,
   authenticator: Authenticator,
   skip?: (req: FastifyRequest) => boolean,
 ): void {
   app.decorateRequest('namespace', '');
+  app.decorateRequest('boundServices', undefined);
   app.addHook('onRequest', async (request, reply) => {
     if (skip?.(request) === true) return;
     await resolveNamespace(authenticator, request, reply, request.headers.authorization, 'Bearer');
@@ -26,7 +36,7 @@ export function authenticate(
 }
 
 /**
- * Sets `request.namespace` from `authorization` (and the request's headers) through
+ * Sets `request.namespace` (and `request.boundServices`) from `authorization` (and the request's headers) through
  * `authenticator`; when no mode accepts the request, answers 401 with a JSON error and
  * `challenge` as its `WWW-Authenticate`. For an `onRequest` hook; errors other than
  * `AuthError` are thrown on.
@@ -39,13 +49,16 @@ export async function resolveNamespace(
   challenge: string,
 ): Promise<void> {
   try {
-    request.namespace = await authenticator.namespace({
+    const principal = await principalOf(authenticator, {
       authorization,
       header: (name) => {
         const v = request.headers[name];
         return Array.isArray(v) ? v[0] : v;
       },
     });
+    request.namespace = principal.namespace;
+    // Set only when bound: requests of apps that did not decorate it (the Eureka routes) keep their shape.
+    if (principal.services !== undefined) request.boundServices = principal.services;
   } catch (err) {
     if (!(err instanceof AuthError)) throw err;
     await reply

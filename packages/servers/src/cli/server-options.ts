@@ -80,6 +80,7 @@ function identityPart(identity: ControllerConfig['identity']): IdentitySettings 
     enabled: identity.enabled,
     trustDomain: identity.trustDomain,
     certTtlMs: identity.certTtl,
+    requireServiceBinding: identity.requireServiceBinding,
     ca: {
       certFile: identity.ca.certFile,
       keyFile: identity.ca.keyFile,

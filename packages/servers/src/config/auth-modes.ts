@@ -52,7 +52,8 @@ export async function toAuthModes(auth: AuthSettings, cwd: string, report: Repor
         break;
       case 'jwt': {
         const s = await secret(auth.jwtSecret, auth.jwtSecretFile, 'jwtSecretFile', JWT_SECRET_MIN, cwd, report);
-        if (s !== undefined) modes.push({ type, secret: s, claim: auth.jwtClaim });
+        if (s !== undefined)
+          modes.push({ type, secret: s, claim: auth.jwtClaim, servicesClaim: auth.jwtServicesClaim });
         break;
       }
       case 'admin': {

@@ -24,7 +24,7 @@ export function authSection() {
           env: 'WEFT_AUTH',
           placeholder: '<mode,…>',
           description:
-            'Authentication modes, tried in order (none: no credentials, one namespace; trusted: the bearer token is the namespace; jwt: HS256 token with a namespace claim; admin: token + namespace header)',
+            'Authentication modes, tried in order (none: no credentials, one namespace; trusted: the bearer token is the namespace; jwt: HS256 token with a namespace claim, optionally bound to services; admin: token + namespace header)',
           default: ['none'],
         },
       ),
@@ -54,6 +54,13 @@ export function authSection() {
         description: 'The JWT claim that names the namespace',
         default: 'namespace',
       }),
+      jwtServicesClaim: setting(text, {
+        kind: 'string',
+        placeholder: '<claim>',
+        description:
+          "The JWT claim that binds a token to services (a name or an array of names): the token gets only those services' workload certificates; a token without it is namespace-wide",
+        default: 'services',
+      }),
       adminToken: setting(
         z.string().check(z.minLength(ADMIN_TOKEN_MIN, { error: `must be at least ${ADMIN_TOKEN_MIN} characters` })),
         {
@@ -82,6 +89,8 @@ export function authSection() {
 /** The validated auth settings, as far as the checks below need them. */
 interface AuthConfig {
   modes: readonly (typeof AUTH_MODES)[number][];
+  jwtClaim?: string | undefined;
+  jwtServicesClaim?: string | undefined;
   jwtSecret?: string | undefined;
   jwtSecretFile?: string | undefined;
   adminToken?: string | undefined;
@@ -117,5 +126,8 @@ export function checkAuth(auth: AuthConfig, issue: (path: readonly string[], mes
       issue(['auth', 'modes'], 'none must come last: it accepts every request, so the modes after it would never run');
   });
   checkSecret(auth, 'jwt', 'jwtSecret', 'jwtSecretFile', issue);
+  // One claim cannot be both a namespace (a string) and the services binding.
+  if (auth.modes.includes('jwt') && auth.jwtClaim !== undefined && auth.jwtServicesClaim === auth.jwtClaim)
+    issue(['auth', 'jwtServicesClaim'], `must differ from auth.jwtClaim (both are ${auth.jwtClaim})`);
   checkSecret(auth, 'admin', 'adminToken', 'adminTokenFile', issue);
 }

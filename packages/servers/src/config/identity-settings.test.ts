@@ -13,6 +13,7 @@ describe('identity settings', () => {
       enabled: true,
       trustDomain: 'weft.local',
       certTtl: 86_400_000,
+      requireServiceBinding: false,
       ca: { ttl: 31_536_000_000 },
     });
     const loaded = await controller.load(['--ca-cert', 'ca.crt', '--ca-key', 'ca.key', '--identity-cert-ttl', '1h'], {
@@ -22,6 +23,7 @@ describe('identity settings', () => {
       enabled: true,
       trustDomain: 'prod.example',
       certTtlMs: 3_600_000,
+      requireServiceBinding: false,
       ca: { certFile: 'ca.crt', keyFile: 'ca.key', file: undefined, ttlMs: 31_536_000_000 },
     });
     expect(
@@ -30,6 +32,15 @@ describe('identity settings', () => {
       certFile: 'a.pem',
       keyFile: 'b.pem',
     });
+  });
+
+  it('turn identity.requireServiceBinding on from a flag, the environment or the file', async () => {
+    const flag = await controller.load(['--identity-require-service-binding']);
+    expect(controllerOptions(flag.config, []).identity?.requireServiceBinding).toBe(true);
+    const env = await controller.load([], { WEFT_IDENTITY_REQUIRE_SERVICE_BINDING: 'true' });
+    expect(env.config.identity.requireServiceBinding).toBe(true);
+    const file = await controller.load([], {}, 'identity:\n  requireServiceBinding: true\n');
+    expect(file.config.identity.requireServiceBinding).toBe(true);
   });
 
   it('name each bad or contradictory setting', async () => {

@@ -35,6 +35,12 @@ export function identitySection() {
         description: 'Lifetime of a workload certificate (workloads renew at half of it); at least 1s',
         default: '24h',
       }),
+      requireServiceBinding: setting(bool, {
+        kind: 'boolean',
+        description:
+          'Sign only for credentials bound to services (a JWT with auth.jwtServicesClaim), each for its own services: namespace-wide credentials (modes none, trusted, admin, a JWT without the claim) get 403 from the CA',
+        default: false,
+      }),
       ca: section(
         {
           certFile: setting(text, {
@@ -104,6 +110,19 @@ export function sidecarIdentitySection() {
           "Get a workload certificate (spiffe://<trust domain>/ns/<namespace>/svc/<service>) from the controller (controller.url, with controller.token) and keep it renewed at half-life; the proxy's mTLS uses it: inbound.port, and calls to endpoints that announce weft_mtls",
         default: false,
       }),
+      trustDomain: setting(
+        z.string().check(
+          z.regex(TRUST_DOMAIN, {
+            error: "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-', '_'",
+          }),
+        ),
+        {
+          kind: 'string',
+          placeholder: '<domain>',
+          description:
+            "The mesh's trust domain (the controller's identity.trustDomain): the certificate is asked in it, and with registry.type kubernetes it names the weft_mtls IDs of Services with an mTLS port (appProtocol weft.dev/mtls). Default: the controller's (from its trust bundle) for the certificate, weft.local for the Kubernetes IDs",
+        },
+      ),
     },
     "The workload's identity (a certificate from the controller's CA)",
   );

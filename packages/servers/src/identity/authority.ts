@@ -21,6 +21,11 @@ export interface CertificateRequest {
   readonly service: string;
   /** The namespace the request's credentials give (`request.namespace`); the CSR's URI SAN must name it. */
   readonly namespace: string;
+  /**
+   * The services the request's credentials are bound to (`request.boundServices`): `service` must
+   * be one of them. `undefined`: namespace-wide credentials, any service of the namespace.
+   */
+  readonly services?: readonly string[] | undefined;
 }
 
 /** A signed workload certificate, with what the workload needs to use it. */
@@ -48,6 +53,8 @@ export interface CertificateAuthorityOptions {
   readonly certTtlMs: number;
   /** The time, ms since the epoch (tests). Default `Date.now`. */
   readonly now?: () => number;
+  /** Refuse requests whose credentials are not bound to services (`services` undefined). Default false. */
+  readonly requireServiceBinding?: boolean | undefined;
 }
 
 /** How far a leaf's `notBefore` is backdated, at most: clocks of the mesh's machines drift a little. */
@@ -78,6 +85,7 @@ export class CertificateAuthority {
   readonly trustDomain: string;
   private readonly certTtlMs: number;
   private readonly now: () => number;
+  private readonly requireServiceBinding: boolean;
   private material: CaMaterial;
   /** Every root in the bundle with its expiry; older roots stay after a rotation until they expire. */
   private roots: { pem: string; notAfter: number }[] = [];
@@ -93,6 +101,7 @@ export class CertificateAuthority {
     this.trustDomain = options.trustDomain;
     this.certTtlMs = options.certTtlMs;
     this.now = options.now ?? Date.now;
+    this.requireServiceBinding = options.requireServiceBinding === true;
     this.material = material;
     this.addRoots(material);
   }
@@ -118,14 +127,18 @@ export class CertificateAuthority {
   };
 
   /**
-   * Signs a workload certificate for `request`, after checking the CSR (see `checkCsr`) and that
-   * its identity is the one allowed: the CA's trust domain, the credentials' namespace, the
-   * service the request names.
+   * Signs a workload certificate for `request`, after checking that the credentials may have the
+   * service's identity (their service binding), the CSR (see `checkCsr`), and that its identity
+   * is the one allowed: the CA's trust domain, the credentials' namespace, the service the
+   * request names.
    *
    * @throws InvalidArgumentError for a bad CSR (naming `csr`, `csr.subjectAltName`) or service.
-   * @throws IdentityForbiddenError (403) for another trust domain, namespace or service.
+   * @throws IdentityForbiddenError (403) for a service outside the binding (or no binding when
+   *   `requireServiceBinding`), another trust domain, namespace or service.
    */
   async issue(request: CertificateRequest): Promise<IssuedCertificate> {
+    // First, before any crypto: a credential that may not have this identity learns nothing more.
+    this.checkBinding(request);
     const x509 = await loadX509();
     const csr = await checkCsr(x509, request.csr);
     const wanted = { trustDomain: this.trustDomain, namespace: request.namespace, service: request.service };
@@ -183,6 +196,22 @@ export class CertificateAuthority {
       notBefore: checked.validFromDate.toISOString(),
       notAfter: checked.validToDate.toISOString(),
     };
+  }
+
+  /** The service binding of the credentials allows `request.service` (and one is there, when required). */
+  private checkBinding(request: CertificateRequest): void {
+    const { services, service, namespace } = request;
+    if (services === undefined) {
+      if (this.requireServiceBinding)
+        throw new IdentityForbiddenError(
+          `a certificate for service ${service} needs credentials bound to it (identity.requireServiceBinding): these are for the whole namespace ${namespace}, bound to no service`,
+        );
+      return;
+    }
+    if (!services.includes(service))
+      throw new IdentityForbiddenError(
+        `the request asks for service ${service}: these credentials are bound to ${services.length === 1 ? 'service' : 'services'} ${services.join(', ')} in namespace ${namespace}`,
+      );
   }
 
   /**

@@ -2,8 +2,9 @@ import { WeftError } from '@weft/core';
 
 /**
  * A certificate request for an identity the request's credentials do not allow: another
- * namespace than the token's, another service than the request names, another trust domain than
- * the CA's (403, `WEFT_ERR_IDENTITY_FORBIDDEN`).
+ * namespace than the token's, another service than the request names, a service outside the
+ * token's service binding (or no binding where `identity.requireServiceBinding` asks for one),
+ * another trust domain than the CA's (403, `WEFT_ERR_IDENTITY_FORBIDDEN`).
  */
 export class IdentityForbiddenError extends WeftError {
   constructor(message: string) {

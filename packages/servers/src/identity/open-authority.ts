@@ -73,7 +73,7 @@ export async function openAuthority(settings: IdentitySettings = {}, prefix = 'i
       message: `give ${prefix}ca.file or ${prefix}ca.certFile/keyFile, not both`,
     });
   if (issues.length > 0) throw new InvalidArgumentError('identity settings', issues);
-  const options = { trustDomain, certTtlMs };
+  const options = { trustDomain, certTtlMs, requireServiceBinding: settings.requireServiceBinding === true };
 
   let made: CertificateAuthority | undefined;
   const opened = (authority: CertificateAuthority): OpenedAuthority => {

@@ -56,7 +56,8 @@ function lazyBundle(authority: OpenedAuthority): Watchable<TrustBundle> {
  *
  * - `POST /v1/identity/certificates` `{csr, service}` → **201** the signed workload certificate
  *   (`spiffeId`, `certificate`, `chain`, `roots`, `serialNumber`, `notBefore`, `notAfter`); 400 for
- *   a bad CSR, 403 `WEFT_ERR_IDENTITY_FORBIDDEN` for an identity of another namespace or service;
+ *   a bad CSR, 403 `WEFT_ERR_IDENTITY_FORBIDDEN` for an identity of another namespace or service,
+ *   or of a service outside the credentials' binding (`request.boundServices`);
  * - `GET /v1/identity/bundle` → `{trustDomain, roots, namespace}` (the credentials' namespace), watchable (SSE, long-poll) like every
  *   read: a CA rotation is a new revision, pushed to the proxies that watch it.
  */
@@ -73,7 +74,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesOptions> = async (
   app.post('/v1/identity/certificates', async (request, reply) => {
     const { csr, service } = requestBody(request.body);
     const ca = await authority.get();
-    const issued = await ca.issue({ csr, service, namespace: request.namespace });
+    const issued = await ca.issue({ csr, service, namespace: request.namespace, services: request.boundServices });
     request.log.info(
       { spiffeId: issued.spiffeId, serialNumber: issued.serialNumber, notAfter: issued.notAfter },
       'workload certificate issued',

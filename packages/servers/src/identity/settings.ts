@@ -7,6 +7,13 @@ export interface IdentitySettings {
   /** Lifetime of a workload certificate, ms. Default 24 h. Workloads renew at half of it. */
   readonly certTtlMs?: number | undefined;
   /**
+   * Sign only for credentials bound to services (a JWT with the services claim), each for its
+   * own services: namespace-wide credentials (`none`, `trusted`, `admin`, a JWT without the
+   * claim) get 403. Default false: namespace-wide credentials get any service's identity in
+   * their namespace.
+   */
+  readonly requireServiceBinding?: boolean | undefined;
+  /**
    * The CA. Default: a root generated on first use and kept in memory (gone with the process;
    * workloads then get a new bundle). Either the operator's CA files (`certFile` and `keyFile`),
    * or `file`, where the generated root is kept and reused.

@@ -7,7 +7,7 @@
  * (`GET /v1/topology`, `GET /v1/recipes/runs`, `GET /v1/rules/history`); the dashboard shows a
  * "not available" panel where a server does not have them (404).
  */
-import type { Explanation, LintFinding } from '@weft/core';
+import type { AuthorizationPolicy, AuthzExplanation, Explanation, LintFinding } from '@weft/core';
 
 // ——— Registry (`/api/v1`) ———
 
@@ -115,6 +115,32 @@ export interface RulesHistoryAnswer {
   readonly revisions: readonly RulesHistoryEntry[];
   readonly index?: number;
 }
+
+// ——— Authorization (`/v1/authorization`) ———
+
+/**
+ * `GET /v1/authorization` (src/controller/authorization-routes.ts's `AuthorizationView`): core's
+ * authorization document as the proxies apply it — the defaults (`allow`, no policies) when none
+ * was set — at the namespace's revision (one revision for rules and policies).
+ */
+export interface AuthorizationAnswer {
+  readonly defaultAction: 'allow' | 'deny';
+  readonly policies: readonly AuthorizationPolicy[];
+  readonly revision: number;
+}
+
+/** `POST /v1/authorization/explain`'s body (core's `parseAuthzRequest` input). */
+export interface AuthzExplainRequest {
+  readonly destination: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The caller: its address, its identity as a SPIFFE ID (`spiffe://weft.local/ns/default/svc/productpage`), its tags. */
+  readonly peer?: { readonly ip?: string; readonly identity?: string; readonly tags?: readonly string[] };
+}
+
+/** `POST /v1/authorization/explain`'s answer: core's AuthzExplanation as JSON and the revision it was judged at. */
+export type AuthzExplainAnswer = AuthzExplanation & { readonly revision: number };
 
 // ——— Telemetry (`/v1/topology`) ———
 

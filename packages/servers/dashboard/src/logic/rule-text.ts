@@ -176,7 +176,7 @@ function rulesOf(value: unknown): unknown[] | undefined {
  * JSON when the text starts as JSON does (so its errors read as JSON errors), else YAML. An
  * error carries its line when the parser gives one.
  */
-function parseText(text: string): { value: unknown } | { error: PlacedIssue } {
+export function parseText(text: string): { value: unknown } | { error: PlacedIssue } {
   const trimmed = text.trim();
   if (trimmed === '')
     return { error: { path: '(top)', message: 'is empty: write a rule', line: 1, severity: 'error' } };

@@ -170,7 +170,8 @@ export function RuleEditor({ target, revision, instances, onSaved, onCancel }: P
   );
 }
 
-function IssueList({
+/** Issues with their field paths, each line a button that moves the editor's caret there. */
+export function IssueList({
   title,
   issues,
   goToLine,
