@@ -7,6 +7,9 @@
  * protocol and appProtocol. The API server has to accept the domain-prefixed appProtocol on both.
  */
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CoreV1Api,
   DiscoveryV1Api,
@@ -19,6 +22,7 @@ import { type AdapterWarning, KubernetesSource } from '@weft/adapters/kubernetes
 import { Discovery, parseSpiffeId, type ServiceInstance } from '@weft/core';
 import { announcedIdentity, MTLS_METADATA_KEY } from '@weft/proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMirrors } from '../../packages/servers/src/registry/mirrors/open-mirrors.js';
 import { type KubeApiserver, startKubeApiserver, waitFor } from '../servers/index.js';
 
 const NAMESPACE = 'shop';
@@ -189,6 +193,33 @@ describe('KubernetesSource: Services whose endpoints speak Weft mTLS', () => {
       ]);
     } finally {
       discovery.close();
+    }
+  });
+
+  it("a registry's Kubernetes mirror announces them in its mtlsTrustDomain", async () => {
+    await apply(service('ratings', [{ name: 'weft-mtls', port: 15006, targetPort: 15006 }]), ['10.30.1.1']);
+    const dir = mkdtempSync(join(tmpdir(), 'weft-kube-mirror-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kube.kubeconfig);
+    const [mirror] = await openMirrors(
+      [
+        {
+          services: ['ratings'],
+          source: { type: 'kubernetes', kubeconfig, namespace: NAMESPACE, mtlsTrustDomain: 'mirror.example' },
+        },
+      ],
+      { warn: () => {} },
+    );
+    const discovery = new Discovery({ sources: [mirror?.source as KubernetesSource] });
+    try {
+      await discovery.ready(30_000);
+      expect(discovery.endpoints('ratings').instances.map(describeInstance)).toEqual([
+        'http://10.30.1.1:15006 spiffe://mirror.example/ns/shop/svc/ratings',
+      ]);
+    } finally {
+      discovery.close();
+      await mirror?.close?.();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -63,6 +63,8 @@ const KubernetesMirrorSource = z.strictObject({
   ),
   podLabelsAsTags: z.optional(flag),
   endpointType: z.optional(endpointType),
+  /** The mesh's trust domain, for the SPIFFE ids of Services that mark an mTLS port (adapter default `weft.local`). */
+  mtlsTrustDomain: z.optional(text),
 });
 
 const WeaveMirrorSource = z.strictObject({

@@ -125,6 +125,7 @@ async function openSource(
         ...(config.port === undefined ? {} : { port: config.port }),
         ...(config.podLabelsAsTags === undefined ? {} : { podLabelsAsTags: config.podLabelsAsTags }),
         ...(config.endpointType === undefined ? {} : { endpointType: config.endpointType }),
+        ...(config.mtlsTrustDomain === undefined ? {} : { mtls: { trustDomain: config.mtlsTrustDomain } }),
         ...(services === undefined ? {} : { services }),
       });
       return { source };
