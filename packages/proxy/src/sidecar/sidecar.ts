@@ -412,31 +412,21 @@ export class Sidecar {
     // The upstream's Host (the client's is dropped with the hop-by-hop headers): the authority
     // the client asked for when it named the service there, the service name when the path did
     // (`localhost:6379` means nothing to the upstream); none with `hostHeader: 'endpoint'`, so
-    // the pool writes the endpoint's address. One literal either way: an array grown by push
-    // reallocates its backing store.
-    const extra = this.engine.hostIsEndpoint
-      ? [
-          'x-request-id',
-          requestId,
-          'x-forwarded-for',
-          forwardedFor,
-          'x-forwarded-proto',
-          proto,
-          'x-forwarded-host',
-          forwardedHost,
-        ]
-      : [
-          'x-request-id',
-          requestId,
-          'x-forwarded-for',
-          forwardedFor,
-          'x-forwarded-proto',
-          proto,
-          'x-forwarded-host',
-          forwardedHost,
-          'host',
-          byHost ? (head.host as string) : service,
-        ];
+    // the pool writes the endpoint's address. One literal, cut short when there is no Host: an
+    // array grown by push reallocates its backing store, a shortened one is trimmed in place.
+    const extra = [
+      'x-request-id',
+      requestId,
+      'x-forwarded-for',
+      forwardedFor,
+      'x-forwarded-proto',
+      proto,
+      'x-forwarded-host',
+      forwardedHost,
+      'host',
+      byHost ? (head.host as string) : service,
+    ];
+    if (this.engine.hostIsEndpoint) extra.length = 8;
     if (this.options.forwardClientCert === true && isEncrypted(ex)) {
       const xfcc = this.clientCert(ex);
       if (xfcc !== null) extra.push('x-forwarded-client-cert', xfcc);
