@@ -1,8 +1,7 @@
-import { useState } from 'preact/hooks';
-import { ApiError, api } from '../api/client.js';
-import type { AuthzExplainAnswer } from '../api/types.js';
+import type { AuthzExplainAnswer, AuthzExplainRequest } from '../api/types.js';
 import { Badge } from '../components/status.js';
 import { type AuthzExplainFields, authzExplainRequest, fieldOfIssue } from '../logic/authorization.js';
+import { ExplainField, useExplainForm } from './explain-form.js';
 
 const EMPTY: AuthzExplainFields = { destination: '', identity: '', ip: '', tags: '', method: 'GET', path: '/' };
 
@@ -12,56 +11,24 @@ const EMPTY: AuthzExplainFields = { destination: '', identity: '', ip: '', tags:
  * (`POST /v1/authorization/explain`), with every policy considered and why it did or did not match.
  */
 export function AuthzExplainPanel({ services }: { services: readonly string[] }) {
-  const [fields, setFields] = useState<AuthzExplainFields>(EMPTY);
-  const [problems, setProblems] = useState<Record<string, string>>({});
-  const [answer, setAnswer] = useState<AuthzExplainAnswer | undefined>(undefined);
-  const [failure, setFailure] = useState<string | undefined>(undefined);
-  const set = (field: keyof AuthzExplainFields) => (e: { currentTarget: { value: string } }) =>
-    setFields({ ...fields, [field]: e.currentTarget.value });
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const built = authzExplainRequest(fields);
-    if ('problems' in built) {
-      setProblems(built.problems);
-      return;
-    }
-    setProblems({});
-    setFailure(undefined);
-    try {
-      setAnswer(await api<AuthzExplainAnswer>('POST', '/v1/authorization/explain', built.request));
-    } catch (err) {
-      setAnswer(undefined);
-      if (!(err instanceof ApiError)) {
-        setFailure(String(err));
-        return;
-      }
-      // The controller's refusal names fields (`peer.identity.trustDomain`): each goes beside its input.
-      const placed: Record<string, string> = {};
-      for (const issue of err.body.issues ?? []) {
-        const field = fieldOfIssue(issue);
-        if (field !== undefined) placed[field] = placed[field] ?? `${issue.path}: ${issue.message}`;
-      }
-      setProblems(placed);
-      setFailure(`${err.body.code ?? err.status}: ${err.body.error}`);
-    }
-  };
-
+  const { fieldState, answer, failure, submit } = useExplainForm<
+    AuthzExplainFields,
+    AuthzExplainRequest,
+    AuthzExplainAnswer
+  >({
+    empty: EMPTY,
+    build: authzExplainRequest,
+    endpoint: '/v1/authorization/explain',
+    fieldOf: fieldOfIssue,
+  });
   const field = (name: keyof AuthzExplainFields, label: string, hint?: string) => (
-    <div class="field">
-      <label for={`authz-${name}`}>{label}</label>
-      <input
-        id={`authz-${name}`}
-        value={fields[name]}
-        onInput={set(name)}
-        list={name === 'destination' ? 'authz-services' : undefined}
-        aria-invalid={problems[name] !== undefined}
-        aria-describedby={`authz-${name}-note`}
-      />
-      <small id={`authz-${name}-note`} class={problems[name] === undefined ? 'hint' : 'error-text'}>
-        {problems[name] ?? hint ?? ''}
-      </small>
-    </div>
+    <ExplainField
+      id={`authz-${name}`}
+      label={label}
+      hint={hint}
+      list={name === 'destination' ? 'authz-services' : undefined}
+      {...fieldState(name)}
+    />
   );
 
   const decision = answer?.decision;

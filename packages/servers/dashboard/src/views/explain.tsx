@@ -1,63 +1,26 @@
-import { useState } from 'preact/hooks';
-import { ApiError, api } from '../api/client.js';
-import type { ExplainAnswer } from '../api/types.js';
+import type { ExplainAnswer, ExplainRequest } from '../api/types.js';
 import { Badge } from '../components/status.js';
 import { type ExplainFields, explainRequest } from '../logic/explain-form.js';
+import { ExplainField, useExplainForm } from './explain-form.js';
 
 const EMPTY: ExplainFields = { destination: '', source: '', sourceTags: '', method: 'GET', path: '/', headers: '' };
 
 /** Explain: describe a request and see which rule the controller's rules pick for it, and which backend. */
 export function ExplainPanel({ services }: { services: readonly string[] }) {
-  const [fields, setFields] = useState<ExplainFields>(EMPTY);
-  const [problems, setProblems] = useState<Record<string, string>>({});
-  const [answer, setAnswer] = useState<ExplainAnswer | undefined>(undefined);
-  const [failure, setFailure] = useState<string | undefined>(undefined);
-  const set = (field: keyof ExplainFields) => (e: { currentTarget: { value: string } }) =>
-    setFields({ ...fields, [field]: e.currentTarget.value });
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const built = explainRequest(fields);
-    if ('problems' in built) {
-      setProblems(built.problems);
-      return;
-    }
-    setProblems({});
-    setFailure(undefined);
-    try {
-      setAnswer(await api<ExplainAnswer>('POST', '/v1/rules/explain', built.request));
-    } catch (err) {
-      setAnswer(undefined);
-      setFailure(err instanceof ApiError ? `${err.body.code ?? err.status}: ${err.body.error}` : String(err));
-    }
-  };
-
+  const { fieldState, answer, failure, submit } = useExplainForm<ExplainFields, ExplainRequest, ExplainAnswer>({
+    empty: EMPTY,
+    build: explainRequest,
+    endpoint: '/v1/rules/explain',
+  });
   const field = (name: keyof ExplainFields, label: string, hint?: string, multiline = false) => (
-    <div class="field">
-      <label for={`explain-${name}`}>{label}</label>
-      {multiline ? (
-        <textarea
-          id={`explain-${name}`}
-          rows={3}
-          value={fields[name]}
-          onInput={set(name)}
-          aria-invalid={problems[name] !== undefined}
-          aria-describedby={`explain-${name}-note`}
-        />
-      ) : (
-        <input
-          id={`explain-${name}`}
-          value={fields[name]}
-          onInput={set(name)}
-          list={name === 'destination' || name === 'source' ? 'explain-services' : undefined}
-          aria-invalid={problems[name] !== undefined}
-          aria-describedby={`explain-${name}-note`}
-        />
-      )}
-      <small id={`explain-${name}-note`} class={problems[name] === undefined ? 'hint' : 'error-text'}>
-        {problems[name] ?? hint ?? ''}
-      </small>
-    </div>
+    <ExplainField
+      id={`explain-${name}`}
+      label={label}
+      hint={hint}
+      list={name === 'destination' || name === 'source' ? 'explain-services' : undefined}
+      multiline={multiline}
+      {...fieldState(name)}
+    />
   );
 
   const decision = answer?.decision;

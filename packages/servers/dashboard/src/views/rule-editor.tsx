@@ -1,16 +1,21 @@
-import { useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, api } from '../api/client.js';
+import { useMemo } from 'preact/hooks';
+import { api } from '../api/client.js';
 import type { RuleWarning, StoredRule, WriteAnswer } from '../api/types.js';
 import {
   checkRuleText,
-  convertText,
   type KnownInstances,
   NEW_RULE_TEMPLATE,
-  type PlacedIssue,
-  placeIssues,
   type RuleFormat,
   ruleToText,
 } from '../logic/rule-text.js';
+import {
+  DocumentProblems,
+  DocumentTextArea,
+  EditorActions,
+  FormatChoice,
+  IssueList,
+  useDocumentEditor,
+} from './document-editor.js';
 
 /** What the editor edits: a new rule, or a stored one (by id). */
 export type EditTarget = { readonly kind: 'new' } | { readonly kind: 'edit'; readonly rule: StoredRule };
@@ -38,104 +43,46 @@ interface Props {
  * The controller's refusal, if any, is placed the same way.
  */
 export function RuleEditor({ target, revision, instances, onSaved, onCancel }: Props) {
-  const [format, setFormat] = useState<RuleFormat>('json');
-  const [text, setText] = useState(() => initialText(target, 'json'));
-  const [saving, setSaving] = useState(false);
-  const [refusal, setRefusal] = useState<{ message: string; issues: PlacedIssue[] } | undefined>(undefined);
-  const area = useRef<HTMLTextAreaElement>(null);
-  const check = useMemo(() => checkRuleText(text, instances), [text, instances]);
-  const lines = text.split('\n').length;
-  const errorLines = new Set([...check.errors, ...(refusal?.issues ?? [])].map((i) => i.line));
-  const remarkLines = new Set(check.remarks.map((i) => i.line));
+  const editor = useDocumentEditor((format) => initialText(target, format));
+  const check = useMemo(() => checkRuleText(editor.text, instances), [editor.text, instances]);
   const title = target.kind === 'new' ? 'New rule' : `Edit rule ${target.rule.id}`;
 
-  const switchFormat = (to: RuleFormat): void => {
-    const converted = convertText(text, to);
-    if (converted !== undefined) setText(converted);
-    setFormat(to);
-  };
-
-  const goToLine = (line: number | undefined): void => {
-    const el = area.current;
-    if (el === null || line === undefined) return;
-    const start =
-      text
-        .split('\n')
-        .slice(0, line - 1)
-        .join('\n').length + (line > 1 ? 1 : 0);
-    el.focus();
-    el.setSelectionRange(start, start);
-  };
-
-  const save = async (): Promise<void> => {
-    if (check.rules === undefined || check.errors.length > 0) return;
-    setSaving(true);
-    setRefusal(undefined);
-    try {
+  const save = (): void => {
+    const rules = check.rules;
+    if (rules === undefined || check.errors.length > 0) return;
+    void editor.save(async () => {
       const answer =
         target.kind === 'new'
-          ? await api<WriteAnswer>('POST', '/v1/rules', { rules: check.rules })
+          ? await api<WriteAnswer>('POST', '/v1/rules', { rules })
           : await api<WriteAnswer>(
               'PUT',
               '/v1/rules',
-              { rules: [{ ...(check.rules[0] as object), id: target.rule.id }] },
+              { rules: [{ ...(rules[0] as object), id: target.rule.id }] },
               revision === undefined ? {} : { 'if-match': `"${revision}"` },
             );
       onSaved(answer);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        const message =
-          err.status === 412
-            ? 'The rules changed since this rule was opened: close the editor and open the rule again.'
-            : `${err.body.code ?? err.status}: ${err.body.error}`;
-        setRefusal({ message, issues: placeIssues(text, err.body.issues ?? []) });
-      } else setRefusal({ message: err instanceof Error ? err.message : String(err), issues: [] });
-    } finally {
-      setSaving(false);
-    }
+    }, 'The rules changed since this rule was opened: close the editor and open the rule again.');
   };
 
   return (
     <section class="panel editor" aria-labelledby="editor-title">
       <h3 id="editor-title">{title}</h3>
-      <fieldset class="format">
-        <legend>Format</legend>
-        {(['json', 'yaml'] as const).map((f) => (
-          <label key={f}>
-            <input type="radio" name="rule-format" value={f} checked={format === f} onChange={() => switchFormat(f)} />
-            {f.toUpperCase()}
-          </label>
-        ))}
-      </fieldset>
-      <label for="rule-text" class="field-label">
-        Rule ({format.toUpperCase()})
-      </label>
-      <div class="code-editor">
-        <pre class="gutter" aria-hidden="true">
-          {Array.from({ length: lines }, (_, i) => (
-            <span key={i} class={errorLines.has(i + 1) ? 'line-error' : remarkLines.has(i + 1) ? 'line-remark' : ''}>
-              {i + 1}
-              {'\n'}
-            </span>
-          ))}
-        </pre>
-        <textarea
-          id="rule-text"
-          ref={area}
-          value={text}
-          rows={Math.max(12, lines + 1)}
-          wrap="off"
-          spellcheck={false}
-          aria-invalid={check.errors.length > 0}
-          aria-describedby="rule-problems"
-          onInput={(e) => {
-            setText(e.currentTarget.value);
-            setRefusal(undefined);
-          }}
-        />
-      </div>
-      <div id="rule-problems" aria-live="polite">
-        {check.errors.length === 0 && refusal === undefined ? (
+      <FormatChoice name="rule-format" editor={editor} />
+      <DocumentTextArea
+        id="rule-text"
+        label="Rule"
+        editor={editor}
+        errors={check.errors}
+        remarks={check.remarks}
+        invalid={check.errors.length > 0}
+        describedBy="rule-problems"
+      />
+      <DocumentProblems
+        id="rule-problems"
+        editor={editor}
+        errors={check.errors}
+        refused="The controller refused it"
+        clear={
           <p class="valid">
             Valid
             {check.remarks.length > 0
@@ -143,61 +90,18 @@ export function RuleEditor({ target, revision, instances, onSaved, onCancel }: P
               : ''}
             .
           </p>
-        ) : null}
-        <IssueList title="Errors" issues={check.errors} goToLine={goToLine} />
-        {refusal === undefined ? null : (
-          <div class="refusal" role="alert">
-            <p class="error-text">The controller refused it: {refusal.message}</p>
-            <IssueList title="Fields" issues={refusal.issues} goToLine={goToLine} />
-          </div>
-        )}
-        <IssueList title="Lint" issues={check.remarks} goToLine={goToLine} />
-      </div>
-      <div class="actions">
-        <button
-          type="button"
-          class="primary"
-          disabled={saving || check.errors.length > 0 || check.rules === undefined}
-          onClick={() => void save()}
-        >
-          {saving ? 'Saving…' : target.kind === 'new' ? 'Create rule' : 'Save rule'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+        }
+      >
+        <IssueList title="Lint" issues={check.remarks} goToLine={editor.goToLine} />
+      </DocumentProblems>
+      <EditorActions
+        editor={editor}
+        label={target.kind === 'new' ? 'Create rule' : 'Save rule'}
+        disabled={check.errors.length > 0 || check.rules === undefined}
+        onSave={save}
+        onCancel={onCancel}
+      />
     </section>
-  );
-}
-
-/** Issues with their field paths, each line a button that moves the editor's caret there. */
-export function IssueList({
-  title,
-  issues,
-  goToLine,
-}: {
-  title: string;
-  issues: readonly PlacedIssue[];
-  goToLine: (line: number | undefined) => void;
-}) {
-  if (issues.length === 0) return null;
-  return (
-    <div class="issues">
-      <h4>{title}</h4>
-      <ul class="issue-list">
-        {issues.map((issue, i) => (
-          <li key={`${issue.path}-${i}`} class={`issue issue-${issue.severity}`} data-path={issue.path}>
-            {issue.line === undefined ? null : (
-              <button type="button" class="link" onClick={() => goToLine(issue.line)}>
-                line {issue.line}
-              </button>
-            )}{' '}
-            <code class="issue-path">{issue.path}</code>: <span class="issue-message">{issue.message}</span>
-            {issue.code === undefined ? null : <span class="issue-code"> ({issue.code})</span>}
-          </li>
-        ))}
-      </ul>
-    </div>
   );
 }
 
