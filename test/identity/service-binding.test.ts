@@ -94,7 +94,7 @@ describe('service-bound credentials at the CA', () => {
     expect(unbound.body.error).toContain('identity.requireServiceBinding');
     expect(unbound.body.error).toContain('namespace team-a');
     expect((await ask(base, await token({ namespace: 'team-a', services: 'reviews' }), 'reviews')).status).toBe(201);
-    // The binding gates identities only: the bundle (and the other routes) still answer an unbound token.
+    // requireServiceBinding gates identities only: the bundle (and the other routes) still answer an unbound token.
     const bundle = await fetch(`${base}/v1/identity/bundle`, {
       headers: { authorization: `Bearer ${await token({ namespace: 'team-a' })}` },
     });

@@ -153,7 +153,7 @@ describe('access-log records streamed to the control plane', () => {
     expect(answer.records.every((r) => r.status === 200)).toBe(true);
 
     const topo = JSON.parse((await get(`${cp.url}/v1/topology?window=60`)).body) as {
-      nodes: { service: string; versions: string[]; instances: number }[];
+      nodes: { service: string; versions: string[]; instances: number; registered?: number }[];
       edges: {
         source: { service: string; version?: string };
         destination: { service: string; version?: string };
@@ -167,6 +167,7 @@ describe('access-log records streamed to the control plane', () => {
       service: 'back',
       versions: ['version=v1', 'version=v2'],
       instances: 2,
+      registered: 2,
     });
     const edge = (dst: string, version?: string) =>
       topo.edges.find((e) => e.destination.service === dst && e.destination.version === version);

@@ -22,6 +22,7 @@ import type { RegistrySettings } from './registry/server-options.js';
 import type { RulesStore } from './rules-store/types.js';
 import { telemetryRoutes } from './telemetry/routes.js';
 import { RulesHistory, rulesHistoryRoutes } from './telemetry/rules-history.js';
+import { resolveTelemetry, type TelemetrySettings } from './telemetry/settings.js';
 import { TelemetryHub } from './telemetry/telemetry-hub.js';
 
 /** The registry's part of {@link ControlPlaneServerOptions}: the plain settings of `createRegistryServer`. */
@@ -53,6 +54,12 @@ export interface ControlPlaneServerOptions extends ApiServerOptions {
    * generated on first use; see `IdentitySettings`.
    */
   readonly identity?: IdentitySettings | undefined;
+
+  /**
+   * The telemetry routes' limits and switch (see `TelemetrySettings`). `GET /v1/topology` here
+   * also shows the registry's idle services and versions.
+   */
+  readonly telemetry?: TelemetrySettings | undefined;
 
   /**
    * The dashboard at `/ui/` (and `/` redirects there): the package's built files by default,
@@ -108,6 +115,7 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
   const reg = { ...options.registry, store: options.registry?.store ?? options.store };
   const controllerStore = options.controller?.store ?? options.store;
   const authenticator = options.authenticator ?? createAuthenticator(options.auth);
+  const telemetrySettings = resolveTelemetry(options.telemetry);
   const ownsRegistry = options.registryInstance === undefined;
   const ownsRules = options.rulesStore === undefined;
   const native = options.registryInstance ?? (await openOwnedRegistry(reg, 'control plane options', 'registry.'));
@@ -128,7 +136,7 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
     app.decorate('registry', registry);
     app.decorate('rulesStore', rulesStore);
     // Streamed access-log records and recipe runs: in memory, whatever the stores (telemetry is not state).
-    const telemetry = new TelemetryHub();
+    const telemetry = new TelemetryHub(telemetrySettings);
     serveMetrics(app, { registry, rulesStore }, () => telemetry.families());
     // One chain for both APIs; health checks, metrics and the Eureka routes go without a bearer
     // token (see the helper).
@@ -150,7 +158,7 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
     });
     await mountEureka(app, eureka, { registry, authenticator, requireHttps: reg.requireHttps });
     // The rules' recent revisions (GET /v1/rules/history): each write through this server is recorded.
-    const history = new RulesHistory(rulesStore);
+    const history = new RulesHistory(rulesStore, telemetrySettings.rulesHistory, telemetrySettings.maxNamespaces);
     await app.register(controllerRoutes, {
       store: history.recording(),
       watch: options.watch,
@@ -158,7 +166,13 @@ export async function createControlPlaneServer(options: ControlPlaneServerOption
       instances: (namespace) => registry.instances({ namespace, status: 'ALL' }),
     });
     await mountIdentity(app, options.identity, options.watch);
-    await app.register(telemetryRoutes, { hub: telemetry, watch: options.watch });
+    // The topology adds the registry's idle services and versions.
+    await app.register(telemetryRoutes, {
+      hub: telemetry,
+      watch: options.watch,
+      settings: telemetrySettings,
+      registry,
+    });
     await app.register(rulesHistoryRoutes, { history, watch: options.watch });
     if (options.dashboard !== false) serveDashboard(app, options.dashboard);
     const store = rulesStore;

@@ -32,6 +32,7 @@ export {
   type Principal,
   principalOf,
 } from './auth/authenticator.js';
+export { BindingForbiddenError } from './auth/binding.js';
 export { authenticate } from './auth/fastify.js';
 export {
   type ControlPlaneControllerOptions,

@@ -104,6 +104,12 @@ export const ErrorCodes = {
   WEFT_ERR_IDENTITY_FORBIDDEN: { status: 403, title: 'Identity not allowed' },
   /** The controller's CA files are unusable (expired, not a CA, key mismatch, unreadable); names the setting. */
   WEFT_ERR_CA_INVALID: { status: 500, title: 'Invalid certificate authority' },
+  /**
+   * A write the credentials' service binding (a JWT's services claim) does not allow: the
+   * registry's, of an instance of another service; the controller's, of the namespace's rules or
+   * authorization policies (namespace-wide credentials write those).
+   */
+  WEFT_ERR_BINDING_FORBIDDEN: { status: 403, title: 'Outside the service binding' },
 
   // ── @weft/examples ────────────────────────────────────────────────────────────────────────
   /** An example needs a toolchain (a compiler, a runtime) that is not installed. */

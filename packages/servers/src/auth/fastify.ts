@@ -11,8 +11,10 @@ declare module 'fastify' {
     namespace: string;
     /**
      * The services the request's credentials are bound to (a JWT's services claim), or
-     * `undefined` when they act for the whole namespace. Only what hands out a service's
-     * identity reads it (the CA): the other routes act in `namespace` as a whole.
+     * `undefined` when they act for the whole namespace. The CA signs only these services'
+     * identities, the registry's writes (`/api/v1`, Eureka) touch only their instances, and the
+     * controller refuses such credentials its writes — rules and authorization policies belong to
+     * the whole namespace (see `./binding.ts`). Reads act in `namespace` as a whole.
      */
     boundServices: readonly string[] | undefined;
   }
@@ -57,7 +59,7 @@ export async function resolveNamespace(
       },
     });
     request.namespace = principal.namespace;
-    // Set only when bound: requests of apps that did not decorate it (the Eureka routes) keep their shape.
+    // Set only when bound: requests of apps that did not decorate it keep their shape.
     if (principal.services !== undefined) request.boundServices = principal.services;
   } catch (err) {
     if (!(err instanceof AuthError)) throw err;

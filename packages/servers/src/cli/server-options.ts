@@ -1,5 +1,6 @@
 import type { AuthMode } from '../auth/authenticator.js';
 import type { ControllerConfig, ControlPlaneConfig, RegistryConfig } from '../config/schemas.js';
+import { telemetryPart } from '../config/telemetry-settings.js';
 import type { ControlPlaneRegistryOptions, ControlPlaneServerOptions } from '../control-plane.js';
 import type { ControllerServerOptions } from '../controller/index.js';
 import type { EtcdStoreConfig } from '../etcd/config.js';
@@ -101,6 +102,7 @@ export function controllerOptions(config: ControllerConfig, auth: readonly AuthM
     ...commonOptions(config, auth),
     store: controllerStore(config.controller.store),
     identity: identityPart(config.identity),
+    telemetry: telemetryPart(config.telemetry),
   };
 }
 
@@ -112,5 +114,6 @@ export function controlPlaneOptions(config: ControlPlaneConfig, auth: readonly A
     registry: registryPart(config.registry),
     controller: { store: controllerStore(config.controller.store) },
     identity: identityPart(config.identity),
+    telemetry: telemetryPart(config.telemetry),
   };
 }

@@ -58,7 +58,7 @@ export function authSection() {
         kind: 'string',
         placeholder: '<claim>',
         description:
-          "The JWT claim that binds a token to services (a name or an array of names): the token gets only those services' workload certificates; a token without it is namespace-wide",
+          "The JWT claim that binds a token to services (a name or an array of names): the token gets only those services' workload certificates and writes only their instances (no rules or policies); a token without it is namespace-wide",
         default: 'services',
       }),
       adminToken: setting(

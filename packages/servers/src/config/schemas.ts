@@ -6,6 +6,7 @@ import { checkTtl, registrySection } from './registry-settings.js';
 import { logRequestsSetting, serverSettings } from './server-settings.js';
 import { sidecarConfigSchema } from './sidecar-settings.js';
 import { checkStore, sharedStoreSetting, withSharedStore } from './store-settings.js';
+import { checkTelemetry, telemetrySection } from './telemetry-settings.js';
 
 /**
  * Default ports. Amalgam8's registry and controller both listened on 8080 in their containers
@@ -47,6 +48,7 @@ export const ControllerConfigSchema = z
     auth: authSection(),
     controller: controllerSection(),
     identity: identitySection(),
+    telemetry: telemetrySection(),
   })
   .check(
     z.superRefine((c, ctx) => {
@@ -54,6 +56,7 @@ export const ControllerConfigSchema = z
       checkAuth(c.auth, issue);
       checkStore(c.controller.store, ['controller', 'store'], issue);
       checkIdentity(c.identity, issue);
+      checkTelemetry(c.telemetry, issue);
     }),
   );
 export type ControllerConfig = z.output<typeof ControllerConfigSchema>;
@@ -68,6 +71,7 @@ export const ControlPlaneConfigSchema = z
     registry: registrySection(true),
     controller: controllerSection(true),
     identity: identitySection(),
+    telemetry: telemetrySection(),
   })
   .check(
     // `store` decides each store left without a type; explicit per-server settings win.
@@ -83,6 +87,7 @@ export const ControlPlaneConfigSchema = z
       checkTtl(c.registry.ttl, issue);
       checkStore(c.controller.store, ['controller', 'store'], issue);
       checkIdentity(c.identity, issue);
+      checkTelemetry(c.telemetry, issue);
       // One file for both would be overwritten by each in turn.
       if (
         c.registry.store.type === 'file' &&

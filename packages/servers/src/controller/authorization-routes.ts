@@ -4,6 +4,7 @@ import type { NamespaceRules, RulesStore, WriteResult } from '../rules-store/typ
 import type { ProxyLog } from '../watch/proxy-log.js';
 import { INDEX_HEADER, serveRead, type WatchLimits } from '../watch/serve-read.js';
 import type { Watchable } from '../watch/types.js';
+import { namespaceWrite } from './namespace-writes.js';
 import { writeOptions } from './preconditions.js';
 
 /** `GET /v1/authorization`: the namespace's policies (the defaults when none were set) and revision. */
@@ -36,21 +37,24 @@ const written = (reply: FastifyReply, result: WriteResult) =>
 /**
  * `/v1/authorization`: a namespace's authorization policies, stored with its rules (one
  * revision for both, so a proxy never applies the routes of one revision with the policies of
- * another), watchable like every read, and `POST /v1/authorization/explain`.
+ * another), watchable like every read, and `POST /v1/authorization/explain`. Only
+ * namespace-wide credentials write them: a workload's token bound to its service must not
+ * let it open up (or shut) its neighbours' traffic (403 `WEFT_ERR_BINDING_FORBIDDEN`).
  */
 export function authorizationRoutes(app: FastifyInstance, ctx: AuthorizationRoutesContext): void {
   const { store, watchOf, limits, proxies } = ctx;
+  const policiesWrite = namespaceWrite('authorization policies');
 
   app.get('/v1/authorization', (request, reply) =>
     serveRead(request, reply, watchOf(request), authorizationView, limits, proxies),
   );
 
   // The whole document at once: a policy set is reviewed and applied as one (and compare-and-set with If-Match).
-  app.put('/v1/authorization', async (request, reply) =>
+  app.put('/v1/authorization', policiesWrite, async (request, reply) =>
     written(reply, await store.authorize(request.namespace, request.body, writeOptions(request))),
   );
 
-  app.delete('/v1/authorization', async (request, reply) =>
+  app.delete('/v1/authorization', policiesWrite, async (request, reply) =>
     written(reply, await store.authorize(request.namespace, undefined, writeOptions(request))),
   );
 

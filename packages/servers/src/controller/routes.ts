@@ -5,6 +5,7 @@ import { INDEX_HEADER, serveRead, type WatchLimits } from '../watch/serve-read.j
 import { authorizationRoutes } from './authorization-routes.js';
 import { explain, explainInputFromBody, explainInputFromQuery } from './explain.js';
 import { controllerErrorHandler, errorBody } from './http-errors.js';
+import { namespaceWrite } from './namespace-writes.js';
 import { writeOptions } from './preconditions.js';
 import { filterFromQuery } from './query.js';
 import { rulesOfBody, withIds } from './rules-body.js';
@@ -36,7 +37,10 @@ type DestinationParams = { Params: { destination: string } };
  * Every `GET` read is watchable (see `serveRead`): plainly, as Server-Sent Events
  * (`Accept: text/event-stream`, event id = revision, `Last-Event-ID` resumes), or by long-poll
  * (`?index=<revision>&wait=30s`). Write answers carry the new revision in `x-weft-index` and
- * the body. See `src/controller/README.md` for every route.
+ * the body. Writes of rules and policies take namespace-wide credentials: a request whose
+ * credentials are bound to services (`request.boundServices`) gets 403
+ * `WEFT_ERR_BINDING_FORBIDDEN` (reads and explains answer it). See `src/controller/README.md`
+ * for every route.
  */
 export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = async (app, options) => {
   if (!app.hasRequestDecorator('namespace'))
@@ -51,6 +55,7 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
   app.setErrorHandler(controllerErrorHandler);
 
   const watchOf = (request: FastifyRequest) => tracker.track(store.watch(request.namespace));
+  const rulesWrite = namespaceWrite('rules');
 
   /** Answers a write: status, revision header and body, with lint warnings about the rules written. */
   const answer = async (
@@ -91,7 +96,7 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
     return reply.header(INDEX_HEADER, String(revision)).send({ proxies: proxies.list(request.namespace, revision) });
   });
 
-  app.post('/v1/rules', async (request, reply) => {
+  app.post('/v1/rules', rulesWrite, async (request, reply) => {
     const rules = withIds(rulesOfBody(request.body, { nonEmpty: true }));
     const result = await store.add(request.namespace, rules, writeOptions(request));
     return answer(request, reply, 201, rules, result);
@@ -101,13 +106,13 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
     serveRead(request, reply, watchOf(request), rulesView(filterFromQuery(request.query)), limits, proxies),
   );
 
-  app.put('/v1/rules', async (request, reply) => {
+  app.put('/v1/rules', rulesWrite, async (request, reply) => {
     const rules = rulesOfBody(request.body, { nonEmpty: true, ids: true }) as StoredRule[];
     const result = await store.update(request.namespace, rules, writeOptions(request));
     return answer(request, reply, 200, rules, result);
   });
 
-  app.delete('/v1/rules', async (request, reply) => {
+  app.delete('/v1/rules', rulesWrite, async (request, reply) => {
     const result = await store.delete(request.namespace, filterFromQuery(request.query), writeOptions(request));
     return reply
       .header(INDEX_HEADER, String(result.revision))
@@ -141,7 +146,7 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
     });
 
     // Replaces every rule of this kind of the destination (a8ctl's route-set, action-add): 201, as Amalgam8.
-    app.put<DestinationParams>(`/v1/rules/${segment}/:destination`, async (request, reply) => {
+    app.put<DestinationParams>(`/v1/rules/${segment}/:destination`, rulesWrite, async (request, reply) => {
       const destination = request.params.destination;
       const rules = withIds(rulesOfBody(request.body, { scope: { destination, kind } }));
       const result = await store.replace(
@@ -153,7 +158,7 @@ export const controllerRoutes: FastifyPluginAsync<ControllerRoutesOptions> = asy
       return answer(request, reply, 201, rules, result);
     });
 
-    app.delete<DestinationParams>(`/v1/rules/${segment}/:destination`, async (request, reply) => {
+    app.delete<DestinationParams>(`/v1/rules/${segment}/:destination`, rulesWrite, async (request, reply) => {
       const filter = { destinations: [request.params.destination], kind };
       const result = await store.delete(request.namespace, filter, writeOptions(request));
       return reply

@@ -3,6 +3,7 @@ import type { ApiServerOptions } from '../http/app-options.js';
 import type { IdentitySettings } from '../identity/settings.js';
 import type { KubernetesStoreConfig } from '../rules-store/kubernetes-store.js';
 import type { RulesStore } from '../rules-store/types.js';
+import type { TelemetrySettings } from '../telemetry/settings.js';
 import type { InstancesOf } from './warnings.js';
 
 /** Where a controller keeps its rules, as configuration (a CLI flag, an env variable, YAML). */
@@ -54,4 +55,10 @@ export interface ControllerServerOptions extends ControllerSettings, ApiServerOp
    * first use; see `IdentitySettings`.
    */
   readonly identity?: IdentitySettings | undefined;
+  /**
+   * The telemetry routes' limits (records kept per namespace, records per batch, recipe runs
+   * kept, topology windows, rules history) and whether access-log records are taken at all;
+   * see `TelemetrySettings`. Default: on, with its defaults.
+   */
+  readonly telemetry?: TelemetrySettings | undefined;
 }

@@ -8,6 +8,7 @@ import type { OpenedAuthority } from '../identity/open-authority.js';
 import type { RulesStore } from '../rules-store/types.js';
 import { telemetryRoutes } from '../telemetry/routes.js';
 import { RulesHistory, rulesHistoryRoutes } from '../telemetry/rules-history.js';
+import { resolveTelemetry } from '../telemetry/settings.js';
 import { TelemetryHub } from '../telemetry/telemetry-hub.js';
 import { openRulesStore } from './open-store.js';
 import { controllerRoutes } from './routes.js';
@@ -33,13 +34,14 @@ export type ControllerServer = FastifyInstance & {
  */
 export async function createControllerServer(options: ControllerServerOptions = {}): Promise<ControllerServer> {
   const authenticator = options.authenticator ?? createAuthenticator(options.auth);
+  const telemetrySettings = resolveTelemetry(options.telemetry);
   const owned = options.rulesStore === undefined;
   const store = options.rulesStore ?? (await openRulesStore(options.store));
   const app = createApp(options);
   try {
     app.decorate('rulesStore', store);
     // Streamed access-log records and recipe runs: in memory, whatever the store (telemetry is not state).
-    const telemetry = new TelemetryHub();
+    const telemetry = new TelemetryHub(telemetrySettings);
     serveMetrics(app, { rulesStore: store }, () => telemetry.families());
     // Amalgam8 served /health without credentials (load balancers and orchestrators probe it);
     // the Prometheus metrics go without them too (scrapers carry none).
@@ -49,14 +51,14 @@ export async function createControllerServer(options: ControllerServerOptions = 
       (request) => request.routeOptions.url === '/health' || request.routeOptions.url === METRICS_PATH,
     );
     // The rules' recent revisions (GET /v1/rules/history): each write through this server is recorded.
-    const history = new RulesHistory(store);
+    const history = new RulesHistory(store, telemetrySettings.rulesHistory, telemetrySettings.maxNamespaces);
     await app.register(controllerRoutes, {
       store: history.recording(),
       watch: options.watch,
       instances: options.instances,
     });
     await mountIdentity(app, options.identity, options.watch);
-    await app.register(telemetryRoutes, { hub: telemetry, watch: options.watch });
+    await app.register(telemetryRoutes, { hub: telemetry, watch: options.watch, settings: telemetrySettings });
     await app.register(rulesHistoryRoutes, { history, watch: options.watch });
     if (owned) app.addHook('onClose', () => store.close());
   } catch (err) {

@@ -58,7 +58,9 @@ const BODY_ROUTES: ReadonlySet<string> = new Set([`POST ${INSTANCES}`, `PUT ${ST
  * to register under any prefix (`app.register(registryRoutes, { prefix: '/registry', registry })`).
  *
  * Every route acts in `request.namespace`, and only there: no path, query or body field can name
- * another namespace, so one tenant cannot reach another's instances. Every GET can be watched:
+ * another namespace, so one tenant cannot reach another's instances; credentials bound to
+ * services (`request.boundServices`) write only those services' instances (403
+ * `WEFT_ERR_BINDING_FORBIDDEN`), and read every one. Every GET can be watched:
  * `Accept: text/event-stream` for Server-Sent Events, `?index=N&wait=30s` for a long-poll (see
  * `serveRead`); each answer carries the namespace's revision in `x-weft-index`. Weft adds
  * `PUT /api/v1/instances/{id}/status` (`{"status": "OUT_OF_SERVICE"}`).

@@ -1,5 +1,7 @@
 import { type InstanceStatus, InstanceStatusSchema, InvalidArgumentError } from '@weft/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type BoundRequest, checkServiceWrite } from '../auth/binding.js';
+import { checkInstanceWrite } from './binding.js';
 import { empty, fail, linkBase, namespaceOf, type RouteContext } from './context.js';
 import { Amalgam8Errors, failureOf } from './errors.js';
 import { HEARTBEAT, INSTANCE, INSTANCES, STATUS } from './paths.js';
@@ -23,7 +25,16 @@ async function durable(ctx: RouteContext): Promise<void> {
   }
 }
 
-/** Registration, heartbeat, deregistration and (Weft's) status change. */
+/** The request's namespace (failing closed, see {@link namespaceOf}) and its service binding. */
+function writerOf(request: FastifyRequest): BoundRequest {
+  return { namespace: namespaceOf(request), boundServices: request.boundServices };
+}
+
+/**
+ * Registration, heartbeat, deregistration and (Weft's) status change. Credentials bound to
+ * services (a JWT's services claim) write only those services' instances: any other is refused
+ * with 403 `WEFT_ERR_BINDING_FORBIDDEN`, so a workload cannot take over another's traffic.
+ */
 export function writeRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { registry } = ctx;
 
@@ -33,7 +44,9 @@ export function writeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     let id: string;
     let ttl: number;
     try {
-      ({ id, ttl } = await registry.register(verdict.registration, { namespace: namespaceOf(request) }));
+      const writer = writerOf(request);
+      checkServiceWrite(writer, verdict.registration.service, 'registers');
+      ({ id, ttl } = await registry.register(verdict.registration, { namespace: writer.namespace }));
     } catch (err) {
       return fail(reply, failureOf(Amalgam8Errors.registrationFailed, err));
     }
@@ -46,9 +59,12 @@ export function writeRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   // The hot path: one map lookup in the registry, nothing written (heartbeats are never persisted).
+  // Bound credentials add a read of their services' instances (see checkInstanceWrite).
   app.put<{ Params: IdParams }>(HEARTBEAT, async (request, reply) => {
     try {
-      await registry.renew(request.params.id, { namespace: namespaceOf(request) });
+      const writer = writerOf(request);
+      await checkInstanceWrite(registry, writer, request.params.id, 'renews');
+      await registry.renew(request.params.id, { namespace: writer.namespace });
     } catch (err) {
       return fail(reply, failureOf(Amalgam8Errors.heartbeatFailed, err));
     }
@@ -57,7 +73,9 @@ export function writeRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.delete<{ Params: IdParams }>(INSTANCE, async (request, reply) => {
     try {
-      await registry.deregister(request.params.id, { namespace: namespaceOf(request) });
+      const writer = writerOf(request);
+      await checkInstanceWrite(registry, writer, request.params.id, 'deregisters');
+      await registry.deregister(request.params.id, { namespace: writer.namespace });
     } catch (err) {
       return fail(reply, failureOf(Amalgam8Errors.deregistrationFailed, err));
     }
@@ -72,7 +90,9 @@ export function writeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (status instanceof InvalidArgumentError) return fail(reply, failureOf(Amalgam8Errors.statusInvalid, status));
     let instance: Awaited<ReturnType<typeof registry.setStatus>>;
     try {
-      instance = await registry.setStatus(request.params.id, status, { namespace: namespaceOf(request) });
+      const writer = writerOf(request);
+      await checkInstanceWrite(registry, writer, request.params.id, 'changes the status of');
+      instance = await registry.setStatus(request.params.id, status, { namespace: writer.namespace });
     } catch (err) {
       return fail(reply, failureOf(Amalgam8Errors.statusUpdateFailed, err));
     }

@@ -1,9 +1,9 @@
 import { parseOrThrow } from '@weft/core';
 import * as z from 'zod/mini';
 
-/** Most records one `POST /v1/telemetry/access-log` may carry (a sidecar sends ≤ 500 a batch). */
+/** Most records one `POST /v1/telemetry/access-log` may carry by default (`telemetry.maxBatch`; a sidecar sends ≤ 500 a batch). */
 export const MAX_BATCH_RECORDS = 2000;
-/** Largest body of a batch, bytes: 2000 records of ~1 KB. */
+/** Largest body of a default batch, bytes: 2000 records of ~1 KB. */
 export const BATCH_BODY_LIMIT = 2 * 1024 * 1024;
 /** Longest text of one field: a path or a header-derived trace value, not a payload. */
 const MAX_FIELD_CHARS = 8192;
@@ -44,21 +44,38 @@ export const AccessLogRecordSchema = z.looseObject({
 /** A record the control plane accepted. */
 export type IngestedRecord = z.output<typeof AccessLogRecordSchema>;
 
-/** `POST /v1/telemetry/access-log`'s body: `{records: [...]}`. */
-export const AccessLogBatchSchema = z.strictObject({
-  records: z.array(AccessLogRecordSchema, { error: 'must be a list of access-log records' }).check(
-    z.minLength(1, { error: 'must list at least one record' }),
-    z.maxLength(MAX_BATCH_RECORDS, {
-      error: `must list at most ${MAX_BATCH_RECORDS} records (send several batches)`,
-    }),
-  ),
-});
+/**
+ * `POST /v1/telemetry/access-log`'s body, `{records: [...]}`, with at most `maxRecords` records
+ * (`telemetry.maxBatch`).
+ */
+export function accessLogBatchSchema(maxRecords: number) {
+  return z.strictObject({
+    records: z.array(AccessLogRecordSchema, { error: 'must be a list of access-log records' }).check(
+      z.minLength(1, { error: 'must list at least one record' }),
+      z.maxLength(maxRecords, {
+        error: `must list at most ${maxRecords} records (send several batches)`,
+      }),
+    ),
+  });
+}
+
+/** `POST /v1/telemetry/access-log`'s body with the default limit: `{records: [...]}`. */
+export const AccessLogBatchSchema = accessLogBatchSchema(MAX_BATCH_RECORDS);
+
+/** Largest body of a batch of at most `maxRecords`: 2 MiB, or 1 KiB a record when that is more. */
+export function batchBodyLimit(maxRecords: number): number {
+  return Math.max(BATCH_BODY_LIMIT, maxRecords * 1024);
+}
 
 /**
- * Validates a batch; every bad field is named by its path (`records[3].status`).
+ * Validates a batch (against `schema`, default {@link AccessLogBatchSchema}); every bad field is
+ * named by its path (`records[3].status`).
  *
  * @throws InvalidArgumentError (400 `WEFT_ERR_INVALID_ARGUMENT`) listing the problems.
  */
-export function parseAccessLogBatch(body: unknown): IngestedRecord[] {
-  return parseOrThrow(AccessLogBatchSchema, body, 'access-log batch').records;
+export function parseAccessLogBatch(
+  body: unknown,
+  schema: ReturnType<typeof accessLogBatchSchema> = AccessLogBatchSchema,
+): IngestedRecord[] {
+  return parseOrThrow(schema, body, 'access-log batch').records;
 }

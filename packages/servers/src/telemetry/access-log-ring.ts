@@ -63,6 +63,8 @@ export class AccessLogRing implements Watchable<RingView> {
   constructor(
     readonly capacity = RING_CAPACITY,
     private readonly notifyEveryMs = 250,
+    /** The namespace it holds (renderers shared by every namespace read it: the topology's registry merge). */
+    readonly namespace = '',
   ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
     this.slots = new Array(capacity);

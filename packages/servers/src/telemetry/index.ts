@@ -8,12 +8,19 @@
 export {
   AccessLogBatchSchema,
   AccessLogRecordSchema,
+  accessLogBatchSchema,
   type IngestedRecord,
   parseAccessLogBatch,
 } from './access-log-batch.js';
 export { readStream, type StreamAnswer, type StreamQuery, streamQueryOf } from './access-log-query.js';
 export { AccessLogRing, type HeldRecord, type Party, parseParty, type RingView } from './access-log-ring.js';
 export { type RecipeRun, RecipeRunSchema, RecipeRuns, type RecipeRunsView } from './recipe-runs.js';
+export {
+  type RegisteredCatalogue,
+  type RegisteredService,
+  RegisteredVersions,
+  type RegisteredVersionsOptions,
+} from './registered-versions.js';
 export { type TelemetryRoutesOptions, telemetryRoutes } from './routes.js';
 export {
   RulesHistory,
@@ -22,6 +29,7 @@ export {
   type RulesRevision,
   rulesHistoryRoutes,
 } from './rules-history.js';
+export { type ResolvedTelemetry, resolveTelemetry, TELEMETRY_BOUNDS, type TelemetrySettings } from './settings.js';
 export { TelemetryHub, type TelemetryHubOptions } from './telemetry-hub.js';
 export {
   buildTopology,
@@ -29,4 +37,5 @@ export {
   type TopologyEndpoint,
   type TopologyNode,
   type TopologyView,
+  type TopologyWindows,
 } from './topology.js';

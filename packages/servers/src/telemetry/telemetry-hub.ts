@@ -41,7 +41,11 @@ export class TelemetryHub {
       const max = this.options.maxNamespaces ?? 256;
       if (this.spaces.size >= max) this.dropLeastRecent();
       s = {
-        ring: new AccessLogRing(this.options.recordsPerNamespace ?? RING_CAPACITY, this.options.notifyEveryMs ?? 250),
+        ring: new AccessLogRing(
+          this.options.recordsPerNamespace ?? RING_CAPACITY,
+          this.options.notifyEveryMs ?? 250,
+          namespace,
+        ),
         runs: new RecipeRuns(this.options.runsPerNamespace ?? RECIPE_RUNS_KEPT),
         ingested: 0,
       };

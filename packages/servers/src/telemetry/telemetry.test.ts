@@ -186,10 +186,11 @@ describe('GET /v1/topology', () => {
     const topo = await getJson<Topology>(`${url}/v1/topology?window=60`);
     expect(topo.window).toBe(60);
     expect(topo.index).toBe(103);
+    // The control plane's registry is empty: every node is seen in the records only (registered: 0).
     expect(topo.nodes).toEqual([
-      { service: 'back', versions: ['version=v1', 'version=v2'], instances: 2 },
-      { service: 'entry', versions: [], instances: 0 },
-      { service: 'front', versions: ['version=v1'], instances: 1 },
+      { service: 'back', versions: ['version=v1', 'version=v2'], instances: 2, registered: 0 },
+      { service: 'entry', versions: [], instances: 0, registered: 0 },
+      { service: 'front', versions: ['version=v1'], instances: 1, registered: 0 },
     ]);
     expect(topo.edges).toEqual([
       {

@@ -1,10 +1,19 @@
 import { InvalidArgumentError } from '@weft/core';
 import { queryValue } from '../controller/query.js';
 import type { HeldRecord, RingView } from './access-log-ring.js';
+import type { RegisteredCatalogue } from './registered-versions.js';
 
-/** Default and longest window of `GET /v1/topology`, seconds. */
+/** Default and longest window of `GET /v1/topology`, seconds (`telemetry.topologyWindow`, `telemetry.topologyMaxWindow`). */
 export const DEFAULT_WINDOW_S = 60;
 export const MAX_WINDOW_S = 3600;
+
+/** The windows a server allows: the one without `?window=`, and the longest. */
+export interface TopologyWindows {
+  /** Seconds, when the request gives no `?window=`. */
+  readonly defaultS: number;
+  /** The longest `?window=` accepted, seconds. */
+  readonly maxS: number;
+}
 
 /** A service version as the topology names it: its tags joined by commas (`version=v2`); absent for "any". */
 export interface TopologyEndpoint {
@@ -12,13 +21,21 @@ export interface TopologyEndpoint {
   readonly version?: string;
 }
 
-/** A service seen in the window. */
+/** A service seen in the window (or, in the control plane, registered). */
 export interface TopologyNode {
   readonly service: string;
-  /** The versions (tag sets) seen: of its proxy as a caller, and of the backends chosen for calls to it. */
+  /**
+   * The versions (tag sets) seen: of its proxy as a caller, and of the backends chosen for calls
+   * to it; in the control plane also its registered instances' `version=` tags, idle or not.
+   */
   readonly versions: readonly string[];
   /** Distinct instances (`upstream_host`) that answered calls to it. */
   readonly instances: number;
+  /**
+   * Instances registered now (any status): present where the topology is drawn next to the
+   * registry (the control plane), 0 for a service that only shows in the records.
+   */
+  readonly registered?: number;
 }
 
 /** Calls from one service version to one backend version of another, over the window. */
@@ -49,16 +66,19 @@ export interface TopologyView {
   readonly index: number;
 }
 
-/** `?window=60` (seconds). @throws InvalidArgumentError naming `window`. */
-export function windowOf(query: unknown): number {
+/** `?window=60` (seconds), within `windows`. @throws InvalidArgumentError naming `window`. */
+export function windowOf(
+  query: unknown,
+  windows: TopologyWindows = { defaultS: DEFAULT_WINDOW_S, maxS: MAX_WINDOW_S },
+): number {
   const text = queryValue(query, 'window');
-  if (text === undefined) return DEFAULT_WINDOW_S;
+  if (text === undefined) return windows.defaultS;
   const n = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 1 || n > MAX_WINDOW_S)
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 1 || n > windows.maxS)
     throw new InvalidArgumentError('topology query', [
       {
         path: 'window',
-        message: `must be a whole number of seconds from 1 to ${MAX_WINDOW_S} (got ${JSON.stringify(text)})`,
+        message: `must be a whole number of seconds from 1 to ${windows.maxS} (got ${JSON.stringify(text)})`,
       },
     ]);
   return n;
@@ -89,9 +109,16 @@ interface EdgeAcc {
  * The call graph of the calls that ended in the last `windowS` seconds (by `timestamp_in_ms`,
  * against `now`): one node per service, one edge per caller version and backend version. Rates
  * are per second of the window; when the ring holds less than the window (a busy mesh), they
- * count what it holds.
+ * count what it holds. With `registered` (the registry's catalogue of the same namespace), every
+ * registered service and version is a node too, idle ones with no edge, and each node says how
+ * many instances are `registered`.
  */
-export function buildTopology(view: RingView, windowS: number, now = Date.now()): TopologyView {
+export function buildTopology(
+  view: RingView,
+  windowS: number,
+  now = Date.now(),
+  registered?: RegisteredCatalogue,
+): TopologyView {
   const from = now - windowS * 1000;
   const nodes = new Map<string, { versions: Set<string>; instances: Set<string> }>();
   const node = (service: string) => {
@@ -133,10 +160,18 @@ export function buildTopology(view: RingView, windowS: number, now = Date.now())
     e.durationsMs.push(h.record.request_time * 1000);
     groups.set(group, (groups.get(group) ?? 0) + 1);
   }
+  if (registered !== undefined)
+    for (const [service, r] of registered) {
+      const n = node(service);
+      for (const version of r.versions) n.versions.add(version);
+    }
   const round = (n: number, digits: number): number => Number(n.toFixed(digits));
   return {
     nodes: [...nodes]
-      .map(([service, n]) => ({ service, versions: [...n.versions].sort(), instances: n.instances.size }))
+      .map(([service, n]): TopologyNode => {
+        const drawn = { service, versions: [...n.versions].sort(), instances: n.instances.size };
+        return registered === undefined ? drawn : { ...drawn, registered: registered.get(service)?.instances ?? 0 };
+      })
       .sort((a, b) => a.service.localeCompare(b.service)),
     edges: [...edges.values()]
       .map((e) => ({

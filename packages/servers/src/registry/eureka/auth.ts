@@ -19,12 +19,15 @@ export function basicAsBearer(authorization: string | undefined): string | undef
 }
 
 /**
- * Gives every request of the Eureka routes its namespace, through `authenticator` with Basic
- * credentials read as bearer tokens, or the `:token` of Amalgam8's path as one. A request no mode accepts gets a 401 with a Basic challenge
- * (what Eureka clients answer to).
+ * Gives every request of the Eureka routes its namespace (and service binding), through
+ * `authenticator` with Basic credentials read as bearer tokens, or the `:token` of Amalgam8's path
+ * as one. A request no mode accepts gets a 401 with a Basic challenge (what Eureka clients answer
+ * to).
  */
 export function authenticateEureka(app: FastifyInstance, authenticator: Authenticator): void {
   if (!app.hasRequestDecorator('namespace')) app.decorateRequest('namespace', '');
+  // The service binding the write handlers check; decorated so requests keep one shape.
+  if (!app.hasRequestDecorator('boundServices')) app.decorateRequest('boundServices', undefined);
   app.addHook('onRequest', async (request, reply) => {
     // Amalgam8's Eureka API took the token in the path (`/api/eureka/{token}/v2`).
     const token = (request.params as { token?: unknown } | undefined)?.token;

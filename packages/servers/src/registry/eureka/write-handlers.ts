@@ -1,5 +1,6 @@
 import { isWeftError, type ServiceInstance } from '@weft/core';
 import type { FastifyInstance } from 'fastify';
+import { checkServiceWrite } from '../../auth/binding.js';
 import { namespaceOf } from '../context.js';
 import { durable, type EurekaContext, queryValue } from './context.js';
 import { overrideOf } from './from-weft.js';
@@ -28,7 +29,12 @@ function withRecord(instance: ServiceInstance, record: EurekaRecord): WeftMetada
   return { ...instance.metadata, [RECORD_KEY]: recordJson(record) };
 }
 
-/** Registration, renewal, cancellation, status overrides and metadata updates. */
+/**
+ * Registration, renewal, cancellation, status overrides and metadata updates. Credentials bound
+ * to services (a JWT's services claim) write only those services' instances, as on `/api/v1`:
+ * any other is refused with 403 `WEFT_ERR_BINDING_FORBIDDEN` — after the lookup, so an unknown
+ * instance is still the 404 that makes a client register again.
+ */
 export function eurekaWriteHandlers(app: FastifyInstance, ctx: EurekaContext): void {
   const { registry } = ctx;
 
@@ -39,6 +45,9 @@ export function eurekaWriteHandlers(app: FastifyInstance, ctx: EurekaContext): v
     const reg = readEurekaRegistration(request.body, request.params.app);
     const existing = await findInstance(registry, namespace, reg.app, reg.instanceId);
     const input = toWeftRegistration(reg, { overriddenStatus: existing && overrideOf(existing) });
+    checkServiceWrite(request, input.service, 'registers');
+    // The record it replaces may be of a service spelled in another case (registered through /api/v1).
+    if (existing !== undefined) checkServiceWrite(request, existing.service, 'replaces');
     const registered = await registry.register(input, { namespace });
     // Same Eureka id on a new endpoint (a new port, a new address): the old record goes.
     if (existing !== undefined && existing.id !== registered.id)
@@ -57,6 +66,7 @@ export function eurekaWriteHandlers(app: FastifyInstance, ctx: EurekaContext): v
     const { app: appName, id } = request.params;
     const instance = await findInstance(registry, namespace, appName, id);
     if (instance === undefined) return notFound(reply, `instance ${id} of ${appName}`);
+    checkServiceWrite(request, instance.service, 'renews');
     const dirty = Number(queryValue(request.query, 'lastDirtyTimestamp'));
     const known = recordOf(instance)?.lastDirtyTimestamp;
     if (known !== undefined && Number.isFinite(dirty) && dirty > known)
@@ -75,6 +85,7 @@ export function eurekaWriteHandlers(app: FastifyInstance, ctx: EurekaContext): v
     const { app: appName, id } = request.params;
     const instance = await findInstance(registry, namespace, appName, id);
     if (instance === undefined) return notFound(reply, `instance ${id} of ${appName}`);
+    checkServiceWrite(request, instance.service, 'deregisters');
     try {
       await registry.deregister(instance.id, { namespace });
     } catch (err) {
@@ -94,6 +105,7 @@ export function eurekaWriteHandlers(app: FastifyInstance, ctx: EurekaContext): v
       return badParameter(reply, 'value', 'must be one of UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN');
     const instance = await findInstance(registry, namespace, appName, id);
     if (instance === undefined) return notFound(reply, `instance ${id} of ${appName}`);
+    checkServiceWrite(request, instance.service, 'overrides the status of');
     const record = recordOf(instance);
     await setEurekaStatus(instance, value, record && { ...record, overriddenStatus: value });
     await durable(registry);
@@ -111,6 +123,7 @@ export function eurekaWriteHandlers(app: FastifyInstance, ctx: EurekaContext): v
       return badParameter(reply, 'value', 'must be one of UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN');
     const instance = await findInstance(registry, namespace, appName, id);
     if (instance === undefined) return notFound(reply, `instance ${id} of ${appName}`);
+    checkServiceWrite(request, instance.service, 'lifts the status override of');
     const record = recordOf(instance);
     const next: EurekaStatus = value ?? record?.status ?? 'UP';
     let lifted: EurekaRecord | undefined;
@@ -130,6 +143,7 @@ export function eurekaWriteHandlers(app: FastifyInstance, ctx: EurekaContext): v
     const { app: appName, id } = request.params;
     const instance = await findInstance(registry, namespace, appName, id);
     if (instance === undefined) return notFound(reply, `instance ${id} of ${appName}`);
+    checkServiceWrite(request, instance.service, 'changes the metadata of');
     const updates: Record<string, string> = {};
     for (const key of Object.keys((request.query ?? {}) as object)) {
       const value = queryValue(request.query, key);
