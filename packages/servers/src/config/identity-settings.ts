@@ -6,6 +6,10 @@ const text = z.string().check(z.minLength(1, { error: 'must not be empty' }));
 const bool = z.boolean({ error: 'must be true or false' });
 /** SPIFFE's trust domain grammar (core's `validateTrustDomain`), as a pattern the JSON Schema carries. */
 const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
+/** A trust domain setting: the controller's (its identities) and the sidecar's (the mesh's it joins). */
+const trustDomain = z
+  .string()
+  .check(z.regex(TRUST_DOMAIN, { error: "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-', '_'" }));
 
 /** The controller's identity settings (`identity.*` of `weft controller` and `weft control-plane`). */
 export function identitySection() {
@@ -17,19 +21,12 @@ export function identitySection() {
           'Serve workload identities: POST /v1/identity/certificates signs workload certificates (SPIFFE IDs) from CSRs, GET /v1/identity/bundle publishes the trust bundle (watchable)',
         default: true,
       }),
-      trustDomain: setting(
-        z.string().check(
-          z.regex(TRUST_DOMAIN, {
-            error: "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-', '_'",
-          }),
-        ),
-        {
-          kind: 'string',
-          placeholder: '<domain>',
-          description: 'Trust domain of every identity: spiffe://<trustDomain>/ns/<namespace>/svc/<service>',
-          default: 'weft.local',
-        },
-      ),
+      trustDomain: setting(trustDomain, {
+        kind: 'string',
+        placeholder: '<domain>',
+        description: 'Trust domain of every identity: spiffe://<trustDomain>/ns/<namespace>/svc/<service>',
+        default: 'weft.local',
+      }),
       certTtl: setting(DurationSchema, {
         kind: 'duration',
         description: 'Lifetime of a workload certificate (workloads renew at half of it); at least 1s',
@@ -110,19 +107,12 @@ export function sidecarIdentitySection() {
           "Get a workload certificate (spiffe://<trust domain>/ns/<namespace>/svc/<service>) from the controller (controller.url, with controller.token) and keep it renewed at half-life; the proxy's mTLS uses it: inbound.port, and calls to endpoints that announce weft_mtls",
         default: false,
       }),
-      trustDomain: setting(
-        z.string().check(
-          z.regex(TRUST_DOMAIN, {
-            error: "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-', '_'",
-          }),
-        ),
-        {
-          kind: 'string',
-          placeholder: '<domain>',
-          description:
-            "The mesh's trust domain (the controller's identity.trustDomain): the certificate is asked in it, and with registry.type kubernetes it names the weft_mtls IDs of Services with an mTLS port (appProtocol weft.dev/mtls). Default: the controller's (from its trust bundle) for the certificate, weft.local for the Kubernetes IDs",
-        },
-      ),
+      trustDomain: setting(trustDomain, {
+        kind: 'string',
+        placeholder: '<domain>',
+        description:
+          "The mesh's trust domain (the controller's identity.trustDomain): the certificate is asked in it, and with registry.type kubernetes it names the weft_mtls IDs of Services with an mTLS port (appProtocol weft.dev/mtls). Default: the controller's (from its trust bundle) for the certificate, weft.local for the Kubernetes IDs",
+      }),
     },
     "The workload's identity (a certificate from the controller's CA)",
   );
