@@ -16,7 +16,10 @@ describe('fastRandom (the default generator)', () => {
     }
     expect(outside).toBe(0);
     const chiSquare = buckets.reduce((s, c) => s + (c - n / 50) ** 2 / (n / 50), 0);
-    expect(chiSquare).toBeLessThan(86); // 49 degrees of freedom: 99.9th percentile ≈ 85.4
+    // 49 degrees of freedom. The generator is unseeded, so the bound must hold for nearly every
+    // run: 112 is about the 99.9999th percentile (the 99.9th, 85.4, failed one CI run in a
+    // thousand, as it should). A skewed generator is still far above it at this n.
+    expect(chiSquare).toBeLessThan(112);
   });
 
   it('does not repeat itself over short stretches', () => {
